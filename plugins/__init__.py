@@ -1,0 +1,1 @@
+"""hookwire's built-in plugins, loaded through the ``sdk`` entry-point group like any other."""

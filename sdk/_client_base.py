@@ -1,0 +1,379 @@
+"""What ``Client`` and ``AsyncClient`` share: configuration, request building, retry decisions.
+
+Everything here is sans-IO; the two clients in ``_client.py`` only add the loops that send,
+sleep and read, one blocking and one awaiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sdk._clock import Clock
+from sdk._content import DataInput, FilesInput, encode_body
+from sdk._cookies import Cookies
+from sdk._headers import Headers, HeaderInput
+from sdk._models import DEFAULT_MAX_BODY, Request, Response
+from sdk._urls import (
+    QueryParams,
+    build_url,
+    proxy_from_env,
+    redact_url,
+    strip_userinfo,
+    userinfo,
+)
+from sdk.auth import Auth, BasicAuth, FunctionAuth, ProxyAuth
+from sdk.errors import (
+    AuthenticationError,
+    ConnectError,
+    ConnectTimeout,
+    DeadlineExceeded,
+    InvalidRequest,
+    NetworkError,
+    PoolTimeout,
+    ProtocolError,
+    ReadError,
+    RetryError,
+    TimeoutException,
+    TransportError,
+)
+from sdk.registry import PluginHost, get_plugin_host
+from sdk.retry import RetryDecision, RetryPolicy, parse_retry_after
+from sdk.timeouts import Timeout, TimeoutTypes
+from sdk.transports import AsyncBaseTransport, BaseTransport, TransportOptions
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = logging.getLogger("sdk.http")
+
+USER_AGENT = "hookwire/0.1"
+AuthTypes = Auth | tuple[str, str] | tuple[bytes, bytes] | Any
+_UNSET: Any = object()
+
+
+def error_kind(exc: TransportError) -> str:
+    """The retry policy's name for a transport failure."""
+    if isinstance(exc, (ConnectTimeout, PoolTimeout)):
+        return "connect"
+    if isinstance(exc, TimeoutException):
+        return "timeout"
+    if isinstance(exc, ConnectError):
+        return "connect"
+    if isinstance(exc, (ReadError, NetworkError)):
+        return "read"
+    if isinstance(exc, ProtocolError):
+        return "protocol"
+    return "other"
+
+
+def coerce_auth(auth: AuthTypes | None) -> Auth | None:
+    if auth is None or isinstance(auth, Auth):
+        return auth
+    if isinstance(auth, tuple) and len(auth) == 2:
+        return BasicAuth(*auth)
+    if callable(auth):
+        return FunctionAuth(auth)
+    raise InvalidRequest(
+        f"auth= takes an Auth, a (username, password) tuple or a callable, not {type(auth).__name__}"
+    )
+
+
+class BaseClient:
+    """Shared configuration and request building (see ``Client`` for the arguments)."""
+
+    _is_async = False
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        headers: HeaderInput = None,
+        params: QueryParams = None,
+        cookies: Mapping[str, str] | Cookies | None = None,
+        auth: AuthTypes | None = None,
+        timeout: TimeoutTypes = Timeout(),
+        follow_redirects: bool = True,
+        max_redirects: int = 20,
+        retry: RetryPolicy | int | None = None,
+        transport: str | BaseTransport | AsyncBaseTransport | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxy: str | None = None,
+        proxy_auth: ProxyAuth | tuple[str, str] | None = None,
+        trust_env: bool = True,
+        max_connections: int = 100,
+        max_body_size: int = DEFAULT_MAX_BODY,
+        plugins: PluginHost | None = None,
+        clock: Clock | None = None,
+        transport_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.headers = Headers({"User-Agent": USER_AGENT, "Accept": "*/*"})
+        self.headers.update(Headers(headers))
+        self.params = params
+        self.cookies = Cookies(cookies)
+        self.auth = coerce_auth(auth)
+        self.timeout = Timeout.of(timeout)
+        self.follow_redirects = follow_redirects
+        self.max_redirects = max_redirects
+        self.retry = self._coerce_retry(retry)
+        self.proxy = proxy
+        if isinstance(proxy_auth, tuple):
+            proxy_auth = ProxyAuth(*proxy_auth)
+        self.proxy_auth = proxy_auth
+        self.trust_env = trust_env
+        self.max_body_size = max_body_size
+        self.clock = clock or Clock()
+        self._host = plugins
+        self._options = TransportOptions(
+            verify=verify,
+            cert=cert,
+            proxy=proxy,
+            trust_env=trust_env,
+            max_connections=max_connections,
+            retry=self.retry,
+            extra=dict(transport_options or {}),
+        )
+        self._transport_spec = transport
+        self._transport: Any = transport if not isinstance(transport, (str, type(None))) else None
+        self._transport_lock = threading.Lock()
+        self._closed = False
+
+    @staticmethod
+    def _coerce_retry(retry: RetryPolicy | int | None) -> RetryPolicy:
+        if retry is None:
+            return RetryPolicy.none()
+        if isinstance(retry, RetryPolicy):
+            return retry
+        if isinstance(retry, int) and not isinstance(retry, bool) and retry >= 0:
+            return RetryPolicy(attempts=retry + 1)
+        raise InvalidRequest(f"retry= takes a RetryPolicy or a number of retries, not {retry!r}")
+
+    @property
+    def plugins(self) -> PluginHost:
+        if self._host is None:
+            self._host = get_plugin_host()
+        return self._host
+
+    @property
+    def transport_name(self) -> str:
+        spec = self._transport_spec
+        if isinstance(spec, str):
+            return spec
+        if spec is None:
+            return self.plugins.default_transport(is_async=self._is_async)
+        return type(spec).__name__
+
+    def _make_transport(self) -> Any:
+        with self._transport_lock:
+            if self._transport is None:
+                entry = self.plugins.lookup("transport", self.transport_name)
+                face = "async_" if self._is_async else "sync"
+                factory: Callable[..., Any] | None = entry.options.get(face)
+                if factory is None:
+                    kind = "async" if self._is_async else "sync"
+                    raise InvalidRequest(
+                        f"transport {entry.name!r} has no {kind} implementation; "
+                        f"use {'Client' if self._is_async else 'AsyncClient'} or another transport"
+                    )
+                self._transport = factory(options=self._options)
+            return self._transport
+
+    # -- building requests ----------------------------------------------------------------
+    def build_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: QueryParams = None,
+        headers: HeaderInput = None,
+        cookies: Mapping[str, str] | None = None,
+        content: bytes | str | None = None,
+        data: DataInput = None,
+        files: FilesInput | None = None,
+        json: Any = None,
+        timeout: TimeoutTypes | object = _UNSET,
+    ) -> Request:
+        """A Request with the client's defaults merged in; nothing is sent."""
+        merged_url = build_url(self.base_url, url, self.params)
+        merged_url = build_url("", merged_url, params)
+        body, stream, content_type = encode_body(content=content, data=data, files=files, json=json)
+        request_headers = self.headers.copy()
+        if content_type:
+            request_headers["Content-Type"] = content_type
+        if headers is not None:
+            for name, value in Headers(headers).multi_items():
+                request_headers[name] = value
+        if body is not None:
+            request_headers["Content-Length"] = str(len(body))
+        elif stream is None and method.upper() in ("POST", "PUT", "PATCH"):
+            request_headers["Content-Length"] = "0"
+        request = Request(
+            method,
+            strip_userinfo(merged_url),
+            headers=request_headers,
+            content=body,
+            stream=stream,
+            extensions={
+                "timeout": self.timeout if timeout is _UNSET else Timeout.of(timeout),
+                "userinfo": userinfo(merged_url),
+            },
+        )
+        if cookies:
+            jar = Cookies(self.cookies)
+            for name, value in cookies.items():
+                jar.set(name, value)
+            jar.add_to(request)
+        return request
+
+    def _auth_for(self, request: Request, auth: AuthTypes | None | object) -> Auth | None:
+        if auth is not _UNSET:
+            return coerce_auth(auth)
+        if self.auth is not None:
+            return self.auth
+        creds = request.extensions.get("userinfo")
+        return BasicAuth(*creds) if creds else None
+
+    def _prepare_single(self, request: Request) -> None:
+        """Per-exchange work before the transport: cookies, proxy choice, observers."""
+        self.cookies.add_to(request)
+        proxy = self.proxy or (proxy_from_env(request.url) if self.trust_env else None)
+        if proxy and self.proxy_auth is not None:
+            user, password = self.proxy_auth.credentials
+            from urllib.parse import quote, urlsplit, urlunsplit
+
+            parts = urlsplit(proxy)
+            netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
+            proxy = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        request.extensions["proxy"] = proxy
+        self.plugins.hook.sdk_request_prepared(request=request)
+
+    def _after_single(self, request: Request, response: Response, started: float) -> None:
+        import datetime
+
+        response.request = request
+        response.max_body_size = self.max_body_size
+        response.elapsed = datetime.timedelta(seconds=self.clock.monotonic() - started)
+        self.cookies.extract(response)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %s", request.method, redact_url(request.url), response.status_code
+            )
+        self.plugins.hook.sdk_response_received(request=request, response=response)
+
+    # -- retry decisions ------------------------------------------------------------------
+    def _remaining(self, deadline: float | None) -> float | None:
+        return None if deadline is None else deadline - self.clock.monotonic()
+
+    def _deadline(self, request: Request) -> float | None:
+        total = request.extensions["timeout"].total
+        return None if total is None else self.clock.monotonic() + total
+
+    def _apply_deadline(self, request: Request, deadline: float | None) -> None:
+        remaining = self._remaining(deadline)
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded(
+                "the total deadline passed before the request could be sent", request=request
+            )
+        request.extensions["timeout"] = request.extensions["timeout"].capped(remaining)
+
+    def _decide(
+        self,
+        request: Request,
+        attempt: int,
+        deadline: float | None,
+        *,
+        response: Response | None = None,
+        error: TransportError | None = None,
+    ) -> RetryDecision:
+        kind = None if error is None else error_kind(error)
+        if kind == "other":
+            return RetryDecision(False, 0.0, f"{type(error).__name__} is not retried")
+        decision = self.retry.decide(
+            method=request.method,
+            status=None if response is None else response.status_code,
+            error_kind=kind,  # type: ignore[arg-type]
+            headers=None if response is None else response.headers,
+            attempt=attempt,
+            has_idempotency_key="idempotency-key" in request.headers,
+            remaining=self._remaining(deadline),
+            now=self.clock.now(),
+            rng=self.clock,
+        )
+        if decision.retry and not request.is_replayable:
+            return RetryDecision(False, 0.0, "the body is a one-shot stream")
+        return decision
+
+    def _schedule(self, request: Request, attempt: int, decision: RetryDecision) -> None:
+        log.info(
+            "retrying %s %s in %.2fs (attempt %d): %s",
+            request.method,
+            redact_url(request.url),
+            decision.delay,
+            attempt + 1,
+            decision.reason,
+        )
+        self.plugins.hook.sdk_retry_scheduled(
+            request=request, attempt=attempt + 1, delay=decision.delay, reason=decision.reason
+        )
+        request.rewind()
+
+    def _final_response(
+        self, request: Request, response: Response, attempt: int, decision: RetryDecision
+    ) -> Response:
+        """Return the response, or raise when retries ran out on a retryable status."""
+        response.attempts = attempt
+        retryable = (
+            response.status_code in self.retry.statuses
+            and self.retry.attempts > 1
+            and self.retry.method_allowed(
+                request.method, has_idempotency_key="idempotency-key" in request.headers
+            )
+        )
+        retry_after = parse_retry_after(response.headers, self.clock.now())
+        exhausted = attempt > 1 and retryable
+        refused = (
+            retryable and retry_after is not None and retry_after > self.retry.retry_after_max
+        )
+        if exhausted or refused:
+            what = (
+                f"gave up after {attempt} attempts"
+                if exhausted
+                else f"not retried: server asked to wait {retry_after:g}s ({decision.reason})"
+            )
+            error = RetryError(
+                f"{request.method} {redact_url(request.url)}: {what}; "
+                f"last status {response.status_code}",
+                request=request,
+                attempts=attempt,
+                last_response=response,
+                retry_after=retry_after,
+            )
+            self.plugins.hook.sdk_request_failed(request=request, error=error)
+            raise error
+        return response
+
+    def _fail(self, request: Request, error: TransportError, attempt: int) -> TransportError:
+        error.request = request
+        error.attempts = attempt
+        if attempt > 1:
+            error.message = f"{error.message} (after {attempt} attempts)"
+            error.args = (error.message,)
+        self.plugins.hook.sdk_request_failed(request=request, error=error)
+        return error
+
+    @staticmethod
+    def _auth_refused(response: Response, requests_sent: int) -> None:
+        if response.status_code == 401 and requests_sent > 1:
+            raise AuthenticationError(
+                "the server refused the credentials (401 after authenticating)",
+                request=response.request,
+                response=response,
+            )
+
+    def __repr__(self) -> str:
+        base = f" base_url={redact_url(self.base_url)!r}" if self.base_url else ""
+        return f"<{type(self).__name__}{base} auth={self.auth!r}>"

@@ -1,0 +1,79 @@
+"""A cookie jar for the clients, on the standard library's ``http.cookiejar``."""
+
+from __future__ import annotations
+
+import email.message
+import http.cookiejar
+import urllib.request
+from collections.abc import Iterator, Mapping
+
+from sdk._models import Request, Response
+
+
+class _UrllibRequest(urllib.request.Request):
+    """Adapts our Request to the interface CookieJar expects."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request.url, method=request.method)
+        self._sdk_request = request
+
+    def add_unredirected_header(self, key: str, header: str) -> None:
+        super().add_unredirected_header(key, header)
+        self._sdk_request.headers[key] = header
+
+
+class _UrllibResponse:
+    def __init__(self, response: Response) -> None:
+        self._headers = email.message.Message()
+        for name, value in response.headers.multi_items():
+            self._headers[name] = value
+
+    def info(self) -> email.message.Message:
+        return self._headers
+
+
+class Cookies:
+    """Cookies kept across requests (per domain and path), like a browser session."""
+
+    def __init__(self, cookies: Mapping[str, str] | Cookies | None = None) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        if isinstance(cookies, Cookies):
+            for cookie in cookies.jar:
+                self.jar.set_cookie(cookie)
+        elif cookies:
+            for name, value in cookies.items():
+                self.set(name, value)
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        cookie = http.cookiejar.Cookie(
+            0, name, value, None, False, domain, bool(domain), domain.startswith("."),
+            path, True, False, None, False, None, None, {},
+        )
+        self.jar.set_cookie(cookie)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        for cookie in self.jar:
+            if cookie.name == name:
+                return cookie.value
+        return default
+
+    def add_to(self, request: Request) -> None:
+        """Set the Cookie header from the jar, unless the caller set one."""
+        if "cookie" not in request.headers:
+            self.jar.add_cookie_header(_UrllibRequest(request))
+
+    def extract(self, response: Response) -> None:
+        if "set-cookie" in response.headers:
+            self.jar.extract_cookies(_UrllibResponse(response), _UrllibRequest(response.request))  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[str]:
+        return (cookie.name for cookie in self.jar)
+
+    def __len__(self) -> int:
+        return len(self.jar)
+
+    def clear(self) -> None:
+        self.jar.clear()
+
+    def __repr__(self) -> str:
+        return f"<Cookies {sorted(self)} values=[REDACTED]>"

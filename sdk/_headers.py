@@ -1,0 +1,116 @@
+"""Case-insensitive, order-keeping, multi-valued HTTP headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from typing import Union
+
+from sdk.errors import InvalidHeader
+
+HeaderInput = Union[
+    "Headers", Mapping[str, str], Iterable[tuple[str, str]], None
+]
+
+#: Header names whose values are secrets: redacted in reprs, logs and errors.
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "api-key", "x-api-key"}
+)
+REDACTED = "[REDACTED]"
+
+
+def check_header_text(kind: str, text: str) -> None:
+    """Reject CR, LF and NUL, which would let a value inject headers or split a request."""
+    if "\r" in text or "\n" in text or "\x00" in text:
+        raise InvalidHeader(f"{kind} contains a CR, LF or NUL character: {text[:40]!r}")
+
+
+class Headers(MutableMapping[str, str]):
+    """HTTP headers: lookups ignore case, iteration keeps the original order and spelling.
+
+    ``headers[name]`` joins repeated values with ", " (as RFC 9110 allows for list headers);
+    ``get_list(name)`` returns them apart. Setting a name replaces every earlier value.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, headers: HeaderInput = None) -> None:
+        self._items: list[tuple[str, str]] = []
+        if headers is None:
+            return
+        if isinstance(headers, Headers):
+            self._items = list(headers._items)
+            return
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
+        for name, value in pairs:
+            self.add(name, value)
+
+    def add(self, name: str, value: str) -> None:
+        """Append a value, keeping earlier ones (for Set-Cookie and friends)."""
+        name, value = str(name), str(value)
+        check_header_text("header name", name)
+        check_header_text(f"header {name!r}", value)
+        if not name or any(c in name for c in " \t:"):
+            raise InvalidHeader(f"invalid header name {name!r}")
+        self._items.append((name, value))
+
+    def get_list(self, name: str) -> list[str]:
+        key = name.lower()
+        return [v for k, v in self._items if k.lower() == key]
+
+    def __getitem__(self, name: str) -> str:
+        values = self.get_list(name)
+        if not values:
+            raise KeyError(name)
+        return ", ".join(values)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        key = name.lower()
+        self._items = [(k, v) for k, v in self._items if k.lower() != key]
+        self.add(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        key = name.lower()
+        kept = [(k, v) for k, v in self._items if k.lower() != key]
+        if len(kept) == len(self._items):
+            raise KeyError(name)
+        self._items = kept
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        key = name.lower()
+        return any(k.lower() == key for k, _ in self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for k, _ in self._items:
+            if k.lower() not in seen:
+                seen.add(k.lower())
+                yield k
+
+    def __len__(self) -> int:
+        return len({k.lower() for k, _ in self._items})
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every (name, value) pair, repeats included, in order."""
+        return list(self._items)
+
+    def copy(self) -> Headers:
+        return Headers(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            other_headers = Headers(other)
+            return sorted((k.lower(), v) for k, v in self._items) == sorted(
+                (k.lower(), v) for k, v in other_headers._items
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def redacted(self) -> list[tuple[str, str]]:
+        """The pairs with secret values replaced, for logs and reprs."""
+        return [(k, REDACTED if k.lower() in SENSITIVE_HEADERS else v) for k, v in self._items]
+
+    def __repr__(self) -> str:
+        return f"Headers({self.redacted()!r})"

@@ -1,0 +1,440 @@
+"""The one Request and Response model shared by every transport, sync and async.
+
+A transport receives a :class:`Request` and returns a :class:`Response` whose body is still a
+stream (``SyncByteStream`` or ``AsyncByteStream``); the client reads it unless the caller asked
+to stream.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import json as jsonlib
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import IO, Any, Protocol, runtime_checkable
+
+from sdk._decoders import LineDecoder
+from sdk._headers import REDACTED, Headers, HeaderInput, check_header_text
+from sdk._urls import redact_url
+from sdk.errors import (
+    BodyTooLarge,
+    DecodingError,
+    HTTPStatusError,
+    ResponseNotRead,
+    StreamConsumed,
+    UnreplayableBodyError,
+)
+
+CHUNK_SIZE = 64 * 1024
+
+#: Default ceiling for a body read into memory (after decompression): 64 MiB.
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+
+@runtime_checkable
+class SyncByteStream(Protocol):
+    """What a sync transport hands back as a response body."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class AsyncByteStream(Protocol):
+    """What an async transport hands back as a response body."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class BytesStream:
+    """A body already in memory, usable as both a sync and an async stream."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._data:
+            yield self._data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._data:
+            yield self._data
+
+    def close(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+class Request:
+    """A prepared request: inspectable before and after sending.
+
+    The body is either ``content`` (bytes, replayable) or ``stream``: a file object (replayable
+    by seeking back to where it started) or an iterator/async iterator (one-shot).
+    """
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: HeaderInput = None,
+        content: bytes | None = None,
+        stream: IO[bytes] | Iterable[bytes] | AsyncIterable[bytes] | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> None:
+        check_header_text("method", method)
+        check_header_text("URL", url)
+        self.method = method.upper()
+        self.url = url
+        self.headers = Headers(headers)
+        self.content = content
+        self.stream = stream
+        self.extensions: dict[str, Any] = extensions or {}
+        self._stream_started = False
+        self._file_start: int | None = None
+        if stream is not None and hasattr(stream, "seek") and hasattr(stream, "tell"):
+            try:
+                self._file_start = stream.tell()
+            except OSError:
+                self._file_start = None
+
+    @property
+    def body(self) -> bytes | None:
+        """The body bytes when they are in memory (requests' ``PreparedRequest.body``)."""
+        return self.content
+
+    @property
+    def is_replayable(self) -> bool:
+        return self.stream is None or self._file_start is not None or not self._stream_started
+
+    def rewind(self) -> None:
+        """Make the body ready to be sent again, or raise if it cannot be."""
+        if self.stream is None:
+            return
+        if self._file_start is not None:
+            self.stream.seek(self._file_start)  # type: ignore[union-attr]
+            return
+        if self._stream_started:
+            raise UnreplayableBodyError(
+                "the request body is a one-shot iterator that was already sent; pass bytes or a "
+                "seekable file so it can be replayed (after an auth challenge, redirect or retry)"
+            )
+
+    def iter_body(self) -> Iterator[bytes]:
+        """The body as chunks for a sync transport (marks a one-shot stream as used)."""
+        if self.content is not None:
+            if self.content:
+                yield self.content
+            return
+        if self.stream is None:
+            return
+        self.rewind()
+        self._stream_started = True
+        if self._file_start is not None:
+            read = self.stream.read  # type: ignore[union-attr]
+            while chunk := read(CHUNK_SIZE):
+                yield chunk if isinstance(chunk, bytes) else str(chunk).encode()
+            return
+        if isinstance(self.stream, AsyncIterable):
+            raise UnreplayableBodyError("an async iterator body needs an AsyncClient")
+        for chunk in self.stream:  # type: ignore[union-attr]
+            yield bytes(chunk)
+
+    async def aiter_body(self) -> AsyncIterator[bytes]:
+        """The body as chunks for an async transport."""
+        if isinstance(self.stream, AsyncIterable) and self._file_start is None:
+            self.rewind()
+            self._stream_started = True
+            async for chunk in self.stream:
+                yield bytes(chunk)
+            return
+        for chunk in self.iter_body():
+            yield chunk
+
+    def read(self) -> bytes:
+        """Buffer a sync body into ``content`` so it can be hashed and replayed."""
+        if self.content is None and self.stream is not None:
+            self.content = b"".join(self.iter_body())
+            self.stream = None
+        return self.content or b""
+
+    def copy_with(self, **changes: Any) -> Request:
+        """A new Request with some fields replaced (headers are copied, never shared)."""
+        fields: dict[str, Any] = {
+            "headers": self.headers.copy(),
+            "content": self.content,
+            "stream": self.stream,
+            "extensions": dict(self.extensions),
+        }
+        fields.update(changes)
+        method = fields.pop("method", self.method)
+        url = fields.pop("url", self.url)
+        new = Request(method, url, **fields)
+        if new.stream is self.stream:
+            new._stream_started = self._stream_started
+            new._file_start = self._file_start
+        return new
+
+    def __repr__(self) -> str:
+        return f"<Request [{self.method} {redact_url(self.url)}]>"
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            name = value.strip().strip("'\"")
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                return None
+    return None
+
+
+class Response:
+    """A response; ``bool(response)`` is ``response.ok`` as in requests."""
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        headers: HeaderInput = None,
+        content: bytes | None = None,
+        stream: SyncByteStream | AsyncByteStream | None = None,
+        request: Request | None = None,
+        reason_phrase: str = "",
+        http_version: str = "HTTP/1.1",
+        max_body_size: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = Headers(headers)
+        self.request: Request = request  # type: ignore[assignment]
+        self.reason_phrase = reason_phrase
+        self.http_version = http_version
+        self.history: list[Response] = []
+        self.elapsed = datetime.timedelta(0)
+        self.max_body_size = max_body_size
+        self._content = content
+        self._stream = stream if content is None else None
+        self._stream_consumed = False
+        self._closed = content is not None
+        self._encoding: str | None = None
+        #: Set by the client: the attempts it took to get this response.
+        self.attempts = 1
+
+    # -- status ---------------------------------------------------------------------------
+    @property
+    def ok(self) -> bool:
+        return self.status_code < 400
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status_code in (301, 302, 303, 307, 308) and "location" in self.headers
+
+    @property
+    def url(self) -> str:
+        return self.request.url if self.request is not None else ""
+
+    def raise_for_status(self) -> Response:
+        """Raise ``HTTPStatusError`` for 4xx/5xx; return the response otherwise (chainable)."""
+        if self.status_code < 400:
+            return self
+        kind = "Client error" if self.status_code < 500 else "Server error"
+        url = redact_url(self.url)
+        raise HTTPStatusError(
+            f"{kind} '{self.status_code} {self.reason_phrase}' for url '{url}'",
+            request=self.request,
+            response=self,
+            attempts=self.attempts,
+        )
+
+    # -- body -----------------------------------------------------------------------------
+    @property
+    def is_stream_consumed(self) -> bool:
+        return self._stream_consumed
+
+    @property
+    def content(self) -> bytes:
+        if self._content is None:
+            raise ResponseNotRead(
+                "the body of a streamed response was not read: call read() (or aread()) first"
+            )
+        return self._content
+
+    @property
+    def encoding(self) -> str:
+        if self._encoding is not None:
+            return self._encoding
+        return _charset(self.headers.get("content-type")) or "utf-8"
+
+    @encoding.setter
+    def encoding(self, value: str) -> None:
+        self._encoding = value
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.encoding, errors="replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        try:
+            return jsonlib.loads(self.content, **kwargs)
+        except ValueError as exc:
+            raise DecodingError(
+                f"response body is not valid JSON ({exc})", request=self.request
+            ) from exc
+
+    def _check_size(self, size: int) -> None:
+        if size > self.max_body_size:
+            raise BodyTooLarge(
+                f"response body passed its size limit of {self.max_body_size} bytes",
+                request=self.request,
+                limit=self.max_body_size,
+            )
+
+    def _take_sync_stream(self) -> SyncByteStream:
+        if self._stream_consumed:
+            raise StreamConsumed("the response body was already iterated")
+        if not isinstance(self._stream, SyncByteStream):
+            raise RuntimeError("this response has an async body: use the a* methods")
+        self._stream_consumed = True
+        return self._stream
+
+    def read(self) -> bytes:
+        if self._content is None:
+            self._content = b"".join(self.iter_raw())
+        return self._content
+
+    def iter_raw(self) -> Iterator[bytes]:
+        """The (already decompressed) body chunks as the transport delivers them."""
+        if self._content is not None:
+            yield from BytesStream(self._content)
+            return
+        stream = self._take_sync_stream()
+        size = 0
+        try:
+            for chunk in stream:
+                size += len(chunk)
+                self._check_size(size)
+                yield chunk
+        finally:
+            self.close()
+
+    def iter_bytes(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        if chunk_size is None:
+            yield from self.iter_raw()
+            return
+        buffer = b""
+        for chunk in self.iter_raw():
+            buffer += chunk
+            while len(buffer) >= chunk_size:
+                yield buffer[:chunk_size]
+                buffer = buffer[chunk_size:]
+        if buffer:
+            yield buffer
+
+    def iter_text(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        for chunk in self.iter_raw():
+            if text := decoder.decode(chunk):
+                yield text
+        if tail := decoder.decode(b"", final=True):
+            yield tail
+
+    def iter_lines(self) -> Iterator[str]:
+        decoder = LineDecoder()
+        for text in self.iter_text():
+            yield from decoder.feed(text)
+        yield from decoder.flush()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if isinstance(self._stream, SyncByteStream):
+                self._stream.close()
+
+    # -- async body -----------------------------------------------------------------------
+    async def aread(self) -> bytes:
+        if self._content is None:
+            self._content = b"".join([chunk async for chunk in self.aiter_raw()])
+        return self._content
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        if self._content is not None:
+            async for chunk in BytesStream(self._content):
+                yield chunk
+            return
+        if self._stream_consumed:
+            raise StreamConsumed("the response body was already iterated")
+        if not isinstance(self._stream, AsyncByteStream):
+            raise RuntimeError("this response has a sync body: use the non-async methods")
+        self._stream_consumed = True
+        size = 0
+        try:
+            async for chunk in self._stream:
+                size += len(chunk)
+                self._check_size(size)
+                yield chunk
+        finally:
+            await self.aclose()
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        async for chunk in self.aiter_raw():
+            yield chunk
+
+    async def aiter_text(self) -> AsyncIterator[str]:
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="replace")
+        async for chunk in self.aiter_raw():
+            if text := decoder.decode(chunk):
+                yield text
+        if tail := decoder.decode(b"", final=True):
+            yield tail
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        decoder = LineDecoder()
+        async for text in self.aiter_text():
+            for line in decoder.feed(text):
+                yield line
+        for line in decoder.flush():
+            yield line
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if isinstance(self._stream, AsyncByteStream):
+                await self._stream.aclose()
+
+    # -- context managers -----------------------------------------------------------------
+    def __enter__(self) -> Response:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Response:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code}]>"
+
+
+__all__ = [
+    "REDACTED",
+    "AsyncByteStream",
+    "BytesStream",
+    "Request",
+    "Response",
+    "SyncByteStream",
+]

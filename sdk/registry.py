@@ -1,0 +1,227 @@
+"""The plugin manager and the name registries it fills (auth schemes, transports, providers).
+
+Every plugin, built-in ones included, arrives through the ``sdk`` entry-point group. A plugin
+that fails to import or breaks the hook specs is recorded as a :class:`~sdk.errors.PluginError`
+naming it, logged, and left out; the SDK keeps working without it. Plugins are blocked by name
+with ``PluginHost(disable=[...])`` or the ``HOOKWIRE_DISABLE_PLUGINS`` environment variable
+(comma-separated).
+
+When two plugins register the same name, the first registration wins. Hooks run in pluggy
+order, so a plugin overrides a built-in (whose hooks are ``trylast``) just by registering it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pluggy
+
+from sdk import hookspecs
+from sdk.errors import PluginError
+
+log = logging.getLogger("sdk.plugins")
+
+DISABLE_ENV = "HOOKWIRE_DISABLE_PLUGINS"
+
+
+class Register(Protocol):
+    def __call__(self, name: str, *args: Any, **kwargs: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered name: what it maps to, and which plugin registered it."""
+
+    name: str
+    value: Any
+    plugin: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    distribution: str | None
+    version: str | None
+    registers: tuple[str, ...] = ()
+
+
+class PluginHost:
+    """A pluggy manager with the SDK's specs, its plugins loaded, and lazy registries."""
+
+    def __init__(
+        self,
+        *,
+        disable: Iterable[str] = (),
+        load_entrypoints: bool = True,
+        plugins: Iterable[tuple[str, object]] = (),
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.blocked = {n.strip() for n in env.get(DISABLE_ENV, "").split(",") if n.strip()}
+        self.blocked.update(disable)
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.errors: list[PluginError] = []
+        self._dists: dict[str, tuple[str | None, str | None]] = {}
+        self._registries: dict[str, dict[str, Entry]] = {}
+        self._lock = threading.RLock()
+        if load_entrypoints:
+            self._load_entrypoints()
+        for name, plugin in plugins:
+            self.register(plugin, name)
+
+    # -- loading ------------------------------------------------------------------------
+    def _load_entrypoints(self) -> None:
+        for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+            if ep.name in self.blocked or self.pm.has_plugin(ep.name):
+                continue
+            dist = getattr(ep, "dist", None)
+            self._dists[ep.name] = (
+                getattr(dist, "name", None),
+                getattr(dist, "version", None),
+            )
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                self._fail(ep.name, f"failed to import ({type(exc).__name__}: {exc})", exc)
+                continue
+            self.register(plugin, ep.name)
+
+    def register(self, plugin: object, name: str) -> bool:
+        """Register ``plugin`` under ``name``; record a PluginError instead of raising."""
+        if name in self.blocked:
+            return False
+        with self._lock:
+            try:
+                self.pm.register(plugin, name=name)
+                self.pm.check_pending()
+            except Exception as exc:
+                if self.pm.has_plugin(name):
+                    self.pm.unregister(name=name)
+                self._fail(name, f"breaks the hook specs ({exc})", exc)
+                return False
+            self._registries.clear()
+        return True
+
+    def _fail(self, name: str, why: str, exc: BaseException) -> None:
+        error = PluginError(f"plugin {name!r} {why}", plugin=name)
+        error.__cause__ = exc
+        self.errors.append(error)
+        log.warning("%s", error)
+
+    # -- registries -----------------------------------------------------------------------
+    def _collect(self, hook_name: str) -> dict[str, Entry]:
+        with self._lock:
+            if hook_name in self._registries:
+                return self._registries[hook_name]
+            entries: dict[str, Entry] = {}
+            caller = getattr(self.pm.hook, hook_name)
+            for impl in reversed(caller.get_hookimpls()):  # pluggy calls the last one first
+                plugin_name = impl.plugin_name
+
+                def register(
+                    name: str, *args: Any, _plugin: str = plugin_name, **kwargs: Any
+                ) -> None:
+                    if name in entries:
+                        return
+                    value = args[0] if len(args) == 1 else (args or None)
+                    entries[name] = Entry(name, value, _plugin, dict(kwargs))
+                    for alias in kwargs.get("aliases", ()):
+                        entries.setdefault(alias, Entry(alias, value, _plugin, dict(kwargs)))
+
+                try:
+                    impl.function(register=register)
+                except Exception as exc:
+                    self._fail(plugin_name, f"raised in {hook_name} ({exc})", exc)
+            self._registries[hook_name] = entries
+            return entries
+
+    def transports(self) -> dict[str, Entry]:
+        return self._collect("sdk_register_transports")
+
+    def auth_schemes(self) -> dict[str, Entry]:
+        return self._collect("sdk_register_auth")
+
+    def providers(self) -> dict[str, Entry]:
+        return self._collect("sdk_register_providers")
+
+    def lookup(self, kind: str, name: str) -> Entry:
+        table = {
+            "transport": self.transports,
+            "auth": self.auth_schemes,
+            "provider": self.providers,
+        }[kind]()
+        try:
+            return table[name]
+        except KeyError:
+            known = ", ".join(sorted(table)) or "none"
+            hint = ""
+            if any(e.plugin == name for e in self.errors if isinstance(e, PluginError)):
+                hint = f" (plugin {name!r} failed to load: see PluginHost.errors)"
+            raise PluginError(
+                f"no {kind} named {name!r}; available: {known}{hint}", plugin=name
+            ) from None
+
+    def default_transport(self, *, is_async: bool) -> str:
+        name = self.pm.hook.sdk_default_transport(is_async=is_async)
+        if name:
+            return str(name)
+        face = "async_" if is_async else "sync"
+        for entry in self.transports().values():
+            if entry.options.get(face) is not None:
+                return entry.name
+        raise PluginError(f"no {'async' if is_async else 'sync'} transport is installed")
+
+    # -- observation ----------------------------------------------------------------------
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def plugins(self) -> list[PluginInfo]:
+        """What loaded, with versions and what each registered (for ``hookwire plugins``)."""
+        registered: dict[str, list[str]] = {}
+        for kind, table in (
+            ("auth", self.auth_schemes()),
+            ("transport", self.transports()),
+            ("provider", self.providers()),
+        ):
+            for entry in table.values():
+                registered.setdefault(entry.plugin, []).append(f"{kind}:{entry.name}")
+        infos = []
+        for name, _plugin in self.pm.list_name_plugin():
+            if name is None:
+                continue
+            dist, version = self._dists.get(name, (None, None))
+            infos.append(PluginInfo(name, dist, version, tuple(registered.get(name, ()))))
+        return sorted(infos, key=lambda i: i.name)
+
+
+_host: PluginHost | None = None
+_host_lock = threading.Lock()
+
+
+def get_plugin_host() -> PluginHost:
+    """The process-wide host, built on first use (so ``import sdk`` stays cheap)."""
+    global _host
+    if _host is None:
+        with _host_lock:
+            if _host is None:
+                _host = PluginHost()
+    return _host
+
+
+def set_plugin_host(host: PluginHost | None) -> None:
+    """Replace the process-wide host (``None`` rebuilds it on next use); for tests and apps."""
+    global _host
+    with _host_lock:
+        _host = host
+
+
+Factory = Callable[..., Any]
