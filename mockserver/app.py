@@ -1,0 +1,366 @@
+"""The ASGI app: exact-path dispatch, auth, faults, journal and metrics around every endpoint.
+
+Why not a starlette `Starlette` app with middleware: each middleware layer costs a coroutine
+and a scope copy per request, and the benchmark target is half a bare ASGI hello-world. So
+`MockApp.__call__` does the cross-cutting work inline, dispatches exact paths with one dict
+lookup, and only falls back to starlette `Route` matching for parametrized httpbin paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import time
+from typing import Any
+
+from starlette.datastructures import State
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match, Route
+
+from mockserver import faultio
+from mockserver.config import MockConfig
+from mockserver.context import RequestContext
+from mockserver.control import CONTROL_PREFIX, handle_control
+from mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
+from mockserver.journal import Journal, JournalEntry
+from mockserver.metrics import Metrics
+from mockserver.openai import routes as openai_routes
+from mockserver.openai.dialects import DIALECTS
+from mockserver.scenario import Scenario, load_rules
+from mockserver.sse import dumps
+
+try:  # written in parallel by the httpbin helper; the app works without it
+    from mockserver.httpbin import ROUTES as HTTPBIN_ROUTES
+    from mockserver.httpbin import STATIC as HTTPBIN_STATIC
+except ImportError:  # pragma: no cover - only while mockserver.httpbin is absent
+    HTTPBIN_ROUTES, HTTPBIN_STATIC = [], {}
+
+Scope = dict[str, Any]
+_OPENAI = openai_routes.STATIC
+_SLICE = 64  # close-after on a fixed-length body: count it in 64-byte slices
+
+
+class MockApp:
+    """The mock server as a raw ASGI callable; `state` holds journal, scenario, metrics."""
+
+    def __init__(self, config: MockConfig | None = None) -> None:
+        self.config = config = config or MockConfig()
+        self.dialect = DIALECTS[config.dialect]
+        self.models = frozenset((*self.dialect.models, *config.models))
+        rules = load_rules(config.scenario) if config.scenario else []
+        self.state = State()
+        self.state.config = config
+        self.state.journal = Journal()
+        self.state.scenario = Scenario(rules)
+        self.state.metrics = Metrics()
+        self.calls: dict[tuple[str, str], int] = {}
+        self._httpbin_static = dict(HTTPBIN_STATIC)
+        self._httpbin_routes: list[Route] = list(HTTPBIN_ROUTES)
+        self._api_key = f"Bearer {config.api_key}".encode() if config.api_key else None
+
+    @property
+    def journal(self) -> Journal:
+        return self.state.journal  # type: ignore[no-any-return]
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.state.scenario  # type: ignore[no-any-return]
+
+    def reset(self) -> None:
+        """Forget journal entries and call counters (scenario rules stay)."""
+        self.state.journal.clear()
+        self.calls.clear()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = scope["path"]
+            if path == "/metrics":
+                body = self.state.metrics.render().encode()
+                headers = [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+            elif path.startswith(CONTROL_PREFIX):
+                await handle_control(self, scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        path: str = scope["path"]
+        transport = faultio.socket_of(send)
+        fault_values: list[str] = []
+        session = ""
+        reply_tokens: bytes | None = None
+        auth: bytes | None = None
+        length = 0
+        for key, value in scope["headers"]:
+            if key[:7] == b"x-mock-":
+                if key == b"x-mock-fault":
+                    fault_values.append(value.decode("latin-1"))
+                elif key == b"x-mock-session":
+                    session = value.decode("latin-1")
+                elif key == b"x-mock-reply-tokens":
+                    reply_tokens = value
+            elif key == b"authorization":
+                auth = value
+            elif key == b"content-length" and value.isdigit():
+                length = int(value)
+
+        body = b""
+        too_large = length > self.config.max_body
+        if not too_large:
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # client left before sending its body
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.config.max_body:
+                    too_large = True
+                    break
+        entry = self.state.journal.record(
+            scope["method"], path, scope["query_string"].decode("latin-1"), scope["headers"], body
+        )
+        is_api = path.startswith("/v1/")
+        if is_api and isinstance(entry.body, dict):
+            self.state.journal.last_json = entry.body
+        call_key = (session, path)
+        number = self.calls.get(call_key, 0) + 1
+        self.calls[call_key] = number
+
+        ctx = RequestContext(self.config, self.dialect, self.models, self.state.journal, entry)
+        status_box = [500]
+        label = path
+        try:
+            early = self._early_reply(
+                ctx, is_api, too_large, auth, (fault_values, number), reply_tokens
+            )
+            rule = ctx.rule
+            if early is None:
+                if rule is None:
+                    rule = ctx.rule = self.state.scenario.match(scope["method"], path, session, number)
+                if rule is not None:
+                    entry.fault = rule.describe()
+                    early = await self._fault_reply(ctx, rule, is_api, transport, receive, send)
+            if early is not None:
+                status_box[0] = early.status_code
+                entry.status = early.status_code
+                await early(scope, receive, send)
+                return
+            scope["mock"] = ctx
+            replay = _replay(body, receive)
+            out = send if rule is None else _FaultSend(send, receive, transport, rule)
+            label = await self._dispatch(scope, replay, _Recorder(out, entry, status_box))
+        except faultio.ConnectionDropped:
+            if transport is None:
+                raise
+            entry.status = status_box[0] = 0
+        finally:
+            self.state.metrics.observe(
+                scope["method"], label, status_box[0], time.perf_counter() - started
+            )
+
+    def _early_reply(
+        self,
+        ctx: RequestContext,
+        is_api: bool,
+        too_large: bool,
+        auth: bytes | None,
+        faults: tuple[list[str], int],
+        reply_tokens: bytes | None,
+    ) -> Response | None:
+        """Replies decided before any endpoint runs: 413, 401, bad mock headers."""
+        if too_large:
+            return self._error(is_api, 413, f"Request body exceeds {self.config.max_body} bytes.")
+        if is_api and self._api_key is not None:
+            if auth is None:
+                return self._error(True, 401, "You didn't provide an API key.")
+            if not hmac.compare_digest(auth, self._api_key):
+                return self._error(True, 401, "Incorrect API key provided.")
+        try:
+            if faults[0]:
+                ctx.rule = pick(parse_header(faults[0]), faults[1])
+            if reply_tokens is not None:
+                if not reply_tokens.isdigit() or int(reply_tokens) > 1_000_000:
+                    raise FaultSyntaxError("X-Mock-Reply-Tokens must be an integer 0..1000000")
+                ctx.reply_tokens = int(reply_tokens)
+        except FaultSyntaxError as exc:
+            return self._error(is_api, 400, f"X-Mock-Fault: {exc}")
+        if ctx.rule is not None and ctx.entry is not None:
+            ctx.entry.fault = ctx.rule.describe()
+        return None
+
+    def _error(self, is_api: bool, status: int, message: str, headers: Any = None) -> Response:
+        if is_api:
+            body = dumps(self.dialect.error_body(status, message))
+            return Response(body, status, headers=headers, media_type="application/json")
+        return Response(dumps({"error": message}), status, headers=headers, media_type="application/json")
+
+    async def _fault_reply(
+        self, ctx: RequestContext, rule: Rule, is_api: bool, transport: Any, receive: Any, send: Any
+    ) -> Response | None:
+        """Apply delay and whole-response faults; None lets the endpoint run."""
+        if rule.delay:
+            await asyncio.sleep(rule.delay)
+        if rule.reset_after_body or rule.close_after == 0:
+            await faultio.drop(transport, receive)
+            raise faultio.ConnectionDropped("dropped")
+        if rule.keepalive_only:
+            await faultio.keepalive_only(transport, receive, send)
+            return _Sent(200)
+        if rule.status is not None:
+            headers = _retry_headers(rule)
+            if is_api:
+                return self._error(True, rule.status, f"mock fault: status {rule.status}", headers)
+            return Response(b"", rule.status, headers=headers)
+        return None
+
+    async def _dispatch(self, scope: Scope, receive: Any, send: Any) -> str:
+        """Run the endpoint for this path; returns the metrics label (route template)."""
+        path: str = scope["path"]
+        found = _OPENAI.get(path)
+        if found is not None:
+            method, endpoint = found
+            if scope["method"] != method:
+                response = self._error(True, 405, f"Method {scope['method']} not allowed on {path}.")
+                await response(scope, receive, send)
+                return path
+            response = await endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+            return path
+        if path.startswith(openai_routes.MODEL_PREFIX):
+            response = await openai_routes.RETRIEVE_MODEL(Request(scope, receive))
+            await response(scope, receive, send)
+            return "/v1/models/{model}"
+        static = self._httpbin_static.get(path)
+        if static is not None:
+            response = await static(Request(scope, receive))
+            await response(scope, receive, send)
+            return path
+        partial = None
+        for route in self._httpbin_routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                scope.update(child)
+                await route.handle(scope, receive, send)
+                return route.path
+            if match is Match.PARTIAL and partial is None:
+                partial = (route, child)
+        if partial is not None:
+            route, child = partial
+            scope.update(child)
+            await route.handle(scope, receive, send)
+            return route.path
+        response = self._error(path.startswith("/v1/"), 404, f"No route for {path}.")
+        await response(scope, receive, send)
+        return "(unmatched)"
+
+
+def _retry_headers(rule: Rule) -> dict[str, str]:
+    headers = {}
+    if rule.retry_after is not None:
+        headers["retry-after"] = rule.retry_after
+    if rule.retry_after_ms is not None:
+        headers["retry-after-ms"] = rule.retry_after_ms
+    return headers
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A `receive` that hands the already-read body to the endpoint, then defers to the real one."""
+    pending = [True]
+
+    async def replay() -> dict[str, Any]:
+        if pending:
+            pending.clear()
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # type: ignore[no-any-return]
+
+    return replay
+
+
+class _Sent(Response):
+    """Marks a response that a fault already wrote to the wire."""
+
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+
+class _Recorder:
+    """Wraps `send` to note the response status in the journal and metrics."""
+
+    __slots__ = ("_box", "_entry", "_send")
+
+    def __init__(self, send: Any, entry: JournalEntry, box: list[int]) -> None:
+        self._send = send
+        self._entry = entry
+        self._box = box
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self._entry.status = self._box[0] = message["status"]
+        await self._send(message)
+
+
+class _FaultSend:
+    """Wraps `send` for a faulted request: retry headers, close-after and stall-after."""
+
+    def __init__(self, send: Any, receive: Any, transport: Any, rule: Rule) -> None:
+        self._send = send
+        self._receive = receive
+        self._transport = transport
+        self._rule = rule
+        self._chunks = 0
+        self._fixed_length = False
+        # uvicorn's transport lives on the original send; keep it reachable for socket_of().
+        self.transport = transport
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        rule = self._rule
+        if message["type"] == "http.response.start":
+            extra = [(k.encode(), v.encode()) for k, v in _retry_headers(rule).items()]
+            headers = list(message.get("headers", [])) + extra
+            self._fixed_length = any(k.lower() == b"content-length" for k, _ in headers)
+            await self._send({**message, "headers": headers})
+            return
+        if message["type"] != "http.response.body":
+            await self._send(message)
+            return
+        body = message.get("body", b"")
+        if self._fixed_length and rule.close_after is not None and body:
+            slices = [body[i : i + _SLICE] for i in range(0, len(body), _SLICE)]
+            for i, piece in enumerate(slices):
+                more = message.get("more_body", False) or i < len(slices) - 1
+                await self._one({"type": "http.response.body", "body": piece, "more_body": more})
+            return
+        await self._one(message)
+
+    async def _one(self, message: dict[str, Any]) -> None:
+        rule = self._rule
+        if rule.close_after is not None and self._chunks >= rule.close_after:
+            await faultio.drop(self._transport, self._receive)
+            raise faultio.ConnectionDropped("close-after")
+        if rule.stall_after is not None and self._chunks >= rule.stall_after:
+            await faultio.stall(self._transport, self._receive)
+            await faultio.drop(self._transport, self._receive)
+            raise faultio.ConnectionDropped("stall-after")
+        self._chunks += 1
+        await self._send(message)
+
+
+def create_app(config: MockConfig | None = None) -> MockApp:
+    """Build the mock server's ASGI app for `config` (default: openai dialect, no key)."""
+    return MockApp(config)

@@ -1,0 +1,85 @@
+"""`python -m mockserver` / `hookwire mock serve`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mockserver.config import DIALECTS, ConfigError, MockConfig
+from mockserver.faults import FaultSyntaxError
+from mockserver.scenario import load_rules
+
+
+def _latency(text: str) -> tuple[float, float]:
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--latency wants TTFT[,INTER], not {text!r}") from None
+    if len(parts) not in (1, 2) or any(p < 0 for p in parts):
+        raise argparse.ArgumentTypeError(f"--latency wants TTFT[,INTER] >= 0, not {text!r}")
+    return parts[0], parts[1] if len(parts) == 2 else 0.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m mockserver",
+        description="OpenAI/vLLM-compatible + httpbin-compatible mock HTTP server.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
+    p.add_argument("--dialect", choices=DIALECTS, default="openai")
+    p.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY' on /v1/*")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--ttft", type=float, default=None, help="seconds to the first token")
+    p.add_argument("--inter-token", type=float, default=None, help="seconds between tokens")
+    p.add_argument("--latency", type=_latency, default=None, metavar="TTFT[,INTER]")
+    p.add_argument("--scenario", default=None, metavar="FILE", help="TOML file of scripted rules")
+    p.add_argument("--model", action="append", default=[], metavar="NAME",
+                   help="serve this model id too (repeatable)")
+    p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, help="bytes; larger -> 413")
+    return p
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
+    """Parse arguments into a config; exits with status 2 and a message on bad input."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ttft, inter = args.latency or (0.0, 0.0)
+    if args.ttft is not None:
+        ttft = args.ttft
+    if args.inter_token is not None:
+        inter = args.inter_token
+    try:
+        if args.scenario:
+            load_rules(args.scenario)  # fail now, with the file's name, not in a worker
+        return MockConfig(
+            host=args.host,
+            port=args.port,
+            dialect=args.dialect,
+            api_key=args.api_key,
+            workers=args.workers,
+            ttft=ttft,
+            inter_token_delay=inter,
+            scenario=args.scenario,
+            models=tuple(args.model),
+            max_body=args.max_body,
+        )
+    except (ConfigError, FaultSyntaxError) as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until SIGINT/SIGTERM; returns the exit status."""
+    from mockserver.server import serve
+
+    config = config_from_args(argv)
+    print(
+        f"mockserver: {config.dialect} dialect on http://{config.host}:{config.port} "
+        f"(workers={config.workers}, auth={'on' if config.api_key else 'off'})",
+        file=sys.stderr,
+        flush=True,
+    )
+    serve(config)
+    return 0

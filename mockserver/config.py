@@ -1,0 +1,70 @@
+"""Configuration of one mock server instance.
+
+A frozen dataclass, so a config can key the pytest plugin's cache of live servers:
+two fixtures asking for the same dialect and key share one server.
+
+| field             | default       | meaning                                               |
+|-------------------|---------------|-------------------------------------------------------|
+| host              | "127.0.0.1"   | bind address (loopback unless you ask otherwise)      |
+| port              | 0             | 0 picks a free port                                   |
+| dialect           | "openai"      | "openai", "vllm" or "siliconflow": error shape, models |
+| api_key           | None          | when set, every /v1/* call needs `Bearer <api_key>`   |
+| workers           | 1             | uvicorn worker processes (`python -m mockserver` only) |
+| ttft              | 0.0           | seconds before the first token of a reply             |
+| inter_token_delay | 0.0           | seconds between streamed tokens                       |
+| scenario          | None          | TOML file of scripted rules (see docs/mockserver.md)  |
+| models            | ()            | extra served model ids, added to the dialect's own    |
+| max_body          | 10 MiB        | larger request bodies get 413                         |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DIALECTS = ("openai", "vllm", "siliconflow")
+MAX_BODY_DEFAULT = 10 * 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A mock server setting is invalid; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Settings of one mock server (see the module table)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    dialect: str = "openai"
+    api_key: str | None = None
+    workers: int = 1
+    ttft: float = 0.0
+    inter_token_delay: float = 0.0
+    scenario: str | Path | None = None
+    models: tuple[str, ...] = ()
+    max_body: int = MAX_BODY_DEFAULT
+
+    def __post_init__(self) -> None:
+        if self.dialect not in DIALECTS:
+            raise ConfigError(f"dialect must be one of {', '.join(DIALECTS)}, not {self.dialect!r}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port must be in 0..65535, not {self.port}")
+        if self.workers < 1:
+            raise ConfigError(f"workers must be >= 1, not {self.workers}")
+        if self.ttft < 0 or self.inter_token_delay < 0:
+            raise ConfigError("ttft and inter_token_delay must be >= 0")
+        if self.max_body < 0:
+            raise ConfigError("max_body must be >= 0")
+        if isinstance(self.models, list):  # keep the dataclass hashable
+            object.__setattr__(self, "models", tuple(self.models))
+
+    def __repr__(self) -> str:
+        # Never print the key itself: configs end up in logs and test ids.
+        key = "None" if self.api_key is None else "'[REDACTED]'"
+        return (
+            f"MockConfig(host={self.host!r}, port={self.port}, dialect={self.dialect!r}, "
+            f"api_key={key}, workers={self.workers}, ttft={self.ttft}, "
+            f"inter_token_delay={self.inter_token_delay}, scenario={self.scenario!r}, "
+            f"models={self.models!r})"
+        )

@@ -1,0 +1,175 @@
+"""POST /v1/chat/completions: validation, non-stream reply and SSE chunks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.context import RequestContext
+from mockserver.openai import tokens
+from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
+from mockserver.openai.reply import Reply, message_text, plan_chat
+from mockserver.openai.stream import fragments, reply_latency, sse_response
+from mockserver.sse import dumps
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+FINGERPRINT = "fp_mock"
+
+
+def _number(body: dict[str, Any], key: str, low: float, high: float) -> None:
+    value = body.get(key)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ApiError(
+            400, f"Invalid '{key}': {value!r}; expected a number in [{low}, {high}].", param=key
+        )
+
+
+def _positive_int(body: dict[str, Any], key: str, high: int = 10**7) -> None:
+    value = body.get(key)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise ApiError(400, f"Invalid '{key}': {value!r}; expected an integer >= 1.", param=key)
+
+
+def validate_sampling(body: dict[str, Any]) -> None:
+    """Checks shared by chat and text completions."""
+    _number(body, "temperature", 0, 2)
+    _number(body, "top_p", 0, 1)
+    _number(body, "presence_penalty", -2, 2)
+    _number(body, "frequency_penalty", -2, 2)
+    _positive_int(body, "n", 128)
+    _positive_int(body, "max_tokens")
+    _positive_int(body, "max_completion_tokens")
+    stop = body.get("stop")
+    if stop is not None and not isinstance(stop, str) and not (
+        isinstance(stop, list) and all(isinstance(s, str) for s in stop)
+    ):
+        raise ApiError(400, "Invalid 'stop': expected a string or a list of strings.", "stop")
+    if not isinstance(body.get("stream", False), bool):
+        raise ApiError(400, "Invalid 'stream': expected a boolean.", "stream")
+
+
+def validate_chat(body: dict[str, Any]) -> None:
+    messages = body.get("messages")
+    if messages is None:
+        raise ApiError(400, "Missing required parameter: 'messages'.", param="messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "Invalid 'messages': expected a non-empty array.", param="messages")
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise ApiError(400, f"Invalid 'messages[{i}]': expected an object.", f"messages[{i}]")
+        role = message.get("role")
+        if role not in ROLES:
+            raise ApiError(
+                400,
+                f"Invalid value for 'messages[{i}].role': {role!r}. Supported values are: "
+                + ", ".join(f"'{r}'" for r in sorted(ROLES))
+                + ".",
+                param=f"messages[{i}].role",
+            )
+    tools = body.get("tools")
+    if tools is not None and not isinstance(tools, list):
+        raise ApiError(400, "Invalid 'tools': expected an array.", param="tools")
+    validate_sampling(body)
+
+
+def _message(ctx: RequestContext, reply: Reply) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content, "refusal": None}
+    if reply.reasoning is not None:
+        message[ctx.dialect.reasoning_field] = reply.reasoning
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in reply.tool_calls
+        ]
+    return message
+
+
+def _usage(prompt_tokens: int, replies: list[Reply]) -> dict[str, Any]:
+    completion = sum(r.completion_tokens for r in replies)
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion,
+        "total_tokens": prompt_tokens + completion,
+        "completion_tokens_details": {"reasoning_tokens": sum(r.reasoning_tokens for r in replies)},
+    }
+
+
+def completion_id(ctx: RequestContext, prefix: str) -> str:
+    return f"{prefix}-mock{ctx.entry.seq if ctx.entry else 0:08d}"
+
+
+@api_endpoint
+async def chat_completions(request: Request) -> Response:
+    ctx: RequestContext = request.scope["mock"]
+    body = await json_body(request)
+    validate_chat(body)
+    model = check_model(ctx, body)
+    n = body.get("n") or 1
+    replies = [plan_chat(ctx, model, body) for _ in range(n)]
+    prompt_tokens = sum(tokens.count(message_text(m)) for m in body["messages"])
+    base = {
+        "id": completion_id(ctx, "chatcmpl"),
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": FINGERPRINT,
+    }
+    if body.get("stream"):
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        payloads = _chunks(ctx, base, replies, prompt_tokens, include_usage)
+        return sse_response(ctx, payloads, ctx.dialect.error_body(500, "mock fault: error-at"))
+    await reply_latency(ctx, max(r.completion_tokens for r in replies))
+    data = {
+        **base,
+        "object": "chat.completion",
+        "choices": [
+            {"index": i, "message": _message(ctx, r), "logprobs": None, "finish_reason": r.finish_reason}
+            for i, r in enumerate(replies)
+        ],
+        "usage": _usage(prompt_tokens, replies),
+    }
+    return Response(dumps(data), media_type="application/json")
+
+
+def _chunks(
+    ctx: RequestContext,
+    base: dict[str, Any],
+    replies: list[Reply],
+    prompt_tokens: int,
+    include_usage: bool,
+) -> list[dict[str, Any]]:
+    """Every chunk payload: role first, reasoning, content, tool calls, then finish and usage."""
+    rule = ctx.rule
+    no_done = rule is not None and rule.no_done
+    field = ctx.dialect.reasoning_field
+    head = {**base, "object": "chat.completion.chunk"}
+    if include_usage:
+        head["usage"] = None
+    out: list[dict[str, Any]] = []
+
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> None:
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+        out.append({**head, "choices": [choice]})
+
+    for i, reply in enumerate(replies):
+        chunk(i, {"role": "assistant", "content": ""})
+        for piece in tokens.pieces(reply.reasoning or ""):
+            chunk(i, {field: piece})
+        for piece in tokens.pieces(reply.content or ""):
+            chunk(i, {"content": piece})
+        for j, call in enumerate(reply.tool_calls):
+            start = {"index": j, "id": call.id, "type": "function"}
+            chunk(i, {"tool_calls": [{**start, "function": {"name": call.name, "arguments": ""}}]})
+            for frag in fragments(call.arguments):
+                chunk(i, {"tool_calls": [{"index": j, "function": {"arguments": frag}}]})
+        if not no_done:
+            chunk(i, {}, reply.finish_reason)
+    if include_usage and not no_done:
+        out.append({**head, "choices": [], "usage": _usage(prompt_tokens, replies)})
+    return out

@@ -1,0 +1,151 @@
+"""Models, embeddings, vLLM's tokenize/detokenize, health and version."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import struct
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.context import RequestContext
+from mockserver.openai import tokens
+from mockserver.openai.dialects import MAX_MODEL_LEN
+from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
+from mockserver.sse import dumps
+
+VERSION = "0.1.0-mock"
+DEFAULT_DIMENSIONS = 256
+MAX_DIMENSIONS = 8192
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(dumps(data), status, media_type="application/json")
+
+
+@api_endpoint
+async def list_models(request: Request) -> Response:
+    ctx: RequestContext = request.scope["mock"]
+    return _json({"object": "list", "data": [ctx.dialect.model_card(m) for m in sorted(ctx.models)]})
+
+
+@api_endpoint
+async def retrieve_model(request: Request) -> Response:
+    ctx: RequestContext = request.scope["mock"]
+    model_id = request.scope["path"][len("/v1/models/") :]
+    check_model(ctx, {"model": model_id})
+    return _json(ctx.dialect.model_card(model_id))
+
+
+def embed(text: str, dimensions: int) -> list[float]:
+    """A deterministic unit vector: sha256 counter-mode bytes mapped to [-1, 1], normalised."""
+    raw = b""
+    counter = 0
+    while len(raw) < dimensions * 4:
+        raw += hashlib.sha256(counter.to_bytes(4, "big") + text.encode("utf-8")).digest()
+        counter += 1
+    ints = struct.unpack(f">{dimensions}I", raw[: dimensions * 4])
+    vec = [(i / 0xFFFFFFFF) * 2 - 1 for i in ints]
+    norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+    return [v / norm for v in vec]
+
+
+def _inputs(body: dict[str, Any]) -> list[str]:
+    value = body.get("input")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value:
+        if all(isinstance(v, str) for v in value):
+            return list(value)
+        try:
+            if all(isinstance(v, int) for v in value):
+                return [tokens.decode(value)]
+            if all(isinstance(v, list) for v in value):
+                return [tokens.decode(v) for v in value]
+        except ValueError as exc:
+            raise ApiError(400, f"Invalid 'input': {exc}", param="input") from None
+    if value is None:
+        raise ApiError(400, "Missing required parameter: 'input'.", param="input")
+    raise ApiError(400, "Invalid 'input': expected a string, strings or token ids.", "input")
+
+
+@api_endpoint
+async def embeddings(request: Request) -> Response:
+    ctx: RequestContext = request.scope["mock"]
+    body = await json_body(request)
+    texts = _inputs(body)
+    model = check_model(ctx, body)
+    dims = body.get("dimensions", DEFAULT_DIMENSIONS)
+    if isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= MAX_DIMENSIONS:
+        raise ApiError(400, f"Invalid 'dimensions': expected 1..{MAX_DIMENSIONS}.", "dimensions")
+    fmt = body.get("encoding_format", "float")
+    if fmt not in ("float", "base64"):
+        raise ApiError(400, "Invalid 'encoding_format': expected 'float' or 'base64'.", "encoding_format")
+    data = []
+    for i, text in enumerate(texts):
+        vec: Any = embed(text, dims)
+        if fmt == "base64":
+            vec = base64.b64encode(struct.pack(f"<{dims}f", *vec)).decode("ascii")
+        data.append({"object": "embedding", "index": i, "embedding": vec})
+    used = sum(tokens.count(t) for t in texts)
+    return _json(
+        {
+            "object": "list",
+            "data": data,
+            "model": model,
+            "usage": {"prompt_tokens": used, "total_tokens": used},
+        }
+    )
+
+
+def chat_template(messages: Any, add_generation_prompt: bool) -> str:
+    """A Qwen-style (ChatML) rendering of messages, for /tokenize with `messages`."""
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise ApiError(400, "Invalid 'messages': expected a list of objects.", "messages")
+    parts = []
+    for m in messages:
+        content = m.get("content")
+        parts.append(f"<|im_start|>{m.get('role')}\n{content if isinstance(content, str) else ''}<|im_end|>\n")
+    if add_generation_prompt:
+        parts.append("<|im_start|>assistant\n")
+    return "".join(parts)
+
+
+@api_endpoint
+async def tokenize(request: Request) -> Response:
+    ctx: RequestContext = request.scope["mock"]
+    body = await json_body(request)
+    check_model(ctx, body) if "model" in body else None
+    if isinstance(body.get("prompt"), str):
+        text = body["prompt"]
+    elif "messages" in body:
+        text = chat_template(body["messages"], body.get("add_generation_prompt", True) is not False)
+    else:
+        raise ApiError(400, "tokenize needs 'prompt' (a string) or 'messages'.", "prompt")
+    ids = tokens.encode(text)
+    return _json({"count": len(ids), "max_model_len": MAX_MODEL_LEN, "tokens": ids, "token_strs": None})
+
+
+@api_endpoint
+async def detokenize(request: Request) -> Response:
+    ctx: RequestContext = request.scope["mock"]
+    body = await json_body(request)
+    check_model(ctx, body) if "model" in body else None
+    ids = body.get("tokens")
+    if not isinstance(ids, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in ids):
+        raise ApiError(400, "Invalid 'tokens': expected a list of integers.", "tokens")
+    try:
+        return _json({"prompt": tokens.decode(ids)})
+    except ValueError as exc:
+        raise ApiError(400, f"Invalid 'tokens': {exc}", "tokens") from None
+
+
+async def health(request: Request) -> Response:
+    return Response(b"", 200)
+
+
+async def version(request: Request) -> Response:
+    return _json({"version": VERSION})

@@ -1,0 +1,63 @@
+"""Turn a list of event payloads into an SSE body, applying latency and stream faults.
+
+Faults that change *what* is sent live here (malformed-at, error-at, no-done); faults that cut
+the connection (close-after, stall-after) act on the ASGI `send` in `mockserver.app`, so they
+work for every endpoint, streaming or not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import StreamingResponse
+
+from mockserver import sse
+from mockserver.context import RequestContext
+
+SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+async def _events(
+    ctx: RequestContext, payloads: list[dict[str, Any]], error: dict[str, Any]
+) -> AsyncIterator[bytes]:
+    rule = ctx.rule
+    ttft = ctx.config.ttft
+    gap = ctx.config.inter_token_delay
+    for i, payload in enumerate(payloads):
+        if i == 0 and ttft:
+            await asyncio.sleep(ttft)
+        elif i > 0 and gap:
+            await asyncio.sleep(gap)
+        if rule is not None:
+            if rule.error_at == i:
+                yield sse.event(error)
+                return
+            if rule.malformed_at == i:
+                yield sse.malformed(payload)
+                continue
+        yield sse.event(payload)
+    if rule is None or not rule.no_done:
+        yield sse.DONE
+
+
+def sse_response(
+    ctx: RequestContext, payloads: list[dict[str, Any]], error: dict[str, Any]
+) -> StreamingResponse:
+    """An event-stream response; `error` is the dialect error payload used by `error-at`."""
+    return StreamingResponse(
+        _events(ctx, payloads, error), media_type="text/event-stream", headers=SSE_HEADERS
+    )
+
+
+async def reply_latency(ctx: RequestContext, n_tokens: int) -> None:
+    """A non-stream reply waits as long as the stream would have taken."""
+    delay = ctx.config.ttft + ctx.config.inter_token_delay * max(n_tokens - 1, 0)
+    if delay:
+        await asyncio.sleep(delay)
+
+
+def fragments(text: str, size: int = 8) -> list[str]:
+    """Cut tool-call arguments into fixed-size fragments (like a model emitting JSON tokens)."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
