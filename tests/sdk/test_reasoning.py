@@ -1,0 +1,136 @@
+"""ReasoningSplitter: streamed splitting must equal the one-shot split for any chunking."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sdk.reasoning import ReasoningSplitter, Segment, split_reasoning
+
+
+def stream(chunks: list[str], **options: bool) -> tuple[str, str, list[Segment]]:
+    splitter = ReasoningSplitter(**options)
+    segments: list[Segment] = []
+    for chunk in chunks:
+        segments.extend(splitter.feed(chunk))
+    segments.extend(splitter.flush())
+    reasoning = "".join(s.text for s in segments if s.kind == "reasoning")
+    content = "".join(s.text for s in segments if s.kind == "content")
+    return reasoning, content, segments
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "expected"),
+    [
+        ("<think>\nhmm\n</think>\n\nHello", {}, ("hmm", "Hello")),
+        ("<think>a\n\nb</think>x\ny\n", {}, ("a\n\nb", "x\ny\n")),
+        ("pre <think>r</think>post", {}, ("r", "pre post")),
+        ("<think>\nstill thinking\n", {}, ("still thinking", "")),
+        ("no tags at all", {}, ("", "no tags at all")),
+        ("</think>stray", {}, ("", "</think>stray")),
+        ("<think>a</think>b<think>c</think>", {}, ("a", "b<think>c</think>")),
+        ("r\n</think>\n\nanswer", {"started_in_reasoning": True}, ("r", "answer")),
+        ("unfinished", {"started_in_reasoning": True}, ("unfinished", "")),
+        ("<think>r</think>c", {"thinking": False}, ("", "<think>r</think>c")),
+        ("<think>\nr\n</think>\n\nc", {"strip_newlines": False}, ("\nr\n", "\n\nc")),
+        ("<think>\n\n</think>\n\nc", {}, ("", "c")),  # Qwen3's empty thinking block
+    ],
+)
+def test_one_shot_and_streamed_rules(
+    text: str, options: dict[str, bool], expected: tuple[str, str]
+) -> None:
+    assert split_reasoning(text, **options) == expected
+    reasoning, content, _ = stream([text], **options)
+    assert (reasoning, content) == expected
+
+
+def test_tags_split_across_chunks() -> None:
+    chunks = ["<thi", "nk>\nstep one", "\n</th", "ink>", "\n\nThe answer"]
+    reasoning, content, segments = stream(chunks)
+    assert (reasoning, content) == ("step one", "The answer")
+    assert [s.kind for s in segments] == ["reasoning", "content"]
+
+
+def test_a_partial_tag_that_is_not_a_tag_is_released() -> None:
+    splitter = ReasoningSplitter(started_in_reasoning=True)
+    assert splitter.feed("a </thi") == [Segment("reasoning", "a ")]
+    assert splitter.feed("s is fine") == [Segment("reasoning", "</this is fine")]
+    assert splitter.flush() == []
+    assert ReasoningSplitter().feed("x <thi") == [Segment("content", "x ")]
+
+
+def test_held_text_is_released_by_flush() -> None:
+    splitter = ReasoningSplitter()
+    assert splitter.feed("<") == []
+    assert splitter.flush() == [Segment("content", "<")]
+
+
+def test_state_properties_follow_the_stream() -> None:
+    splitter = ReasoningSplitter()
+    assert not splitter.in_reasoning and not splitter.reasoning_done
+    splitter.feed("<think>x")
+    assert splitter.in_reasoning
+    splitter.feed("</think>")
+    assert splitter.reasoning_done and not splitter.in_reasoning
+    assert ReasoningSplitter(thinking=False).reasoning_done
+
+
+def test_segments_are_tuples_and_merged_within_a_feed() -> None:
+    segments = ReasoningSplitter().feed("<think>a</think>b")
+    assert segments == [("reasoning", "a"), ("content", "b")]
+    kind, text = segments[0]
+    assert (kind, text) == ("reasoning", "a")
+
+
+def test_empty_tags_are_rejected() -> None:
+    with pytest.raises(ValueError, match="tag"):
+        ReasoningSplitter(open_tag="")
+
+
+# -- properties -------------------------------------------------------------------------------
+
+PIECES = st.sampled_from(
+    ["<think>", "</think>", "<", "</", "<th", "think", ">", "\n", "\n\n", " ", "a", "é", "<t"]
+)
+TEXTS = st.lists(st.one_of(PIECES, st.text(max_size=3)), max_size=25).map("".join)
+OPTIONS = st.fixed_dictionaries(
+    {
+        "started_in_reasoning": st.booleans(),
+        "thinking": st.booleans(),
+        "strip_newlines": st.booleans(),
+    }
+)
+
+
+def chunked(text: str, cuts: list[int]) -> list[str]:
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    return [text[a:b] for a, b in itertools.pairwise([0, *points, len(text)])]
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=TEXTS, cuts=st.lists(st.integers(0, 10_000), max_size=10), options=OPTIONS)
+def test_any_chunking_equals_the_one_shot_split(
+    text: str, cuts: list[int], options: dict[str, bool]
+) -> None:
+    expected = split_reasoning(text, **options)
+    reasoning, content, segments = stream(chunked(text, cuts), **options)
+    assert (reasoning, content) == expected
+    assert all(segment.text for segment in segments)  # never an empty segment
+    # character by character too: the worst case for tags cut in pieces
+    assert stream(list(text), **options)[:2] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXTS)
+def test_without_stripping_only_the_two_tags_are_removed(text: str) -> None:
+    reasoning, content = split_reasoning(text, strip_newlines=False)
+    prefix, opened, rest = text.partition("<think>")
+    if not opened:
+        assert (reasoning, content) == ("", text)
+        return
+    removed = len("<think>") + (len("</think>") if "</think>" in rest else 0)
+    assert len(reasoning) + len(content) == len(text) - removed
+    assert content.startswith(prefix) and reasoning == rest.split("</think>")[0]
