@@ -1,0 +1,76 @@
+"""pytest plugin (entry point `hookwire-mockserver`): live and in-process mock server fixtures.
+
+| fixture               | scope    | gives                                                     |
+|-----------------------|----------|-----------------------------------------------------------|
+| `mock_server`         | session  | `LiveServer`, openai dialect, on a free 127.0.0.1 port     |
+| `mock_server_factory` | session  | `factory(dialect=..., api_key=..., **MockConfig) -> LiveServer`, cached per config |
+| `mock_app`            | function | a fresh in-process `MockApp`                              |
+| `respx_mock_server`   | function | `InProcessServer`: httpx calls to its `.url` reach a fresh app via respx, no socket |
+
+The pytest-httpbin drop-ins (`httpbin`, `httpbin_secure`, `httpbin_both`, `httpbin_ca_bundle`)
+arrive through this plugin too, from `mockserver.pytest_httpbin`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from mockserver.app import MockApp, create_app
+from mockserver.config import MockConfig
+from mockserver.server import LiveServer
+from mockserver.testing import InProcessHandler, InProcessServer
+
+try:  # written in parallel by the httpbin helper
+    from mockserver.pytest_httpbin import *  # noqa: F403
+except ImportError:  # pragma: no cover - only while mockserver.pytest_httpbin is absent
+    pass
+
+
+@pytest.fixture(scope="session")
+def mock_server_factory() -> Iterator[Callable[..., LiveServer]]:
+    """Start extra live servers; one per distinct config, all stopped at session end."""
+    servers: dict[MockConfig, LiveServer] = {}
+
+    def factory(dialect: str = "openai", api_key: str | None = None, **kwargs: Any) -> LiveServer:
+        config = MockConfig(dialect=dialect, api_key=api_key, **kwargs)
+        if config not in servers:
+            servers[config] = LiveServer(config).start()
+        return servers[config]
+
+    try:
+        yield factory
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def mock_server(mock_server_factory: Callable[..., LiveServer]) -> LiveServer:
+    """The shared openai-dialect live server (call `.reset()` for a clean journal)."""
+    return mock_server_factory()
+
+
+@pytest.fixture
+def mock_app() -> MockApp:
+    """A fresh in-process app (openai dialect)."""
+    return create_app(MockConfig())
+
+
+@pytest.fixture
+def respx_mock_server(mock_app: MockApp) -> Iterator[InProcessServer]:
+    """httpx calls to `respx_mock_server.url` run `mock_app` in-process; other hosts pass through."""
+    import respx
+
+    handler = InProcessHandler(mock_app)
+    server = InProcessServer(mock_app)
+    with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
+        router.route(host=server.host).mock(side_effect=handler)
+        router.route().pass_through()
+        server.router = router
+        try:
+            yield server
+        finally:
+            handler.close()

@@ -1,0 +1,115 @@
+"""In-process access to the mock app for httpx clients: no socket, same behaviour.
+
+`InProcessHandler` is a respx side effect (or call it yourself) that runs the ASGI app through
+httpx's `ASGITransport`, for sync and async httpx clients alike, and maps the mock's deliberate
+connection faults onto the httpx errors a real socket would produce:
+
+| fault over a socket                    | in-process                 |
+|----------------------------------------|----------------------------|
+| close-after / reset-after-body: EOF    | `httpx.RemoteProtocolError` |
+| stall-after / keepalive-only: silence  | `httpx.ReadTimeout`        |
+
+`InProcessServer` has the `LiveServer` surface (url, openai_base_url, journal, app, reset,
+join, +), so one test body can run against either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import httpx
+
+from mockserver.app import MockApp
+from mockserver.faultio import ConnectionDropped, StreamStalled
+from mockserver.journal import Journal
+
+T = TypeVar("T")
+IN_PROCESS_HOST = "mockserver.invalid"  # RFC 2606: can never resolve to a real host
+
+
+class _LoopThread:
+    """One private event loop on a daemon thread, for running the app from sync clients."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=self._loop.run_forever, name="mockserver-inprocess", daemon=True
+                ).start()
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._loop = None
+
+
+class InProcessHandler:
+    """Route an httpx request into the app; returns a Response (sync) or a coroutine (async)."""
+
+    def __init__(self, app: MockApp) -> None:
+        self.app = app
+        self._transport = httpx.ASGITransport(app=app)
+        self._loop = _LoopThread()
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = await self._transport.handle_async_request(request)
+            content = await response.aread()
+        except ConnectionDropped as exc:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a complete response.", request=request
+            ) from exc
+        except StreamStalled as exc:
+            raise httpx.ReadTimeout("The mock server stopped sending.", request=request) from exc
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+    def __call__(self, request: httpx.Request) -> Any:
+        if isinstance(request.stream, httpx.AsyncByteStream) and not isinstance(
+            request.stream, httpx.SyncByteStream
+        ):
+            return self._send(request)
+        request.read()  # ByteStream: iterable both ways, so the ASGI transport can read it
+        return self._loop.run(self._send(request))
+
+    def close(self) -> None:
+        self._loop.close()
+
+
+class InProcessServer:
+    """The `LiveServer` surface for an app reached through respx, not a socket."""
+
+    def __init__(self, app: MockApp, router: Any = None, host: str = IN_PROCESS_HOST) -> None:
+        self.app = app
+        self.router = router
+        self.host = host
+        self.port = 80
+        self.url = f"http://{host}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def journal(self) -> Journal:
+        return self.app.journal
+
+    def join(self, path: str) -> str:
+        return self.url + "/" + path.lstrip("/")
+
+    def __add__(self, other: str) -> str:
+        return self.url + other
+
+    def reset(self) -> None:
+        self.app.reset()
