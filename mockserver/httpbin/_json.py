@@ -1,0 +1,114 @@
+"""httpbin-compatible JSON rendering and the small response helpers every endpoint shares.
+
+httpbin renders through Flask's ``jsonify`` with ``compact=False``: two-space indent, sorted keys,
+ASCII-only output and a trailing newline. Clients that compare bodies textually (snapshot tests,
+``curl | diff``) see the difference, so we reproduce that layout byte for byte.
+
+``json.dumps(indent=2)`` falls back to the pure-Python encoder (CPython only uses the C encoder
+when ``indent is None``), which would dominate ``/get``'s cost. ``pretty`` walks the value itself
+and leans on the C string escaper, which is several times faster for the small dicts httpbin
+returns; anything unusual (floats, big nesting) still goes through ``json.dumps``.
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+__all__ = ["cors_headers", "json_response", "pretty", "text_response"]
+
+
+def _render(value: Any, indent: str, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_quote(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = indent + "  "
+        out.append("{\n")
+        first = True
+        for key in sorted(value):
+            if not first:
+                out.append(",\n")
+            first = False
+            out.append(inner)
+            out.append(_quote(str(key)))
+            out.append(": ")
+            _render(value[key], inner, out)
+        out.append("\n" + indent + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = indent + "  "
+        out.append("[\n")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",\n")
+            out.append(inner)
+            _render(item, inner, out)
+        out.append("\n" + indent + "]")
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    else:
+        # floats (NaN/Infinity spelling) and anything else: the stdlib decides, re-indented.
+        text = json.dumps(value, indent=2, sort_keys=True)
+        out.append(text.replace("\n", "\n" + indent))
+
+
+def pretty(value: Any) -> bytes:
+    """Serialize ``value`` exactly as Flask's non-compact ``jsonify`` does (newline included)."""
+    out: list[str] = []
+    _render(value, "", out)
+    out.append("\n")
+    return "".join(out).encode("ascii")
+
+
+def cors_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    """httpbin's after-request CORS headers: echo ``Origin`` (or ``*``) and allow credentials."""
+    origin = request.headers.get("origin", "*")
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-allow-credentials", b"true"),
+    ]
+
+
+def json_response(
+    request: Request,
+    value: Any,
+    status_code: int = 200,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> Response:
+    """A JSON response in httpbin's layout, with CORS headers and any extra raw headers."""
+    body = pretty(value)
+    response = Response(body, status_code=status_code, media_type="application/json")
+    response.raw_headers.extend(cors_headers(request))
+    if headers:
+        response.raw_headers.extend(headers)
+    return response
+
+
+def text_response(
+    request: Request,
+    body: str | bytes,
+    status_code: int = 200,
+    media_type: str | None = "text/html; charset=utf-8",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> Response:
+    """A non-JSON response (Flask's default content type is HTML) with CORS headers."""
+    response = Response(body, status_code=status_code, media_type=media_type)
+    response.raw_headers.extend(cors_headers(request))
+    if headers:
+        response.raw_headers.extend(headers)
+    return response

@@ -1,0 +1,114 @@
+"""``/status/{codes}``: a chosen status code, with httpbin's canned bodies and headers.
+
+``codes`` is one code or a weighted list ``200:3,500:1`` (weight defaults to 1). httpbin's special
+cases are kept: 3xx codes point at ``/redirect/1``, 401 and 407 carry a Basic challenge, 402 and
+418 have joke bodies, 406 lists the image types ``/image`` can serve. Those special responses
+replace Flask's headers wholesale, so they have no ``Content-Type``; we reproduce that too.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ._json import cors_headers
+from ._route import endpoint
+from .methods import ALL_METHODS
+
+__all__ = ["ACCEPTED_MEDIA_TYPES", "status_response"]
+
+TEAPOT = r"""
+    -=[ teapot ]=-
+
+       _...._
+     .'  _ _ `.
+    | ."` ^ `". _,
+    \_;`"---"`|//
+      |       ;/
+      \_     _/
+        `\"\"\"`
+""".replace('\\"', '"')
+
+ACCEPTED_MEDIA_TYPES = ["image/webp", "image/svg+xml", "image/jpeg", "image/png", "image/*"]
+
+_REDIRECT = {"headers": [(b"location", b"/redirect/1")]}
+_SPECIAL: dict[int, dict[str, object]] = {
+    301: _REDIRECT,
+    302: _REDIRECT,
+    303: _REDIRECT,
+    305: _REDIRECT,
+    307: _REDIRECT,
+    401: {"headers": [(b"www-authenticate", b'Basic realm="Fake Realm"')]},
+    402: {
+        "body": b"Fuck you, pay me!",
+        "headers": [(b"x-more-info", b"http://vimeo.com/22053820")],
+    },
+    406: {
+        "body": json.dumps(
+            {
+                "message": "Client did not request a supported media type.",
+                "accept": ACCEPTED_MEDIA_TYPES,
+            }
+        ).encode(),
+        "headers": [(b"content-type", b"application/json")],
+    },
+    407: {"headers": [(b"proxy-authenticate", b'Basic realm="Fake Realm"')]},
+    418: {
+        "body": TEAPOT.encode(),
+        "headers": [(b"x-more-info", b"http://tools.ietf.org/html/rfc2324")],
+    },
+}
+
+
+def status_response(request: Request, code: int) -> Response:
+    """The response httpbin gives for status ``code`` (also used by auth failures)."""
+    special = _SPECIAL.get(code)
+    if special is None:
+        body = b""
+        response = Response(body, status_code=code, media_type="text/html; charset=utf-8")
+    else:
+        body = special.get("body", b"")  # type: ignore[assignment]
+        response = Response(body, status_code=code)
+        response.raw_headers.extend(special["headers"])  # type: ignore[arg-type]
+    response.raw_headers.extend(cors_headers(request))
+    return response
+
+
+def _invalid(request: Request) -> Response:
+    response = Response(b"Invalid status code", status_code=400)
+    response.raw_headers.extend(cors_headers(request))
+    return response
+
+
+def choose_code(codes: str, rng: random.Random | None = None) -> int | None:
+    """Pick a code from ``"200:3,500:1"``; ``None`` when the spec does not parse."""
+    choices: list[tuple[int, float]] = []
+    for choice in codes.split(","):
+        code, _, weight = choice.partition(":")
+        try:
+            choices.append((int(code), float(weight) if weight else 1.0))
+        except ValueError:
+            return None
+    if len(choices) == 1:
+        return choices[0][0]
+    total = sum(weight for _, weight in choices)
+    if not total > 0:
+        return None
+    point = (rng or random).uniform(0, total)
+    for code, weight in choices:
+        point -= weight
+        if point < 0:
+            return code
+    return choices[-1][0]
+
+
+@endpoint("/status/{codes}", methods=ALL_METHODS)
+async def view_status(request: Request) -> Response:
+    """Reply with the given status code, or one drawn from a weighted list."""
+    code = choose_code(request.path_params["codes"])
+    if code is None or not 100 <= code <= 999:
+        return _invalid(request)
+    return status_response(request, code)
