@@ -31,6 +31,7 @@ reaches a user of the SDK::
     │   │       └── BodyTooLarge           a size limit was passed (decompression bombs too)
     │   ├── TooManyRedirects
     │   ├── AuthenticationError            credentials were refused (401 after auth)
+    │   │   └── DigestChallengeError       a Digest challenge cannot be answered (also a ValueError)
     │   ├── HTTPStatusError                .response; raised by raise_for_status()
     │   │   └── APIStatusError             an LLM provider's error body, parsed
     │   │       ├── BadRequestError (400), AuthenticationFailed (401), PermissionDenied (403),
@@ -68,6 +69,7 @@ __all__ = [
     "ConnectTimeout",
     "DeadlineExceeded",
     "DecodingError",
+    "DigestChallengeError",
     "HTTPStatusError",
     "InternalServerError",
     "InvalidHeader",
@@ -358,3 +360,12 @@ class ResponseNotRead(RuntimeError):
 
 class ClientClosed(RuntimeError):
     """The client was used after ``close()``."""
+
+
+# -- appended by the sans-IO core (sdk/_digest.py) --------------------------------------------
+class DigestChallengeError(AuthenticationError, ValueError):
+    """A ``WWW-Authenticate: Digest`` challenge cannot be answered: it is malformed (no nonce),
+    or offers only algorithms or qop values this SDK does not implement (the message names them).
+
+    An authentication failure rather than a transport error, so the retry policy never repeats it.
+    """
