@@ -1,0 +1,34 @@
+"""Fail CI when a tracked file holds something shaped like a secret.
+
+Runs detect-secrets over every file git tracks. A test that needs a recognisable fake secret
+marks its line with ``# pragma: allowlist secret``; anything else found is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def main() -> int:
+    files = subprocess.run(
+        ["git", "ls-files", "-z"], check=True, capture_output=True, text=True
+    ).stdout.split("\0")
+    files = [f for f in files if f and not f.endswith((".png", ".jpg", ".ico", ".gz"))]
+    out = subprocess.run(
+        ["detect-secrets", "scan", *files], check=True, capture_output=True, text=True
+    ).stdout
+    results = json.loads(out)["results"]
+    for path, findings in sorted(results.items()):
+        for finding in findings:
+            print(f"{path}:{finding['line_number']}: {finding['type']}")
+    if results:
+        print(f"secret scan: {sum(map(len, results.values()))} finding(s)", file=sys.stderr)
+        return 1
+    print(f"secret scan: {len(files)} files clean")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
