@@ -1,0 +1,141 @@
+"""The plugin host: entry-point loading, blocking, failures, and third-party registration."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+import types
+from typing import Any
+
+import pytest
+
+import sdk
+from sdk.errors import PluginError
+from sdk.hookspecs import hookimpl
+from sdk.registry import PluginHost
+from sdk.transports import BaseTransport
+
+
+def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, modules: dict[str, types.ModuleType | None]) -> None:
+    """Add entry points in the ``sdk`` group without installing anything."""
+    real = importlib.metadata.entry_points
+    extra = []
+    for name, module in modules.items():
+        mod_name = f"fake_hookwire_plugin_{name.replace('-', '_')}"
+        if module is not None:
+            monkeypatch.setitem(sys.modules, mod_name, module)
+        extra.append(importlib.metadata.EntryPoint(name=name, value=mod_name, group="sdk"))
+
+    def entry_points(**kwargs: Any) -> Any:
+        found = real(**kwargs)
+        if kwargs.get("group") == "sdk":
+            return list(found) + extra
+        return found
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+
+
+class EchoTransport(BaseTransport):
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def handle_request(self, request: sdk.Request) -> sdk.Response:
+        return sdk.Response(299, content=request.url.encode(), request=request)
+
+
+class StampAuth(sdk.Auth):
+    def __init__(self, stamp: str) -> None:
+        self.stamp = stamp
+
+    def auth_flow(self, request):  # type: ignore[no-untyped-def]
+        request.headers["X-Stamp"] = self.stamp
+        yield request
+
+
+def _third_party() -> types.ModuleType:
+    mod = types.ModuleType("third_party")
+
+    @hookimpl
+    def sdk_register_transports(register: Any) -> None:
+        register("echo", sync=EchoTransport)
+
+    @hookimpl
+    def sdk_register_auth(register: Any) -> None:
+        register("stamp", StampAuth)
+
+    @hookimpl
+    def sdk_register_providers(register: Any) -> None:
+        register("echo-llm", dict, aliases=("echo2",))
+
+    mod.sdk_register_transports = sdk_register_transports  # type: ignore[attr-defined]
+    mod.sdk_register_auth = sdk_register_auth  # type: ignore[attr-defined]
+    mod.sdk_register_providers = sdk_register_providers  # type: ignore[attr-defined]
+    return mod
+
+
+def test_third_party_plugin_is_picked_up_and_usable_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_entry_points(monkeypatch, {"third-party": _third_party()})
+    host = PluginHost()
+    assert "echo" in host.transports() and "stamp" in host.auth_schemes()
+    assert host.providers()["echo2"].value is dict
+    with sdk.Client(transport="echo", plugins=host, auth=sdk.make_auth("stamp", "s1", plugins=host)) as c:
+        r = c.get("http://example.invalid/x", params={"a": 1})
+    assert r.status_code == 299 and r.content == b"http://example.invalid/x?a=1"
+    assert r.request.headers["x-stamp"] == "s1"
+    info = {p.name: p for p in host.plugins()}
+    assert "transport:echo" in info["third-party"].registers
+
+
+def test_broken_plugins_become_plugin_errors_and_sdk_keeps_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    bad_spec = types.ModuleType("bad_spec")
+
+    def sdk_register_transports(wrong_argument: Any) -> None:  # breaks the spec
+        pass
+
+    bad_spec.sdk_register_transports = hookimpl(sdk_register_transports)  # type: ignore[attr-defined]
+    _fake_entry_points(monkeypatch, {"missing-module": None, "bad-spec": bad_spec,
+                                     "third-party": _third_party()})
+    host = PluginHost()
+    failed = {e.plugin: str(e) for e in host.errors}
+    assert "missing-module" in failed and "failed to import" in failed["missing-module"]
+    assert "bad-spec" in failed and "hook specs" in failed["bad-spec"]
+    assert all(isinstance(e, PluginError) for e in host.errors)
+    assert "echo" in host.transports()  # the good plugin still loaded
+
+
+def test_plugin_raising_inside_register_hook_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    raiser = types.ModuleType("raiser")
+
+    @hookimpl
+    def sdk_register_auth(register: Any) -> None:
+        raise RuntimeError("boom")
+
+    raiser.sdk_register_auth = sdk_register_auth  # type: ignore[attr-defined]
+    _fake_entry_points(monkeypatch, {"raiser": raiser, "third-party": _third_party()})
+    host = PluginHost()
+    assert "stamp" in host.auth_schemes()
+    assert any(e.plugin == "raiser" and "boom" in str(e) for e in host.errors)
+
+
+def test_disable_by_argument_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_entry_points(monkeypatch, {"third-party": _third_party()})
+    assert "echo" not in PluginHost(disable=["third-party"]).transports()
+    monkeypatch.setenv("HOOKWIRE_DISABLE_PLUGINS", "auth, third-party")
+    host = PluginHost()
+    assert "echo" not in host.transports() and "basic" not in host.auth_schemes()
+    with pytest.raises(PluginError, match="no transport named 'echo'"):
+        host.lookup("transport", "echo")
+
+
+def test_first_registration_wins_so_plugins_override_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
+    override = types.ModuleType("override")
+
+    @hookimpl
+    def sdk_register_auth(register: Any) -> None:
+        register("basic", StampAuth)
+
+    override.sdk_register_auth = sdk_register_auth  # type: ignore[attr-defined]
+    _fake_entry_points(monkeypatch, {"override": override})
+    host = PluginHost()
+    entry = host.auth_schemes()["basic"]
+    assert entry.value is StampAuth and entry.plugin == "override"
