@@ -149,8 +149,6 @@ def _chunks(
     no_done = rule is not None and rule.no_done
     field = ctx.dialect.reasoning_field
     head = {**base, "object": "chat.completion.chunk"}
-    if include_usage:
-        head["usage"] = None
     out: list[dict[str, Any]] = []
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> None:
