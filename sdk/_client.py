@@ -41,7 +41,7 @@ class Client(BaseClient):
         method: str,
         url: str,
         *,
-        auth: AuthTypes | None | object = _UNSET,
+        auth: AuthTypes | object | None = _UNSET,
         follow_redirects: bool | object = _UNSET,
         **kwargs: Any,
     ) -> Response:
@@ -54,7 +54,7 @@ class Client(BaseClient):
         method: str,
         url: str,
         *,
-        auth: AuthTypes | None | object = _UNSET,
+        auth: AuthTypes | object | None = _UNSET,
         follow_redirects: bool | object = _UNSET,
         **kwargs: Any,
     ) -> Iterator[Response]:
@@ -94,7 +94,7 @@ class Client(BaseClient):
         request: Request,
         *,
         stream: bool = False,
-        auth: AuthTypes | None | object = _UNSET,
+        auth: AuthTypes | object | None = _UNSET,
         follow_redirects: bool | object = _UNSET,
     ) -> Response:
         """Send a built request: retries around auth around redirects around the transport."""
@@ -202,7 +202,7 @@ class AsyncClient(BaseClient):
         method: str,
         url: str,
         *,
-        auth: AuthTypes | None | object = _UNSET,
+        auth: AuthTypes | object | None = _UNSET,
         follow_redirects: bool | object = _UNSET,
         **kwargs: Any,
     ) -> Response:
@@ -215,7 +215,7 @@ class AsyncClient(BaseClient):
         method: str,
         url: str,
         *,
-        auth: AuthTypes | None | object = _UNSET,
+        auth: AuthTypes | object | None = _UNSET,
         follow_redirects: bool | object = _UNSET,
         **kwargs: Any,
     ) -> AsyncIterator[Response]:
@@ -255,7 +255,7 @@ class AsyncClient(BaseClient):
         request: Request,
         *,
         stream: bool = False,
-        auth: AuthTypes | None | object = _UNSET,
+        auth: AuthTypes | object | None = _UNSET,
         follow_redirects: bool | object = _UNSET,
     ) -> Response:
         if self._closed:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sdk._clock import Clock
 from sdk._content import DataInput, FilesInput, encode_body
 from sdk._cookies import Cookies
-from sdk._headers import Headers, HeaderInput
+from sdk._headers import HeaderInput, Headers
 from sdk._models import DEFAULT_MAX_BODY, Request, Response
 from sdk._urls import (
     QueryParams,
@@ -77,7 +77,8 @@ def coerce_auth(auth: AuthTypes | None) -> Auth | None:
     if callable(auth):
         return FunctionAuth(auth)
     raise InvalidRequest(
-        f"auth= takes an Auth, a (username, password) tuple or a callable, not {type(auth).__name__}"
+        "auth= takes an Auth, a (username, password) tuple or a callable, "
+        f"not {type(auth).__name__}"
     )
 
 
@@ -229,7 +230,7 @@ class BaseClient:
             jar.add_to(request)
         return request
 
-    def _auth_for(self, request: Request, auth: AuthTypes | None | object) -> Auth | None:
+    def _auth_for(self, request: Request, auth: AuthTypes | object | None) -> Auth | None:
         if auth is not _UNSET:
             return coerce_auth(auth)
         if self.auth is not None:

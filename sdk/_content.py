@@ -7,21 +7,19 @@ import mimetypes
 import os
 import secrets
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
-from typing import IO, Any, Union
+from typing import IO, Any
 from urllib.parse import urlencode
 
 from sdk.errors import InvalidRequest
 
-FileContent = Union[IO[bytes], bytes, str]
-FileTypes = Union[
-    FileContent,
-    tuple[str | None, FileContent],
-    tuple[str | None, FileContent, str | None],
-]
-FilesInput = Union[Mapping[str, FileTypes], Sequence[tuple[str, FileTypes]]]
-DataInput = Union[
-    Mapping[str, Any], Sequence[tuple[str, Any]], bytes, str, IO[bytes], Iterable[bytes], None
-]
+FileContent = IO[bytes] | bytes | str
+FileTypes = (
+    FileContent | tuple[str | None, FileContent] | tuple[str | None, FileContent, str | None]
+)
+FilesInput = Mapping[str, FileTypes] | Sequence[tuple[str, FileTypes]]
+DataInput = (
+    Mapping[str, Any] | Sequence[tuple[str, Any]] | bytes | str | IO[bytes] | Iterable[bytes] | None
+)
 
 Body = tuple[bytes | None, Any, str | None]
 """(content, stream, content_type) - exactly one of content/stream is set, or neither."""
@@ -77,8 +75,9 @@ def encode_multipart(
     boundary = boundary or secrets.token_hex(16)
     chunks: list[bytes] = []
     for name, value in _form_pairs(data or {}):
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'
         chunks.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode()
+            head.encode()
             + value.encode()
             + b"\r\n"
         )
@@ -110,7 +109,7 @@ def encode_body(
     if files:
         if data is not None and not isinstance(data, (Mapping, list, tuple)):
             raise InvalidRequest("data= must be a dict or list of pairs when files= is given")
-        body, ctype = encode_multipart(data, files)  # type: ignore[arg-type]
+        body, ctype = encode_multipart(data, files)
         return body, None, ctype
     if json is not None:
         return encode_json(json), None, "application/json"
@@ -125,7 +124,7 @@ def encode_body(
     if isinstance(data, Mapping) or (
         isinstance(data, (list, tuple)) and all(isinstance(p, tuple) for p in data)
     ):
-        form = urlencode(_form_pairs(data))  # type: ignore[arg-type]
+        form = urlencode(_form_pairs(data))
         return form.encode(), None, "application/x-www-form-urlencoded"
     if hasattr(data, "read") or isinstance(data, (Iterable, AsyncIterable)):
         return None, data, None

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import IO, Any, Protocol, runtime_checkable
 
 from sdk._decoders import LineDecoder
-from sdk._headers import REDACTED, Headers, HeaderInput, check_header_text
+from sdk._headers import REDACTED, HeaderInput, Headers, check_header_text
 from sdk._urls import redact_url
 from sdk.errors import (
     BodyTooLarge,
@@ -142,7 +142,7 @@ class Request:
             return
         if isinstance(self.stream, AsyncIterable):
             raise UnreplayableBodyError("an async iterator body needs an AsyncClient")
-        for chunk in self.stream:  # type: ignore[union-attr]
+        for chunk in self.stream:
             yield bytes(chunk)
 
     async def aiter_body(self) -> AsyncIterator[bytes]:

@@ -37,7 +37,7 @@ def encode_params(params: QueryParams) -> list[tuple[str, str]]:
         if isinstance(value, (list, tuple)):
             pairs.extend((str(key), _param_text(v)) for v in value)
         else:
-            pairs.append((str(key), _param_text(value)))
+            pairs.append((str(key), _param_text(value)))  # type: ignore[arg-type]
     return pairs
 
 

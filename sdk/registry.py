@@ -163,7 +163,7 @@ class PluginHost:
         except KeyError:
             known = ", ".join(sorted(table)) or "none"
             hint = ""
-            if any(e.plugin == name for e in self.errors if isinstance(e, PluginError)):
+            if any(getattr(e, "plugin", None) == name for e in self.errors):
                 hint = f" (plugin {name!r} failed to load: see PluginHost.errors)"
             raise PluginError(
                 f"no {kind} named {name!r}; available: {known}{hint}", plugin=name

@@ -67,7 +67,9 @@ class Timeout:
             return cls(connect=value[0], read=value[1])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return cls(connect=value, read=value, write=value, pool=value)
-        raise InvalidRequest(f"timeout must be a number, a (connect, read) tuple or Timeout: {value!r}")
+        raise InvalidRequest(
+            f"timeout must be a number, a (connect, read) tuple or Timeout: {value!r}"
+        )
 
     def capped(self, remaining: float | None) -> Timeout:
         """The phases cut down to what is left of the total deadline."""
