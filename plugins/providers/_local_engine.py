@@ -1,0 +1,497 @@
+"""Run a local chat model (Qwen3 and other thinking models) with ``transformers``.
+
+``LocalEngine`` is the real model code behind the transformers provider: load a model directory,
+render the chat template, call ``model.generate`` with every option the caller gave, and split the
+output into reasoning and content at the ``</think>`` token, whose id comes from the tokenizer.
+
+Thread safety: an engine may be shared by many threads. Generations on one engine run one at a
+time (a lock around ``model.generate``: batch 1, and the memory of one generation); rendering and
+tokenising take a separate, short lock. Sampling calls also take a process-wide lock while they
+seed and draw from torch's global RNG, so ``seed=`` reproduces the same text even when other
+threads, or other engines, sample at the same moment.
+
+Importing this module imports neither torch nor transformers; ``load`` and the first generation do.
+
+    >>> engine = LocalEngine.load("/models/Qwen3-4B-Thinking-2507")     # doctest: +SKIP
+    >>> result = engine.generate([{"role": "user", "content": "你好"}], temperature=0.6)
+    >>> result.reasoning, result.content, result.finish_reason, result.usage
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from sdk.errors import ConfigError, InvalidRequest
+
+from ._local_options import GenerateOptions, validate_messages
+from ._local_stream import (
+    AsyncLocalStream,
+    FinishReason,
+    GenerationError,
+    GenerationJob,
+    LocalStream,
+    Usage,
+)
+from ._local_text import THINK_END, THINK_START, ReasoningSplit, ThinkSplitter, cut_at_stop
+
+if TYPE_CHECKING:
+    import os
+
+__all__ = [
+    "AsyncLocalStream",
+    "GenerationError",
+    "GenerationResult",
+    "LoadProgress",
+    "LocalEngine",
+    "LocalStream",
+    "ModelLoadError",
+    "Usage",
+]
+
+#: Held while a sampling generation seeds and draws from torch's process-global RNG.
+_RNG_LOCK = threading.Lock()
+
+
+class ModelLoadError(ConfigError):
+    """The model or tokenizer could not be loaded; the message names the path and the reason."""
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """One stage of ``LocalEngine.load``, for a CLI to render: stage, message, seconds so far."""
+
+    stage: Literal["tokenizer", "model", "device", "ready"]
+    message: str
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """One completed generation.
+
+    ``raw_text`` is the whole completion decoded with ``skip_special_tokens=True`` (so it still
+    holds ``</think>``, and any text past a stop string); ``reasoning`` and ``content`` are the
+    split, with the conventional newlines stripped and content cut before the first stop string.
+    """
+
+    reasoning: str
+    content: str
+    finish_reason: FinishReason
+    prompt_tokens: int
+    completion_tokens: int
+    raw_text: str
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(self.prompt_tokens, self.completion_tokens)
+
+
+@dataclass
+class _Call:
+    """Everything one generation needs, prepared before any thread starts."""
+
+    inputs: dict[str, Any]
+    prompt_len: int
+    reasoning_open: bool
+    options: GenerateOptions
+    kwargs: dict[str, Any]
+    cancel: Any
+    stop: Any
+
+
+class LocalEngine:
+    """A loaded model and tokenizer, and the calls that generate with them.
+
+    Build one with ``LocalEngine.load(path)``, or wrap objects you loaded yourself with
+    ``LocalEngine(model, tokenizer)``. ``splitter_factory`` builds the streaming reasoning
+    splitter (``factory(reasoning_open=...)`` with ``feed``/``flush``); swap in another one there.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        default_max_new_tokens: int = 1024,
+        stream_timeout: float | None = 300.0,
+        join_timeout: float = 10.0,
+        splitter_factory: Callable[..., ReasoningSplit] = ThinkSplitter,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.default_max_new_tokens = default_max_new_tokens
+        self.stream_timeout = stream_timeout
+        self.join_timeout = join_timeout
+        self.splitter_factory = splitter_factory
+        self.think_start_id = _token_id(tokenizer, THINK_START)
+        self.think_end_id = _token_id(tokenizer, THINK_END)
+        self.eos_token_ids = _eos_ids(model, tokenizer)
+        self._model_lock = threading.Lock()
+        self._tokenizer_lock = threading.Lock()
+
+    # ---------------------------------------------------------------- loading
+
+    @classmethod
+    def load(
+        cls,
+        model_path: str | os.PathLike[str],
+        *,
+        device: str | None = None,
+        device_map: str | dict[str, Any] | None = None,
+        dtype: str = "auto",
+        progress: Callable[[LoadProgress], None] | None = None,
+        trust_remote_code: bool = False,
+        **engine_options: Any,
+    ) -> LocalEngine:
+        """Load a model directory (or a model already in the local Hugging Face cache).
+
+        ``device`` moves the whole model (None: ``cuda`` when available, else ``cpu``);
+        ``device_map`` is passed to ``from_pretrained`` instead (give one or the other). Nothing is
+        ever downloaded: ``local_files_only=True``.
+        """
+        if device is not None and device_map is not None:
+            raise InvalidRequest("give device or device_map, not both")
+        started = time.monotonic()
+
+        def report(stage: Any, message: str) -> None:
+            if progress is not None:
+                progress(LoadProgress(stage, message, time.monotonic() - started))
+
+        source = _check_source(model_path)
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        common = {"trust_remote_code": trust_remote_code, "local_files_only": True}
+        report("tokenizer", f"loading tokenizer from {source}")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, **common)
+            report("model", f"loading model weights from {source} (dtype={dtype})")
+            extra = {} if device_map is None else {"device_map": device_map}
+            model: Any = AutoModelForCausalLM.from_pretrained(
+                source, dtype=dtype, **common, **extra
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(f"could not load a model from {source}: {exc}") from exc
+        if device_map is None:
+            target = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            report("device", f"moving model to {target}")
+            try:
+                model.to(target)
+            except (RuntimeError, AssertionError, ValueError) as exc:
+                raise ModelLoadError(f"cannot move the model to device {target!r}: {exc}") from exc
+        model.eval()
+        report("ready", f"model ready on {model.device}")
+        return cls(model, tokenizer, **engine_options)
+
+    @property
+    def device(self) -> Any:
+        return self.model.device
+
+    # ---------------------------------------------------------------- prompts
+
+    def render_prompt(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        enable_thinking: bool = True,
+        tools: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """The chat template applied to ``messages``, ending with the assistant's turn."""
+        checked = validate_messages(messages)
+        with self._tokenizer_lock:
+            try:
+                text = self.tokenizer.apply_chat_template(
+                    checked,
+                    tools=tools,
+                    tokenize=False,
+                    add_generation_prompt=True,
+                    enable_thinking=enable_thinking,
+                )
+            except Exception as exc:  # jinja's TemplateError, raise_exception(), missing template
+                raise InvalidRequest(f"the chat template rejected the messages: {exc}") from exc
+        return str(text)
+
+    @staticmethod
+    def prompt_opens_reasoning(prompt: str) -> bool:
+        """True when the prompt ends inside ``<think>``: the output then starts as reasoning."""
+        return prompt.rstrip().endswith(THINK_START)
+
+    # ---------------------------------------------------------------- generation
+
+    def generate(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        enable_thinking: bool = True,
+        tools: list[dict[str, Any]] | None = None,
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        repetition_penalty: float | None = None,
+        seed: int | None = None,
+        stop: str | list[str] | None = None,
+        logits_processor: Iterable[Any] | None = None,
+        stopping_criteria: Iterable[Any] | None = None,
+    ) -> GenerationResult:
+        """Generate a complete answer and split it into reasoning and content."""
+        call = self._prepare(
+            messages, enable_thinking, tools, logits_processor, stopping_criteria,
+            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+            repetition_penalty=repetition_penalty, seed=seed, stop=stop,
+        )  # fmt: skip
+        return self._result(call, self._run(call))
+
+    def stream(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        enable_thinking: bool = True,
+        tools: list[dict[str, Any]] | None = None,
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        repetition_penalty: float | None = None,
+        seed: int | None = None,
+        stop: str | list[str] | None = None,
+        logits_processor: Iterable[Any] | None = None,
+        stopping_criteria: Iterable[Any] | None = None,
+    ) -> LocalStream:
+        """Start generating on a worker thread; iterate the result for ``(kind, text)`` deltas."""
+        from transformers import TextIteratorStreamer
+
+        call = self._prepare(
+            messages, enable_thinking, tools, logits_processor, stopping_criteria,
+            max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
+            repetition_penalty=repetition_penalty, seed=seed, stop=stop,
+        )  # fmt: skip
+        streamer = TextIteratorStreamer(
+            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=self.stream_timeout
+        )
+        job = GenerationJob(cancel=call.cancel.event)
+
+        def work() -> None:
+            try:
+                job.output_ids = self._run(call, streamer=streamer)
+            except BaseException as exc:
+                job.error = exc
+                streamer.on_finalized_text("", stream_end=True)  # wake the reader
+
+        job.thread = threading.Thread(target=work, name="hookwire-local-generate", daemon=True)
+        job.thread.start()
+        return LocalStream(
+            source=streamer,
+            job=job,
+            splitter=self.splitter_factory(reasoning_open=call.reasoning_open),
+            stops=list(call.options.stop),
+            summarize=lambda ids: (self._finish_reason(call, ids), self._usage(call, ids)),
+            join_timeout=self.join_timeout,
+        )
+
+    async def agenerate(
+        self,
+        messages: Sequence[dict[str, Any]],
+        **options: Any,
+    ) -> GenerationResult:
+        """``generate`` on a worker thread; cancelling the task stops the generation.
+
+        Takes the same keyword options as ``generate``.
+        """
+        call = await asyncio.to_thread(self._prepare_from, messages, options)
+        task = asyncio.ensure_future(asyncio.to_thread(self._run, call))
+        task.add_done_callback(_retrieve)
+        try:
+            ids = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            call.cancel.event.set()
+            await asyncio.wait({task}, timeout=self.join_timeout)
+            raise
+        return self._result(call, ids)
+
+    def astream(self, messages: Sequence[dict[str, Any]], **options: Any) -> AsyncLocalStream:
+        """An async iterator of ``(kind, text)`` deltas; same keyword options as ``stream``.
+
+        Nothing starts until the first ``__anext__``; use ``async with`` (or ``aclose()``) to
+        stop early. Cancelling the consuming task stops the generation.
+        """
+        return AsyncLocalStream(lambda: self.stream(messages, **options))
+
+    # ---------------------------------------------------------------- internals
+
+    def _prepare_from(self, messages: Sequence[dict[str, Any]], options: dict[str, Any]) -> _Call:
+        options = dict(options)
+        return self._prepare(
+            messages,
+            options.pop("enable_thinking", True),
+            options.pop("tools", None),
+            options.pop("logits_processor", None),
+            options.pop("stopping_criteria", None),
+            **options,
+        )
+
+    def _prepare(
+        self,
+        messages: Sequence[dict[str, Any]],
+        enable_thinking: bool,
+        tools: list[dict[str, Any]] | None,
+        logits_processor: Iterable[Any] | None,
+        stopping_criteria: Iterable[Any] | None,
+        **sampling: Any,
+    ) -> _Call:
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        from ._local_criteria import CancelCriterion, StopStringCriterion
+
+        try:
+            options = GenerateOptions.build(
+                default_max_new_tokens=self.default_max_new_tokens, **sampling
+            )
+        except TypeError as exc:  # an unknown keyword from agenerate/astream's **options
+            raise InvalidRequest(f"unknown generation option: {exc}") from exc
+        prompt = self.render_prompt(messages, enable_thinking=enable_thinking, tools=tools)
+        with self._tokenizer_lock:
+            encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+        inputs = {key: value.to(self.model.device) for key, value in encoded.items()}
+        prompt_len = int(inputs["input_ids"].shape[1])
+        reasoning_open = self.prompt_opens_reasoning(prompt)
+        cancel = CancelCriterion(threading.Event())
+        criteria = [*_callables("stopping_criteria", stopping_criteria), cancel]
+        stop = None
+        if options.stop:
+            stop = StopStringCriterion(
+                self.tokenizer, options.stop, prompt_len=prompt_len, in_reasoning=reasoning_open,
+                think_start_id=self.think_start_id, think_end_id=self.think_end_id,
+            )  # fmt: skip
+            criteria.append(stop)
+        kwargs = {
+            **options.generate_kwargs(),
+            "logits_processor": LogitsProcessorList(
+                _callables("logits_processor", logits_processor)
+            ),
+            "stopping_criteria": StoppingCriteriaList(criteria),
+        }
+        if getattr(self.model.generation_config, "pad_token_id", None) is None:
+            kwargs["pad_token_id"] = next(iter(self.eos_token_ids), None)
+        return _Call(inputs, prompt_len, reasoning_open, options, kwargs, cancel, stop)
+
+    def _run(self, call: _Call, streamer: Any = None) -> list[int]:
+        """Call ``model.generate`` under the engine lock; return the completion's token ids."""
+        import torch
+
+        with self._model_lock:
+            if call.cancel.event.is_set():  # cancelled while waiting for the lock
+                call.cancel.fired = True
+                if streamer is not None:
+                    streamer.end()
+                return []
+            rng = _RNG_LOCK if (call.options.sampling or call.options.seed is not None) else None
+            if rng is not None:
+                rng.acquire()
+            try:
+                if call.options.seed is not None:
+                    torch.manual_seed(call.options.seed)
+                with torch.inference_mode():
+                    out = self.model.generate(**call.inputs, **call.kwargs, streamer=streamer)
+            except Exception as exc:
+                raise GenerationError(f"local generation failed: {exc!r}") from exc
+            finally:
+                if rng is not None:
+                    rng.release()
+        return [int(t) for t in out[0, call.prompt_len :].tolist()]
+
+    def _result(self, call: _Call, ids: list[int]) -> GenerationResult:
+        reasoning_ids, content_ids = self._split_ids(ids, call.reasoning_open)
+        decode = self.tokenizer.decode
+        reasoning = decode(reasoning_ids, skip_special_tokens=True).strip("\n")
+        content = decode(content_ids, skip_special_tokens=True).strip("\n")
+        content, _ = cut_at_stop(content, call.options.stop)
+        return GenerationResult(
+            reasoning=reasoning,
+            content=content,
+            finish_reason=self._finish_reason(call, ids) or "stop",
+            prompt_tokens=call.prompt_len,
+            completion_tokens=len(ids),
+            raw_text=decode(ids, skip_special_tokens=True),
+        )
+
+    def _split_ids(self, ids: list[int], reasoning_open: bool) -> tuple[list[int], list[int]]:
+        """Split at the last ``</think>`` id when the output is reasoning at its start.
+
+        It is when the prompt left ``<think>`` open, or the output opens with ``<think>``; then,
+        without a ``</think>``, all of it is unfinished reasoning. Otherwise all of it is content
+        (a stray ``</think>`` after a closed, empty think block is not a reasoning end).
+        """
+        opens = self.think_start_id is not None and ids[:1] == [self.think_start_id]
+        if self.think_end_id is None or not (reasoning_open or opens):
+            return [], ids
+        start = 1 if opens else 0
+        if self.think_end_id in ids:
+            end = len(ids) - 1 - ids[::-1].index(self.think_end_id)
+            return ids[start:end], ids[end + 1 :]
+        return ids[start:], []
+
+    def _finish_reason(self, call: _Call, ids: list[int]) -> FinishReason | None:
+        """``stop`` for EOS or a stop string, ``length`` at the limit; None when cancelled."""
+        if call.stop is not None and call.stop.matched is not None:
+            return "stop"
+        if ids and ids[-1] in self.eos_token_ids:
+            return "stop"
+        if call.cancel.fired:
+            return None
+        if len(ids) >= call.options.max_new_tokens:
+            return "length"
+        return "stop"  # a caller's own stopping criterion ended it
+
+    @staticmethod
+    def _usage(call: _Call, ids: list[int]) -> Usage:
+        return Usage(call.prompt_len, len(ids))
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark an abandoned task's exception as seen, so asyncio does not log it at exit."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _check_source(model_path: str | os.PathLike[str]) -> str:
+    path = Path(model_path)
+    if path.exists():
+        if not path.is_dir():
+            raise ModelLoadError(f"{path} is a file; give the model's directory")
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(f"{path} has no config.json: not a transformers model directory")
+    elif path.is_absolute() or str(model_path).startswith((".", "~")):
+        raise ModelLoadError(f"no model directory at {path}")
+    return str(model_path)
+
+
+def _token_id(tokenizer: Any, token: str) -> int | None:
+    """The id of ``token`` when the vocabulary has it as one token, else None."""
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    if token_id is None or tokenizer.convert_ids_to_tokens(token_id) != token:
+        return None
+    return int(token_id)
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> frozenset[int]:
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    ids = configured if isinstance(configured, list) else [configured]
+    ids = [*ids, tokenizer.eos_token_id]
+    return frozenset(int(i) for i in ids if i is not None)
+
+
+def _callables(name: str, items: Iterable[Any] | None) -> list[Any]:
+    if items is None:
+        return []
+    found = list(items)
+    for item in found:
+        if not callable(item):
+            raise InvalidRequest(f"{name} must hold callables, got {type(item).__name__}")
+    return found
