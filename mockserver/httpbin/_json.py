@@ -19,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["cors_headers", "json_response", "pretty", "text_response"]
+__all__ = ["cors_headers", "json_response", "plain_response", "pretty", "text_response"]
 
 
 def _render(value: Any, indent: str, out: list[str]) -> None:
@@ -96,6 +96,18 @@ def json_response(
     response.raw_headers.extend(cors_headers(request))
     if headers:
         response.raw_headers.extend(headers)
+    return response
+
+
+def plain_response(
+    request: Request, body: str | bytes, status_code: int, content_type: bytes | None
+) -> Response:
+    """A response with exactly this ``Content-Type`` (starlette would append a charset to
+    ``text/*``; httpbin sends ``text/plain`` bare on some pages) or none at all."""
+    response = Response(body, status_code=status_code)
+    if content_type is not None:
+        response.raw_headers.append((b"content-type", content_type))
+    response.raw_headers.extend(cors_headers(request))
     return response
 
 

@@ -94,11 +94,12 @@ async def view_range(request: Request) -> Response:
             request,
             "number of bytes must be in the range (0, 102400]",
             404,
+            "text/plain; charset=utf-8",
             headers=[(b"etag", etag), (b"accept-ranges", b"bytes")],
         )
     first, last = parse_range(request.headers.get("range"), n)
     if first > last or not 0 <= first < n or not 0 <= last < n:
-        response = text_response(request, b"", 416, media_type=None)
+        response = text_response(request, b"", 416, "text/plain; charset=utf-8")
         response.raw_headers += [
             (b"etag", etag),
             (b"accept-ranges", b"bytes"),

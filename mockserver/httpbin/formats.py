@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from . import _pages
 from ._echo import header_dict, origin
-from ._json import json_response, pretty, text_response
+from ._json import json_response, plain_response, pretty, text_response
 from ._route import endpoint
 
 try:  # the brotli extra; /brotli answers 501 without it
@@ -68,13 +68,13 @@ async def view_html(request: Request) -> Response:
 @endpoint("/robots.txt")
 async def view_robots(request: Request) -> Response:
     """A robots.txt that disallows ``/deny``."""
-    return text_response(request, "User-agent: *\nDisallow: /deny\n", media_type="text/plain")
+    return plain_response(request, "User-agent: *\nDisallow: /deny\n", 200, b"text/plain")
 
 
 @endpoint("/deny")
 async def view_deny(request: Request) -> Response:
     """The page robots.txt forbids."""
-    return text_response(request, _pages.DENIED, media_type="text/plain")
+    return plain_response(request, _pages.DENIED, 200, b"text/plain")
 
 
 @endpoint("/encoding/utf8")

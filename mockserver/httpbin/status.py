@@ -14,7 +14,7 @@ import random
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ._json import cors_headers
+from ._json import cors_headers, plain_response
 from ._route import endpoint
 from .methods import ALL_METHODS
 
@@ -32,6 +32,7 @@ TEAPOT = r"""
         `\"\"\"`
 """.replace('\\"', '"')
 
+PLAIN_UTF8 = b"text/plain; charset=utf-8"  # werkzeug.Response's default
 ACCEPTED_MEDIA_TYPES = ["image/webp", "image/svg+xml", "image/jpeg", "image/png", "image/*"]
 
 _REDIRECT = {"headers": [(b"location", b"/redirect/1")]}
@@ -67,8 +68,9 @@ def status_response(request: Request, code: int) -> Response:
     """The response httpbin gives for status ``code`` (also used by auth failures)."""
     special = _SPECIAL.get(code)
     if special is None:
-        body = b""
-        response = Response(body, status_code=code, media_type="text/html; charset=utf-8")
+        # Werkzeug drops Content-Type from 304s; everything else keeps Flask's HTML default
+        media_type = None if code == 304 else "text/html; charset=utf-8"
+        response = Response(b"", status_code=code, media_type=media_type)
     else:
         body = special.get("body", b"")  # type: ignore[assignment]
         response = Response(body, status_code=code)
@@ -78,9 +80,7 @@ def status_response(request: Request, code: int) -> Response:
 
 
 def _invalid(request: Request) -> Response:
-    response = Response(b"Invalid status code", status_code=400)
-    response.raw_headers.extend(cors_headers(request))
-    return response
+    return plain_response(request, b"Invalid status code", 400, PLAIN_UTF8)
 
 
 def choose_code(codes: str, rng: random.Random | None = None) -> int | None:

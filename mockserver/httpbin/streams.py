@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from ._json import cors_headers
+from ._json import cors_headers, plain_response
 from ._route import BadRequest, endpoint, float_param, int_param
 from .dynamic import MAX_BYTES, random_bytes
 from .methods import get_view_dict
+from .status import PLAIN_UTF8
 
 MAX_STREAM_LINES = 100
 MAX_DRIP_BYTES = 10 * 1024 * 1024
@@ -79,7 +80,7 @@ async def view_drip(request: Request) -> Response:
     numbytes = min(int(float_param(request, "numbytes", 10)), MAX_DRIP_BYTES)
     code = int(float_param(request, "code", 200))
     if numbytes <= 0:
-        return Response(b"number of bytes must be positive", status_code=400)
+        return plain_response(request, b"number of bytes must be positive", 400, PLAIN_UTF8)
     if duration < 0 or delay < 0:
         raise BadRequest("duration and delay must not be negative")
     if not 100 <= code <= 999:
