@@ -163,9 +163,9 @@ class MockApp:
             out = send if rule is None else _FaultSend(send, receive, transport, rule)
             label = await self._dispatch(scope, replay, _Recorder(out, entry, status_box))
         except faultio.ConnectionDropped:
+            entry.status = status_box[0] = 0  # journaled as "no complete response"
             if transport is None:
-                raise
-            entry.status = status_box[0] = 0
+                raise  # in-process: mockserver.testing turns it into httpx's error
         finally:
             self.state.metrics.observe(
                 scope["method"], label, status_box[0], time.perf_counter() - started

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from mockserver.config import DIALECTS, ConfigError, MockConfig
@@ -81,5 +83,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
+    _quiet_after_shutdown()
     serve(config)
     return 0
+
+
+def _quiet_after_shutdown() -> None:
+    """Make SIGINT/SIGTERM end in exit status 0.
+
+    uvicorn handles the signal, shuts down gracefully, restores the previous handler and
+    re-raises the signal (so a default handler would end the process with -15 or a
+    KeyboardInterrupt traceback). A graceful stop is a success here, so the previous handler
+    is a no-op.
+    """
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)

@@ -1,0 +1,77 @@
+"""respx routes httpx to the app in-process; one scenario behaves the same on both paths."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from _sse import data_lines
+
+BODY = {"model": "mock-model", "messages": [{"role": "user", "content": "alpha"}], "stream": True}
+
+
+RULES = [
+    {"path": "/v1/chat/completions", "session": "same", "calls": 1, "status": 503, "retry-after": "0"},
+    {"path": "/v1/chat/completions", "session": "same", "calls": 2, "malformed-at": 1,
+     "content": "scripted"},
+]
+
+
+def _normalise(text):
+    out = []
+    for line in data_lines(text):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            out.append("<malformed>")
+            continue
+        if isinstance(obj, dict):
+            obj.pop("id", None)
+            obj.pop("created", None)
+        out.append(obj)
+    return out
+
+
+def _run(srv):
+    h = {"X-Mock-Session": "same"}
+    with httpx.Client(base_url=srv.url, timeout=5) as c:
+        first = c.post("/v1/chat/completions", json=BODY, headers=h)
+        second = c.post("/v1/chat/completions", json=BODY, headers=h)
+        third = c.post("/v1/chat/completions", json=BODY, headers=h)
+        with pytest.raises(httpx.RemoteProtocolError):
+            c.post("/v1/chat/completions", json=BODY, headers={"X-Mock-Fault": "close-after=2"})
+    return (
+        (first.status_code, first.headers["retry-after"], first.json()),
+        _normalise(second.text),
+        _normalise(third.text),
+        [e.status for e in srv.journal.entries()],
+    )
+
+
+def test_same_scenario_same_result_on_both_paths(mock_server, respx_mock_server):
+    results = []
+    for srv in (mock_server, respx_mock_server):
+        srv.reset()
+        for rule in RULES:
+            srv.app.scenario.add(rule)
+        try:
+            results.append(_run(srv))
+        finally:
+            srv.app.scenario.clear()
+    over_socket, in_process = results
+    assert over_socket[0][0] == 503 and "<malformed>" in over_socket[1]
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in over_socket[2][:-1])
+    assert content == "Echo: alpha"
+    assert over_socket[3] == [503, 200, 200, 0]
+    assert in_process == over_socket
+
+
+async def test_async_client_in_process(respx_mock_server):
+    async with httpx.AsyncClient(base_url=respx_mock_server.url) as c:
+        r = await c.post("/v1/chat/completions", json={**BODY, "stream": False})
+        assert r.json()["choices"][0]["message"]["content"] == "Echo: alpha"
+        with pytest.raises(httpx.ReadTimeout):
+            await c.post("/v1/chat/completions", json=BODY, headers={"X-Mock-Fault": "stall-after=1"})
+    assert respx_mock_server.journal.count("/v1/chat/completions") == 2
