@@ -22,7 +22,9 @@ __all__ = [
     "DigestChallenge",
     "DigestChallengeError",
     "build_authorization",
+    "choose_qop",
     "digest_hash",
+    "digest_offered",
     "parse_challenge",
 ]
 
@@ -200,6 +202,11 @@ def _rank(challenge: DigestChallenge) -> int:
     return _ALGORITHMS[challenge.base_algorithm][1]
 
 
+def digest_offered(header_value: str) -> bool:
+    """Whether a ``WWW-Authenticate`` value holds any Digest challenge, answerable or not."""
+    return any(scheme.lower() == "digest" for scheme, _ in _challenges(header_value))
+
+
 def digest_hash(algorithm: str, data: bytes) -> str:
     """Hex digest of ``data`` with a Digest algorithm name (``-sess`` ignored)."""
     base = algorithm.upper().removesuffix("-SESS")
@@ -220,7 +227,12 @@ def _username_param(username: str) -> str:
     return "username*=UTF-8''" + quote(username.encode("utf-8"), safe=_ATTR_SAFE)
 
 
-def _choose_qop(challenge: DigestChallenge, wanted: str | None) -> str | None:
+def choose_qop(challenge: DigestChallenge, wanted: str | None = None) -> str | None:
+    """The qop an answer will use: ``wanted`` if offered, else ``auth``, else ``auth-int``.
+
+    None for an RFC 2069 challenge without qop. :class:`DigestAuth` asks this first to know
+    whether it must have the body in memory (``auth-int``).
+    """
     if not challenge.qop:
         if wanted is not None:
             raise DigestChallengeError(f"qop {wanted!r} asked for, but the server offers none")
@@ -255,7 +267,7 @@ def build_authorization(
         raise ValueError(f"nc is a count of nonce uses from 1 to 0xFFFFFFFF, got {nc}")
     if not cnonce or any(c in cnonce for c in '"\\\r\n'):
         raise ValueError("cnonce must be a non-empty token without quotes or line breaks")
-    chosen = _choose_qop(challenge, qop)
+    chosen = choose_qop(challenge, qop)
     alg = challenge.algorithm
 
     def h(text: str) -> str:

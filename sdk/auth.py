@@ -23,10 +23,22 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
 from sdk._models import Request, Response
 
-__all__ = ["APIKeyAuth", "Auth", "BasicAuth", "BearerAuth", "FunctionAuth", "ProxyAuth"]
+if TYPE_CHECKING:
+    from sdk._digest_auth import DigestAuth
+
+__all__ = [
+    "APIKeyAuth",
+    "Auth",
+    "BasicAuth",
+    "BearerAuth",
+    "DigestAuth",
+    "FunctionAuth",
+    "ProxyAuth",
+]
 
 AuthFlow = Generator[Request, Response, None]
 
@@ -142,3 +154,14 @@ class FunctionAuth(Auth):
 
     def auth_flow(self, request: Request) -> AuthFlow:
         yield self._func(request)
+
+
+# -- Digest -----------------------------------------------------------------------------------
+# DigestAuth lives in sdk/_digest_auth.py (on the pure functions of sdk/_digest.py). It subclasses
+# Auth, so it is loaded on first use (PEP 562) rather than imported here, which would be a cycle.
+def __getattr__(name: str) -> Any:
+    if name == "DigestAuth":
+        from sdk._digest_auth import DigestAuth
+
+        return DigestAuth
+    raise AttributeError(f"module 'sdk.auth' has no attribute {name!r}")
