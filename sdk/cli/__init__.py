@@ -1,0 +1,68 @@
+"""The ``hookwire`` command line: chat, http, mock, plugins, models, vllm, keys and config.
+
+``main(argv=None) -> int`` is the console script. It runs the typer app without click's
+"standalone" handling so that every failure ends the same way: one ``error: ...`` line on
+stderr and a non-zero status, or the full traceback with ``--debug`` (accepted anywhere on
+the command line, or ``HOOKWIRE_DEBUG=1``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def _quiet_logging(debug: bool) -> None:
+    """Library warnings (a plugin that failed to load) stay out of normal output: commands
+    report what matters themselves (``hookwire plugins`` lists failures). ``--debug`` shows all.
+    """
+    import logging
+
+    logger = logging.getLogger("sdk")
+    if debug:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    else:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``hookwire`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    import click
+
+    from sdk.cli._app import build_command
+    from sdk.cli._errors import CLIError, describe
+    from sdk.cli._output import error_line
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = os.environ.get("HOOKWIRE_DEBUG", "") not in ("", "0")
+    options = args[: args.index("--")] if "--" in args else args
+    if "--debug" in options:
+        args.remove("--debug")
+        debug = True
+    _quiet_logging(debug)
+    command = build_command()
+    try:
+        result = command.main(args=args, prog_name="hookwire", standalone_mode=False)
+    except click.exceptions.Abort:
+        error_line("interrupted")
+        return 130
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        error_line(describe(exc))
+        return exc.exit_code if isinstance(exc, CLIError) else 1
+    return result if isinstance(result, int) else 0
