@@ -321,6 +321,8 @@ class RetryPolicy:
             raise ValueError("decide() needs the response status or the error_kind")
         if attempt >= self.attempts:
             return RetryDecision(False, 0.0, f"attempts exhausted ({attempt} of {self.attempts})")
+        if remaining is not None and remaining <= 0:
+            return RetryDecision(False, 0.0, "the deadline has passed")
         hint = parse_retry_after(headers, now) if self.respect_retry_after else None
         if hint is not None and hint > self.retry_after_max:
             return RetryDecision(

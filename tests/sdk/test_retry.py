@@ -255,6 +255,8 @@ def test_deadline_refuses_a_wait_that_would_pass_it() -> None:
     late = decide(RetryPolicy(), status=503, remaining=0.49)
     assert not late.retry and "deadline" in late.reason
     assert not decide(RetryPolicy(), status=503, headers={"Retry-After": "10"}, remaining=9).retry
+    passed = decide(RetryPolicy(), status=503, headers={"Retry-After": "0"}, remaining=0.0)
+    assert not passed.retry and "deadline" in passed.reason
 
 
 @settings(max_examples=300, deadline=None)
