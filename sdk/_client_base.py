@@ -206,8 +206,12 @@ class BaseClient:
         if content_type:
             request_headers["Content-Type"] = content_type
         if headers is not None:
-            for name, value in Headers(headers).multi_items():
-                request_headers[name] = value
+            # Per-call headers replace the defaults of the same name but keep their own repeats.
+            call_headers = Headers(headers)
+            for name in call_headers:
+                request_headers.pop(name, None)
+            for name, value in call_headers.multi_items():
+                request_headers.add(name, value)
         if body is not None:
             request_headers["Content-Length"] = str(len(body))
         elif stream is None and method.upper() in ("POST", "PUT", "PATCH"):
