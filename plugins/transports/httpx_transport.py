@@ -1,0 +1,293 @@
+"""The ``httpx`` transports, sync and async, on httpx's own connection-pool transports.
+
+We drive ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` directly rather than an
+``httpx.Client``: the client layer would add its default headers, keep a cookie jar, follow
+redirects and run auth, all of which belong to ``sdk.Client`` and must behave the same on every
+transport. The transport layer is exactly "one request in, one streamed response out", pooled.
+
+- One pooled httpx transport per proxy URL (``None`` for direct), created on first use, because
+  httpx binds a proxy to a transport; ``trust_env=False`` so httpx never reads proxies or
+  ``SSL_CERT_FILE`` itself (the client has already chosen the proxy for each request).
+- ``retries=0``: httpcore's connect retries would add attempts the client cannot see.
+- Timeouts go in the request's ``timeout`` extension. ``first_byte`` bounds the headers; the
+  body then reads with ``read`` (httpcore reads the extension again when the body starts).
+- The body is read raw and decoded by :class:`~plugins.transports._decode.BoundedDecoder`, so
+  no single chunk grows past 64 KiB however well the payload compresses.
+
+This module also holds the built-in ``sdk_default_transport`` answer: httpx for sync clients,
+aiohttp for async ones when aiohttp is importable (it is much faster under concurrency), else
+httpx.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from plugins.transports import _common
+from plugins.transports._decode import BoundedDecoder
+from sdk import errors
+from sdk._models import Request, Response
+from sdk.hookspecs import hookimpl
+from sdk.registry import Register
+from sdk.transports import AsyncBaseTransport, BaseTransport, TransportOptions
+
+
+def _build_request(httpx: Any, request: Request, body: Any) -> Any:
+    timeout = _common.timeouts(request)
+    return httpx.Request(
+        request.method,
+        request.url,
+        headers=_common.wire_headers(request),
+        content=body,
+        extensions={
+            "timeout": {
+                "connect": timeout.connect,
+                "read": _common.headers_timeout(timeout),
+                "write": timeout.write,
+                "pool": timeout.pool,
+            }
+        },
+    )
+
+
+def _after_headers(raw: Any, request: Request, httpx_request: Any, stream: Any) -> Response:
+    """Wrap httpx's raw response; body reads from here on use the ``read`` timeout."""
+    httpx_request.extensions["timeout"]["read"] = _common.timeouts(request).read
+    reason = raw.extensions.get("reason_phrase", b"")
+    version = raw.extensions.get("http_version", b"HTTP/1.1")
+    return Response(
+        raw.status_code,
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.headers.raw],
+        stream=stream,
+        request=request,
+        reason_phrase=reason.decode("latin-1") if isinstance(reason, bytes) else str(reason),
+        http_version=version.decode("ascii") if isinstance(version, bytes) else str(version),
+    )
+
+
+def _limits(httpx: Any, options: TransportOptions) -> Any:
+    return httpx.Limits(
+        max_connections=options.max_connections,
+        max_keepalive_connections=min(options.max_keepalive, options.max_connections),
+    )
+
+
+class HTTPXTransport(BaseTransport):
+    """Sync httpx: one pooled ``httpx.HTTPTransport`` per proxy URL."""
+
+    def __init__(self, options: TransportOptions | None = None) -> None:
+        self._httpx = _common.require("httpx", "httpx", "httpx")
+        self._options = options or TransportOptions()
+        self._ssl = _common.ssl_context(self._options)
+        self._pools: dict[str | None, Any] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _pool(self, proxy: str | None) -> Any:
+        pool = self._pools.get(proxy)
+        if pool is None:
+            with self._lock:
+                if self._closed:
+                    raise errors.ClientClosed("the httpx transport was closed")
+                pool = self._pools.get(proxy)
+                if pool is None:
+                    pool = self._httpx.HTTPTransport(
+                        verify=self._ssl,
+                        trust_env=False,
+                        limits=_limits(self._httpx, self._options),
+                        proxy=proxy,
+                        retries=0,
+                    )
+                    self._pools[proxy] = pool
+        return pool
+
+    def handle_request(self, request: Request) -> Response:
+        if self._closed:
+            raise errors.ClientClosed("the httpx transport was closed")
+        proxy = _common.proxy_for(request)
+        body = request.iter_body() if request.stream is not None else request.content
+        try:
+            httpx_request = _build_request(self._httpx, request, body)
+            raw = self._pool(proxy).handle_request(httpx_request)
+        except errors.ClientClosed:
+            raise
+        except Exception as exc:
+            raise map_error(exc, request, proxy) from exc
+        stream = _SyncStream(raw, request)
+        return _after_headers(raw, request, httpx_request, stream)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+
+class AsyncHTTPXTransport(AsyncBaseTransport):
+    """Async httpx: one pooled ``httpx.AsyncHTTPTransport`` per proxy URL."""
+
+    def __init__(self, options: TransportOptions | None = None) -> None:
+        self._httpx = _common.require("httpx", "httpx", "httpx")
+        self._options = options or TransportOptions()
+        self._ssl = _common.ssl_context(self._options)
+        self._pools: dict[str | None, Any] = {}
+        self._closed = False
+
+    def _pool(self, proxy: str | None) -> Any:
+        # No lock: pools are created without awaiting, so no other task can interleave.
+        pool = self._pools.get(proxy)
+        if pool is None:
+            pool = self._httpx.AsyncHTTPTransport(
+                verify=self._ssl,
+                trust_env=False,
+                limits=_limits(self._httpx, self._options),
+                proxy=proxy,
+                retries=0,
+            )
+            self._pools[proxy] = pool
+        return pool
+
+    async def handle_async_request(self, request: Request) -> Response:
+        if self._closed:
+            raise errors.ClientClosed("the httpx transport was closed")
+        proxy = _common.proxy_for(request)
+        body = request.aiter_body() if request.stream is not None else request.content
+        try:
+            httpx_request = _build_request(self._httpx, request, body)
+            raw = await self._pool(proxy).handle_async_request(httpx_request)
+        except Exception as exc:
+            raise map_error(exc, request, proxy) from exc
+        stream = _AsyncStream(raw, request)
+        return _after_headers(raw, request, httpx_request, stream)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()
+
+
+class _SyncStream:
+    """Raw httpx body, decoded in bounded steps; errors mapped; close returns the connection."""
+
+    def __init__(self, raw: Any, request: Request) -> None:
+        self._raw = raw
+        self._request = request
+        self._decoder = BoundedDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
+
+    def __iter__(self) -> Iterator[bytes]:
+        decoder = self._decoder
+        try:
+            for data in self._raw.stream:
+                if decoder.active:
+                    yield from decoder.feed(data)
+                elif data:
+                    yield data
+            yield from decoder.flush()
+        except Exception as exc:
+            self.close()
+            raise map_error(exc, self._request, None, reading=True) from exc
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        except Exception:  # noqa: S110 - closing a broken stream leaves nothing to release
+            pass
+
+
+class _AsyncStream:
+    def __init__(self, raw: Any, request: Request) -> None:
+        self._raw = raw
+        self._request = request
+        self._decoder = BoundedDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        decoder = self._decoder
+        try:
+            async for data in self._raw.stream:
+                if decoder.active:
+                    for piece in decoder.feed(data):
+                        yield piece
+                elif data:
+                    yield data
+            for piece in decoder.flush():
+                yield piece
+        except Exception as exc:
+            await self.aclose()
+            raise map_error(exc, self._request, None, reading=True) from exc
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        try:
+            await self._raw.aclose()
+        except Exception:  # noqa: S110 - closing a broken stream leaves nothing to release
+            pass
+
+
+_PEER_CLOSED = ("server disconnected", "peer closed connection", "connection reset")
+
+
+def map_error(
+    exc: BaseException, request: Request, proxy: str | None, *, reading: bool = False
+) -> errors.SDKError:
+    """Translate an httpx exception into the SDK's tree, without httpx's own message text."""
+    import httpx
+
+    msg = _common.message
+    if isinstance(exc, errors.SDKError):
+        if isinstance(exc, errors.RequestError) and exc.request is None:
+            exc.request = request
+        return exc
+    if isinstance(exc, httpx.PoolTimeout):
+        return errors.PoolTimeout(msg("no pooled connection became free in time", request), request=request)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return errors.ConnectTimeout(msg("connect timed out", request), request=request)
+    if isinstance(exc, httpx.ReadTimeout):
+        return errors.ReadTimeout(msg("read timed out", request), request=request)
+    if isinstance(exc, httpx.WriteTimeout):
+        return errors.WriteTimeout(msg("write timed out", request), request=request)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return errors.InvalidURL(msg("invalid URL", request))
+    if _common.is_tls_failure(exc):
+        return errors.TLSError(msg("TLS failed", request, exc), request=request)
+    if isinstance(exc, httpx.ProxyError) or (proxy and isinstance(exc, httpx.ConnectError)):
+        return errors.ProxyError(msg("the proxy failed", request, exc), request=request)
+    if isinstance(exc, httpx.ConnectError):
+        return errors.ConnectError(msg("could not connect", request, exc), request=request)
+    if isinstance(exc, httpx.WriteError):
+        return errors.WriteError(msg("the connection broke while sending", request, exc), request=request)
+    if isinstance(exc, httpx.ReadError) or (
+        isinstance(exc, httpx.RemoteProtocolError)
+        and any(text in str(exc).lower() for text in _PEER_CLOSED)
+    ):
+        what = "the connection broke while reading the body" if reading else (
+            "the server closed the connection without a response"
+        )
+        return errors.ReadError(msg(what, request, exc), request=request)
+    if isinstance(exc, httpx.DecodingError):
+        return errors.DecodingError(msg("could not decode the response body", request), request=request)
+    if isinstance(exc, httpx.ProtocolError):
+        return errors.ProtocolError(msg("the server broke HTTP framing", request), request=request)
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.ReadTimeout(msg("timed out", request), request=request)
+    return errors.TransportError(msg("the httpx transport failed", request, exc), request=request)
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+@hookimpl(trylast=True)
+def sdk_register_transports(register: Register) -> None:
+    register("httpx", sync=HTTPXTransport, async_=AsyncHTTPXTransport)
+
+
+@hookimpl(trylast=True)
+def sdk_default_transport(is_async: bool) -> str | None:
+    if not is_async:
+        return "httpx"
+    return "aiohttp" if importlib.util.find_spec("aiohttp") is not None else "httpx"
