@@ -36,6 +36,8 @@ _EXPORTS: dict[str, str] = {
     "TransportOptions": "sdk.transports",
     "FakeClock": "sdk._clock",
     "errors": "sdk.errors",
+    "LLM": "sdk.llm",
+    "Conversation": "sdk.llm",
 }
 _ERROR_NAMES = {
     "SDKError", "RequestError", "TransportError", "TimeoutException", "ConnectTimeout",

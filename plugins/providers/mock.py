@@ -1,0 +1,83 @@
+"""The ``mock`` provider: the bundled mock server's models, in-process, for tests and demos.
+
+On first use it starts ``mockserver`` (uvicorn in a daemon thread on a free 127.0.0.1 port; one
+server per dialect, shared by every ``LLM("mock")`` of the process and stopped at exit), then
+behaves exactly like ``openai-compatible`` against it: requests still travel through
+``sdk.Client`` and a real socket, and the SDK parses the SSE and reasoning itself. This is the
+one place a plugin touches ``mockserver``, and only to start it; no protocol code is shared.
+
+Options: ``dialect`` (``"openai"``, ``"vllm"`` or ``"siliconflow"``), ``model`` (default
+``"mock-model"``; with ``thinking=True`` and no model, ``"mock-thinking"``), ``base_url`` (use a
+mock server that is already running instead of starting one), ``mock_api_key`` (start the
+server requiring that key; pass the same as ``api_key``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from typing import Any
+
+from sdk.hookspecs import hookimpl
+from sdk.llm import ChatRequest, OpenAICompatibleProvider
+from sdk.llm.openai_compatible import ThinkingStyle
+from sdk.registry import Register
+
+DEFAULT_MODEL = "mock-model"
+THINKING_MODEL = "mock-thinking"
+
+_servers: dict[tuple[str, str | None], Any] = {}
+_lock = threading.Lock()
+
+
+def _stop_all() -> None:
+    with _lock:
+        for server in _servers.values():
+            server.stop()
+        _servers.clear()
+
+
+def start_server(dialect: str = "openai", api_key: str | None = None) -> str:
+    """The ``/v1`` URL of the process's mock server for ``dialect``, started if needed."""
+    with _lock:
+        server = _servers.get((dialect, api_key))
+        if server is None:
+            from mockserver.config import MockConfig  # lazy: only the mock provider needs it
+            from mockserver.server import LiveServer
+
+            if not _servers:
+                atexit.register(_stop_all)
+            server = LiveServer(MockConfig(dialect=dialect, api_key=api_key)).start()
+            _servers[(dialect, api_key)] = server
+        return str(server.openai_base_url)
+
+
+class MockProvider(OpenAICompatibleProvider):
+    name = "mock"
+    env_var = None
+    key_required = False
+    default_thinking_style: ThinkingStyle = "enable_thinking"
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        dialect: str = "openai",
+        mock_api_key: str | None = None,
+        **options: Any,
+    ) -> None:
+        self.dialect = dialect
+        self._explicit_model = model is not None
+        url = base_url or start_server(dialect, mock_api_key)
+        super().__init__(model=model or DEFAULT_MODEL, base_url=url, **options)
+
+    def resolve_model(self, req: ChatRequest) -> str:
+        if req.model is None and not self._explicit_model and req.thinking:
+            return THINKING_MODEL
+        return super().resolve_model(req)
+
+
+@hookimpl(trylast=True)
+def sdk_register_providers(register: Register) -> None:
+    register("mock", MockProvider)

@@ -1,0 +1,42 @@
+"""The LLM layer: one chat API over cloud, local and mock providers.
+
+Light on purpose: importing it loads no HTTP library, no torch and no ``openai`` package.
+See ``docs/llm.md`` for the guide; :class:`LLM` is the entry point.
+"""
+
+from __future__ import annotations
+
+from sdk.llm._stream import AsyncChatStream, ChatStream
+from sdk.llm.conversation import Conversation
+from sdk.llm.facade import LLM, list_providers
+from sdk.llm.openai_compatible import OpenAICompatibleProvider
+from sdk.llm.provider import AsyncFromSync, Provider
+from sdk.llm.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    Message,
+    StreamTimeout,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = [
+    "LLM",
+    "AsyncChatStream",
+    "AsyncFromSync",
+    "ChatDelta",
+    "ChatRequest",
+    "ChatResult",
+    "ChatStream",
+    "Conversation",
+    "Message",
+    "OpenAICompatibleProvider",
+    "Provider",
+    "StreamTimeout",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+    "list_providers",
+]

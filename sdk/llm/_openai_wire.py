@@ -1,0 +1,274 @@
+"""The OpenAI chat-completions wire format, as pure functions: no I/O, no client.
+
+Building a request body, reading a completion, turning a stream's bytes into deltas and an error
+body into a typed exception all happen here, so the sync and async providers share every line
+of protocol code and the tests exercise it without a server. Field names follow
+``CreateChatCompletionRequest`` / ``CreateChatCompletionStreamResponse`` of the OpenAI spec;
+reasoning, which the spec lacks, is read from ``reasoning`` (vLLM) or ``reasoning_content``
+(SiliconFlow, DeepSeek, DashScope) or split out of inline ``<think>`` tags.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sdk.errors import APIStatusError, DecodingError, StreamErrorEvent, status_error_class
+from sdk.llm.types import ChatDelta, ChatRequest, ChatResult, ToolCall, ToolCallDelta, Usage
+from sdk.reasoning import ReasoningSplitter, split_reasoning
+from sdk.sse import SSEDecoder
+
+__all__ = [
+    "ChunkParser",
+    "ReasoningOf",
+    "build_body",
+    "default_reasoning",
+    "error_from_body",
+    "parse_completion",
+]
+
+ReasoningOf = Callable[[Mapping[str, Any]], "str | None"]
+_loads = json.loads
+
+
+def default_reasoning(obj: Mapping[str, Any]) -> str | None:
+    """``reasoning`` (vLLM) or ``reasoning_content`` (the rest); never both concatenated.
+
+    Some vLLM versions mirror the text under both names, so the first present one wins.
+    """
+    text = obj.get("reasoning")
+    if text is None:
+        text = obj.get("reasoning_content")
+    return text if isinstance(text, str) else None
+
+
+def _tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
+    """``"auto" | "none" | "required"`` pass through; any other string names a function."""
+    if isinstance(choice, str) and choice not in ("auto", "none", "required"):
+        return {"type": "function", "function": {"name": choice}}
+    return choice
+
+
+def build_body(
+    req: ChatRequest, model: str, fields: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON body for ``POST /chat/completions``.
+
+    Only arguments the caller set are sent (the server's defaults apply otherwise). ``fields``
+    holds provider-specific fields (thinking switches, extras); ``req.extra_body`` is merged last
+    and wins over everything, as in the openai client.
+    """
+    body: dict[str, Any] = {"model": model, "messages": [m.to_wire() for m in req.messages]}
+    for name in ("temperature", "top_p", "max_tokens", "stop", "seed", "tools", "response_format"):
+        value = getattr(req, name)
+        if value is not None:
+            body[name] = value
+    if req.tool_choice is not None:
+        body["tool_choice"] = _tool_choice(req.tool_choice)
+    if req.stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    if fields:
+        body.update(fields)
+    body.update(req.extra_body)
+    return body
+
+
+def _tool_calls(message: Mapping[str, Any]) -> list[ToolCall]:
+    calls = []
+    for call in message.get("tool_calls") or ():
+        fn = call.get("function") or {}
+        call_id, name = str(call.get("id") or ""), str(fn.get("name") or "")
+        calls.append(ToolCall(call_id, name, fn.get("arguments") or ""))
+    return calls
+
+
+def parse_completion(
+    data: Any,
+    *,
+    provider: str,
+    reasoning_of: ReasoningOf = default_reasoning,
+    inline: bool = True,
+    started_in_reasoning: bool = False,
+) -> ChatResult:
+    """A ``chat.completion`` object as a :class:`ChatResult` (choice 0).
+
+    With ``inline`` and no reasoning field, ``<think>...</think>`` in the content is split out.
+    """
+    try:
+        choice = data["choices"][0]
+        message = choice["message"]
+    except (KeyError, IndexError, TypeError) as exc:
+        raise DecodingError(
+            f"the chat completion has no choices[0].message ({type(exc).__name__}: {exc})"
+        ) from exc
+    content = message.get("content") or ""
+    reasoning = reasoning_of(message)
+    if reasoning is None and inline and content:
+        split, content = split_reasoning(content, started_in_reasoning=started_in_reasoning)
+        reasoning = split or None
+    return ChatResult(
+        content=content,
+        reasoning=reasoning,
+        finish_reason=choice.get("finish_reason"),
+        usage=Usage.from_wire(data.get("usage")),
+        tool_calls=_tool_calls(message),
+        model=str(data.get("model") or ""),
+        raw=data,
+        provider=provider,
+    )
+
+
+def error_from_body(
+    status: int,
+    content: bytes,
+    *,
+    retry_after: float | None = None,
+    secrets: tuple[str, ...] = (),
+    **context: Any,
+) -> APIStatusError:
+    """The typed error for a provider's error response.
+
+    Reads ``{"error": {"message", "type", "param", "code"}}`` (OpenAI; vLLM's ``code`` is the
+    status as an int) and tolerates a bare ``{"message": ...}``, a string ``error`` or a
+    non-JSON body. Any secret echoed back by the server is masked before it reaches a message.
+    """
+    try:
+        body: Any = json.loads(content) if content else None
+    except ValueError:
+        body = content[:500].decode("utf-8", "replace")
+    err: Any = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(err, dict):
+        message = str(err.get("message") or err.get("detail") or "")
+        kind, param, code = err.get("type"), err.get("param"), err.get("code")
+    else:
+        message, kind, param, code = str(err or ""), None, None, None
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "[REDACTED]")
+    cls = status_error_class(status)
+    text = f"{status} {cls.__name__}: {message or 'no error message'}"
+    if cls.__name__ == "RateLimitError":
+        context["retry_after"] = retry_after
+    return cls(text, body=body, code=code, type=kind, param=param, **context)
+
+
+class ChunkParser:
+    """Bytes of a ``text/event-stream`` chat reply in, :class:`ChatDelta` objects out.
+
+    Sans-IO and shared by the sync and async streams. Only choice 0 is read. ``done`` records
+    ``data: [DONE]``; ``finish_reason`` the last one seen; ``events`` counts data events (their
+    0-based index names a malformed one). ``comments`` counts ``: keep-alive`` lines, which the
+    caller's idle timer deliberately ignores.
+    """
+
+    def __init__(
+        self,
+        *,
+        reasoning_of: ReasoningOf = default_reasoning,
+        inline: bool = True,
+        started_in_reasoning: bool = False,
+    ) -> None:
+        self._decoder = SSEDecoder()
+        self._reasoning_of = reasoning_of
+        self._splitter = (
+            ReasoningSplitter(started_in_reasoning=started_in_reasoning) if inline else None
+        )
+        self.events = 0
+        self.done = False
+        self.finish_reason: str | None = None
+
+    @property
+    def comments(self) -> int:
+        return self._decoder.comment_count
+
+    def feed(self, data: bytes) -> list[ChatDelta]:
+        out: list[ChatDelta] = []
+        for event in self._decoder.feed(data):
+            self._event(event.event, event.data, out)
+        return out
+
+    def flush(self) -> list[ChatDelta]:
+        out: list[ChatDelta] = []
+        for event in self._decoder.flush():
+            self._event(event.event, event.data, out)
+        self._flush_splitter(out)
+        return out
+
+    # -- one event --------------------------------------------------------------------------
+    def _event(self, name: str, data: str, out: list[ChatDelta]) -> None:
+        index = self.events
+        self.events += 1
+        if data == "[DONE]":
+            self.done = True
+            self._flush_splitter(out)
+            return
+        try:
+            obj = _loads(data)
+        except ValueError as exc:
+            raise DecodingError(
+                f"stream event {index} is not valid JSON ({exc}): {data[:80]!r}"
+            ) from exc
+        if not isinstance(obj, dict):
+            raise DecodingError(f"stream event {index} is not a JSON object: {data[:80]!r}")
+        if name == "error" or ("error" in obj and not obj.get("choices")):
+            self._error(index, obj)
+        usage = obj.get("usage")
+        choices = obj.get("choices")
+        if choices:
+            choice = choices[0]
+            if choice.get("index", 0) == 0:
+                self._choice(choice, obj, out)
+        if usage:
+            out.append(ChatDelta(usage=Usage.from_wire(usage), raw=obj))
+
+    def _choice(self, choice: dict[str, Any], obj: Any, out: list[ChatDelta]) -> None:
+        delta = choice.get("delta") or {}
+        content = delta.get("content")
+        reasoning = self._reasoning_of(delta)
+        tools = delta.get("tool_calls")
+        finish = choice.get("finish_reason")
+        if reasoning and self._splitter is not None:  # the server splits: trust it
+            self._flush_splitter(out)
+            self._splitter = None
+        if content:
+            if self._splitter is None:
+                out.append(ChatDelta(content, reasoning or "", raw=obj))
+                reasoning = None
+            else:
+                for kind, text in self._splitter.feed(content):
+                    if kind == "content":
+                        out.append(ChatDelta(text, raw=obj))
+                    else:
+                        out.append(ChatDelta(reasoning=text, raw=obj))
+        if reasoning:
+            out.append(ChatDelta(reasoning=reasoning, raw=obj))
+        if tools:
+            out.append(ChatDelta(tool_calls=[_tool_delta(t) for t in tools], raw=obj))
+        if finish:
+            self._flush_splitter(out)
+            self.finish_reason = finish
+            out.append(ChatDelta(finish_reason=finish, raw=obj))
+
+    def _flush_splitter(self, out: list[ChatDelta]) -> None:
+        if self._splitter is None:
+            return
+        for kind, text in self._splitter.flush():
+            out.append(ChatDelta(text) if kind == "content" else ChatDelta(reasoning=text))
+        self._splitter = ReasoningSplitter(thinking=False)  # after the end, all is content
+
+    def _error(self, index: int, obj: dict[str, Any]) -> None:
+        err = obj.get("error", obj)
+        message = err.get("message") if isinstance(err, dict) else err
+        raise StreamErrorEvent(
+            f"the server sent an error event at stream event {index}: {message or 'no message'}",
+            body=obj,
+        )
+
+
+def _tool_delta(data: dict[str, Any]) -> ToolCallDelta:
+    fn = data.get("function") or {}
+    return ToolCallDelta(
+        int(data.get("index") or 0), data.get("id"), fn.get("name"), fn.get("arguments") or ""
+    )

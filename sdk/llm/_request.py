@@ -1,0 +1,175 @@
+"""Turning ``LLM.chat(...)`` arguments into a validated :class:`ChatRequest`.
+
+Bad input fails here, before anything is sent, with an :class:`~sdk.errors.InvalidRequest`
+naming the argument: a provider never has to guess what ``temperature="hot"`` meant, and no
+argument is silently dropped (the seed tutorial's helper ignored its ``system_prompt``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
+from sdk.errors import InvalidRequest
+from sdk.llm.types import ChatRequest, Message, MessageInput, StreamTimeout
+from sdk.timeouts import Timeout
+
+__all__ = ["ChatOptions", "Prompt", "build_request", "messages_of"]
+
+Prompt = str | MessageInput | Sequence[MessageInput]
+
+
+class ChatOptions(TypedDict, total=False):
+    """The keyword arguments of ``LLM.chat``/``stream``/``achat``/``astream``.
+
+    ``system`` goes first, then ``history``, then the prompt. ``thinking`` is on/off/the
+    provider's default (``None``); ``thinking_budget`` caps reasoning tokens where the provider
+    has a budget. ``tool_choice`` is ``"auto"``/``"none"``/``"required"``, a function name or
+    an OpenAI dict. ``response_format`` is a dict, ``"json"`` or ``"text"``. ``extra_body`` is
+    merged into the request body last. ``timeout`` is seconds, a ``StreamTimeout`` or a
+    ``Timeout``.
+    """
+
+    system: str | None
+    history: Sequence[MessageInput] | None
+    model: str | None
+    temperature: float | None
+    top_p: float | None
+    max_tokens: int | None
+    stop: str | Sequence[str] | None
+    seed: int | None
+    thinking: bool | None
+    thinking_budget: int | None
+    tools: Sequence[Mapping[str, Any]] | None
+    tool_choice: str | Mapping[str, Any] | None
+    response_format: Mapping[str, Any] | str | None
+    extra_body: Mapping[str, Any] | None
+    timeout: StreamTimeout | Timeout | float | None
+
+
+def messages_of(prompt: Prompt, what: str = "prompt") -> list[Message]:
+    """A prompt (text, one message, or a list of them) as messages."""
+    if isinstance(prompt, str):
+        return [Message("user", prompt)]
+    if isinstance(prompt, (Message, Mapping)):
+        return [Message.of(prompt)]
+    if isinstance(prompt, Sequence):
+        return [Message.of(m) for m in prompt]  # type: ignore[arg-type]
+    raise InvalidRequest(
+        f"{what} must be a string, a message or a list of messages, not {type(prompt).__name__}"
+    )
+
+
+def _number(name: str, value: Any, low: float, high: float) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise InvalidRequest(f"{name} must be a number, not {value!r}")
+    if not low <= value <= high:
+        raise InvalidRequest(f"{name} must be between {low:g} and {high:g}, not {value!r}")
+    return value
+
+
+def _integer(name: str, value: Any, low: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InvalidRequest(f"{name} must be an integer >= {low}, not {value!r}")
+    return value
+
+
+def _stop(value: Any) -> str | list[str] | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Sequence) and all(isinstance(s, str) for s in value):
+        return list(value)
+    raise InvalidRequest(f"stop must be a string or a list of strings, not {value!r}")
+
+
+def _response_format(value: Any) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    if value in ("json", "json_object"):
+        return {"type": "json_object"}
+    if value == "text":
+        return {"type": "text"}
+    raise InvalidRequest(
+        f"response_format must be a dict, 'json' or 'text', not {value!r}"
+    )
+
+
+def _tools(value: Any) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Sequence) or not all(isinstance(t, Mapping) for t in value):
+        raise InvalidRequest("tools must be a list of tool dicts ({'type': 'function', ...})")
+    return [dict(t) for t in value]
+
+
+def _timeout(value: Any) -> StreamTimeout | None:
+    if value is None or isinstance(value, StreamTimeout):
+        return value
+    if isinstance(value, Timeout):
+        return StreamTimeout(value.connect, value.first_byte or value.read, value.read, value.total)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return StreamTimeout(float(value), float(value), float(value), None)
+    raise InvalidRequest(f"timeout must be seconds, a StreamTimeout or a Timeout, not {value!r}")
+
+
+def build_request(
+    prompt: Prompt,
+    *,
+    system: str | None = None,
+    history: Sequence[MessageInput] | None = None,
+    model: str | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    max_tokens: int | None = None,
+    stop: str | Sequence[str] | None = None,
+    seed: int | None = None,
+    thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | None = None,
+    response_format: Mapping[str, Any] | str | None = None,
+    extra_body: Mapping[str, Any] | None = None,
+    timeout: StreamTimeout | Timeout | float | None = None,
+    stream: bool = False,
+) -> ChatRequest:
+    """Validate every argument and assemble the message list: system, history, prompt."""
+    messages: list[Message] = []
+    if system is not None:
+        if not isinstance(system, str):
+            raise InvalidRequest(f"system must be a string, not {type(system).__name__}")
+        messages.append(Message("system", system))
+    if history is not None:
+        messages.extend(messages_of(list(history), "history"))
+    messages.extend(messages_of(prompt))
+    if not messages:
+        raise InvalidRequest("there is no message to send: the prompt is empty")
+    if thinking is not None and not isinstance(thinking, bool):
+        raise InvalidRequest(f"thinking must be True, False or None, not {thinking!r}")
+    if tool_choice is not None and not isinstance(tool_choice, (str, Mapping)):
+        raise InvalidRequest(f"tool_choice must be a string or a dict, not {tool_choice!r}")
+    if extra_body is not None and not isinstance(extra_body, Mapping):
+        raise InvalidRequest(f"extra_body must be a dict, not {type(extra_body).__name__}")
+    if model is not None and not (isinstance(model, str) and model):
+        raise InvalidRequest(f"model must be a non-empty string, not {model!r}")
+    return ChatRequest(
+        messages=messages,
+        model=model,
+        temperature=_number("temperature", temperature, 0, 2),
+        top_p=_number("top_p", top_p, 0, 1),
+        max_tokens=_integer("max_tokens", max_tokens, 1),
+        stop=_stop(stop),
+        seed=_integer("seed", seed, -(2**63)),
+        thinking=thinking,
+        thinking_budget=_integer("thinking_budget", thinking_budget, 0),
+        tools=_tools(tools),
+        tool_choice=tool_choice if not isinstance(tool_choice, Mapping) else dict(tool_choice),
+        response_format=_response_format(response_format),
+        extra_body=dict(extra_body or {}),
+        stream=stream,
+        timeout=_timeout(timeout),
+    )

@@ -1,0 +1,175 @@
+"""``sdk.LLM``: the one entry point to every chat model, cloud, local or mock.
+
+::
+
+    llm = sdk.LLM("siliconflow", model="Qwen/Qwen3-8B")      # key from SILICONFLOW_API_KEY
+    print(llm.chat("你好", system="Answer briefly", temperature=0.7))
+    for delta in llm.stream("Tell me a story", max_tokens=200):
+        print(delta.content, end="")
+
+The provider is chosen by name from the providers that plugins registered through
+``sdk_register_providers`` (built-in ones included, by the same entry-point path a third-party
+plugin takes). ``LLM`` itself only validates arguments and delegates.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sdk.errors import PluginError
+from sdk.llm._request import ChatOptions, Prompt, build_request
+from sdk.llm._stream import AsyncChatStream, ChatStream
+from sdk.llm.provider import Provider
+from sdk.registry import PluginHost, get_plugin_host
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from sdk.llm.conversation import Conversation
+    from sdk.llm.types import ChatResult
+
+__all__ = ["DEFAULT_PROVIDER", "LLM", "list_providers"]
+
+log = logging.getLogger("sdk.llm")
+
+#: Used when neither the argument nor the config file names a provider: works offline.
+DEFAULT_PROVIDER = "mock"
+
+
+def _config() -> Any:
+    """The CLI helper's config, if its module exists (a guarded import keeps ``sdk`` light)."""
+    try:
+        from sdk import config
+    except ImportError:
+        return None
+    try:
+        return config.load_config()
+    except Exception as exc:
+        log.warning("ignoring the config file: %s", exc)
+        return None
+
+
+def list_providers(plugins: PluginHost | None = None) -> list[str]:
+    """Names of every registered provider (aliases included), sorted."""
+    return sorted((plugins or get_plugin_host()).providers())
+
+
+class LLM:
+    """A chat model behind a provider plugin.
+
+    ``LLM(provider=None, *, model=None, base_url=None, api_key=None, plugins=None, **options)``:
+    ``provider`` is a registered name (``"openai"``, ``"siliconflow"``, ``"vllm"``,
+    ``"transformers"``, ``"mock"``...; default: the config file's, else ``"mock"``) or a
+    ready :class:`Provider`. ``options`` go to the provider's factory (``transport=``,
+    ``retry=``, ``timeout=``, ``stream_timeout=``, ``max_connections=``, ``device=``...),
+    after the config file's settings for that provider. ``plugins`` is the plugin host whose
+    providers and hooks apply (default: the process-wide one).
+
+    The chat methods take a prompt (a string, a message dict or a list of them) and the
+    keyword arguments of :class:`~sdk.llm._request.ChatOptions`.
+    """
+
+    def __init__(
+        self,
+        provider: str | Provider | None = None,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        plugins: PluginHost | None = None,
+        **options: Any,
+    ) -> None:
+        if isinstance(provider, Provider):
+            self.provider = provider
+            return
+        config = _config()
+        name = provider or getattr(config, "default_provider", None) or DEFAULT_PROVIDER
+        if provider is None and model is None:  # the config's model goes with its provider
+            model = getattr(config, "default_model", None)
+        entry = (plugins or get_plugin_host()).lookup("provider", name)
+        settings: dict[str, Any] = {}
+        if config is not None:
+            try:
+                settings = dict(config.provider_settings(name) or {})
+            except Exception as exc:
+                log.warning("ignoring config settings for provider %r: %s", name, exc)
+        explicit = {"model": model, "base_url": base_url, "api_key": api_key, "plugins": plugins}
+        settings.update(options)
+        settings.update({k: v for k, v in explicit.items() if v is not None})
+        try:
+            made = entry.value(**settings)
+        except TypeError as exc:
+            raise PluginError(
+                f"provider {name!r} rejected its options ({exc})", plugin=entry.plugin
+            ) from exc
+        if not isinstance(made, Provider):
+            raise PluginError(
+                f"provider {name!r} factory returned {type(made).__name__}, not a Provider",
+                plugin=entry.plugin,
+            )
+        self.provider = made
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+    @property
+    def model(self) -> str | None:
+        return self.provider.model
+
+    # -- sync -------------------------------------------------------------------------------
+    def chat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
+        """Send the prompt and wait for the whole reply."""
+        return self.provider.chat(build_request(prompt, **options))
+
+    def stream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatStream:
+        """Stream the reply: iterate for deltas (the request is sent on first iteration)."""
+        return self.provider.stream(build_request(prompt, stream=True, **options))
+
+    def models(self) -> list[str]:
+        """Model ids the provider serves."""
+        return self.provider.models()
+
+    def conversation(self, system: str | None = None, **defaults: Any) -> Conversation:
+        """A :class:`Conversation` that keeps its history; ``defaults`` apply to every turn."""
+        from sdk.llm.conversation import Conversation
+
+        return Conversation(self, system=system, **defaults)
+
+    def close(self) -> None:
+        self.provider.close()
+
+    def __enter__(self) -> LLM:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- async ------------------------------------------------------------------------------
+    async def achat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
+        return await self.provider.achat(build_request(prompt, **options))
+
+    def astream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> AsyncChatStream:
+        """``async for delta in llm.astream(...)``: sent on first iteration."""
+        return self.provider.astream(build_request(prompt, stream=True, **options))
+
+    async def amodels(self) -> list[str]:
+        return await self.provider.amodels()
+
+    async def aclose(self) -> None:
+        await self.provider.aclose()
+
+    async def __aenter__(self) -> LLM:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<LLM provider={self.provider!r}>"

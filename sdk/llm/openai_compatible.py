@@ -1,0 +1,411 @@
+"""``OpenAICompatibleProvider``: any server that speaks ``POST /chat/completions``.
+
+Every call goes through ``sdk.Client`` / ``sdk.AsyncClient``, so auth, retry, transport and
+observation plugins apply to LLM calls exactly as to any other request. The protocol itself is
+in :mod:`sdk.llm._openai_wire` (pure) and stream handling in :mod:`sdk.llm._stream`; this class
+only wires them to the clients.
+
+Extending it (presets, vLLM) means overriding a few small hooks:
+
+=========================  ======================================================================
+hook                       default
+=========================  ======================================================================
+``thinking_fields(req)``   from ``thinking_style``: ``"enable_thinking"`` (top-level
+                           ``enable_thinking`` + ``thinking_budget``), ``"chat_template_kwargs"``
+                           (``{"chat_template_kwargs": {"enable_thinking": ...}}``) or ``None``
+                           (a thinking argument is an error: it would be silently ignored)
+``extra_fields(req)``      ``{}``: provider-specific body fields
+``parse_reasoning(obj)``   ``reasoning`` or ``reasoning_content`` of a message or delta
+``resolve_model(req)``     ``req.model`` or the configured model
+``url(path)``              ``base_url + path`` (override to pick a replica)
+=========================  ======================================================================
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Literal
+
+from sdk._client import AsyncClient, Client
+from sdk._models import Response
+from sdk.auth import BearerAuth
+from sdk.errors import (
+    APIStatusError,
+    InvalidRequest,
+    MissingAPIKeyError,
+    RetryError,
+)
+from sdk.llm import _openai_wire as wire
+from sdk.llm._stream import AsyncChatStream, ChatStream, Deadlines, aiter_sse, iter_sse
+from sdk.llm.provider import Provider
+from sdk.llm.types import ChatDelta, ChatRequest, ChatResult, StreamTimeout
+from sdk.retry import RetryPolicy, parse_retry_after
+from sdk.timeouts import Timeout
+
+__all__ = ["OpenAICompatibleProvider", "ThinkingStyle", "config_key"]
+
+ThinkingStyle = Literal["enable_thinking", "chat_template_kwargs"] | None
+
+#: Non-streamed replies can take minutes to generate: a long read, a short connect.
+DEFAULT_TIMEOUT = Timeout(connect=5.0, read=600.0, write=60.0, pool=10.0)
+
+
+def config_key(provider: str, env_var: str | None = None) -> str | None:
+    """The key stored by the CLI's config (``sdk.config``: keyring or key file), if any."""
+    try:
+        from sdk import config
+    except ImportError:  # the CLI helper's module may be absent: keys then come from args/env
+        return None
+    try:
+        key = config.load_config().get_key(provider, env_var)
+    except Exception:  # a broken config file must not hide the MissingAPIKeyError hint
+        return None
+    return key if isinstance(key, str) and key else None
+
+
+def _stream_timeout(value: Any, default: StreamTimeout) -> StreamTimeout:
+    if value is None:
+        return default
+    if isinstance(value, StreamTimeout):
+        return value
+    if isinstance(value, Timeout):
+        return StreamTimeout(value.connect, value.first_byte or value.read, value.read, value.total)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return StreamTimeout(value, value, value, None)
+    raise InvalidRequest(f"timeout= takes seconds, a StreamTimeout or a Timeout, not {value!r}")
+
+
+class OpenAICompatibleProvider(Provider):
+    """A provider for OpenAI-style chat APIs (OpenAI, SiliconFlow, DeepSeek, DashScope...).
+
+    Arguments: ``model``, ``base_url``, ``api_key`` (else ``env_var`` in the environment, else
+    the config file; required when ``key_required``), ``thinking_style`` (see the module table),
+    ``started_in_reasoning`` (the server's chat template opens ``<think>`` in the prompt, so
+    inline output holds only ``</think>``), ``inline_reasoning`` (split ``<think>`` tags out of
+    content when the server does not; default on), ``retry`` (default
+    ``RetryPolicy.from_openai()``), ``timeout`` (non-stream calls, a ``Timeout`` or seconds),
+    ``stream_timeout`` (a ``StreamTimeout``), ``headers``, and every other ``sdk.Client``
+    option (``transport``, ``max_connections``, ``plugins``, ``clock``, ``verify``,
+    ``proxy``...). ``client=`` / ``async_client=`` hand over ready-made clients instead.
+    """
+
+    name = "openai-compatible"
+    default_base_url: str | None = None
+    env_var: str | None = "OPENAI_API_KEY"
+    key_required = False
+    default_thinking_style: ThinkingStyle = "enable_thinking"
+    chat_path = "/chat/completions"
+    models_path = "/models"
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        name: str | None = None,
+        env_var: str | object | None = ...,
+        key_required: bool | None = None,
+        thinking_style: ThinkingStyle | object = ...,
+        started_in_reasoning: bool = False,
+        inline_reasoning: bool = True,
+        retry: RetryPolicy | int | None = None,
+        timeout: Timeout | float | None = None,
+        stream_timeout: StreamTimeout | None = None,
+        headers: Mapping[str, str] | None = None,
+        client: Client | None = None,
+        async_client: AsyncClient | None = None,
+        **client_options: Any,
+    ) -> None:
+        super().__init__(model=model)
+        if name is not None:
+            self.name = name
+        if env_var is not ...:
+            self.env_var = env_var  # type: ignore[assignment]
+        if key_required is not None:
+            self.key_required = key_required
+        self.thinking_style: ThinkingStyle = (
+            self.default_thinking_style if thinking_style is ... else thinking_style  # type: ignore[assignment]
+        )
+        url = base_url or self.default_base_url
+        if not url:
+            raise InvalidRequest(f"provider {self.name!r} needs base_url=... (the API's /v1 URL)")
+        self.base_url = url.rstrip("/")
+        self.__key = self._resolve_key(api_key)
+        self.started_in_reasoning = started_in_reasoning
+        self.inline_reasoning = inline_reasoning
+        self.timeout = Timeout.of(timeout) if timeout is not None else DEFAULT_TIMEOUT
+        self.stream_timeout = stream_timeout or StreamTimeout()
+        options: dict[str, Any] = {
+            "retry": RetryPolicy.from_openai() if retry is None else retry,
+            "headers": {"Accept": "application/json", **(headers or {})},
+            **client_options,
+        }
+        if self.__key:
+            options["auth"] = BearerAuth(self.__key)
+        self._client_options = options
+        self._client = client
+        self._async_client = async_client
+        self._owns = (client is None, async_client is None)
+
+    # -- keys -------------------------------------------------------------------------------
+    def _resolve_key(self, api_key: str | None) -> str | None:
+        """Argument > environment variable > config file; a clear error when required."""
+        key = api_key or (os.environ.get(self.env_var) if self.env_var else None)
+        key = key or config_key(self.name, self.env_var)
+        if not key and self.key_required:
+            where = f"set {self.env_var} or pass api_key=..." if self.env_var else "pass api_key="
+            raise MissingAPIKeyError(
+                f"no API key for provider {self.name!r}: {where}",
+                provider=self.name,
+                env_var=self.env_var,
+            )
+        return key or None
+
+    @property
+    def has_key(self) -> bool:
+        return self.__key is not None
+
+    # -- clients ----------------------------------------------------------------------------
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client(**self._client_options)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncClient:
+        if self._async_client is None:
+            self._async_client = AsyncClient(**self._client_options)
+        return self._async_client
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    # -- hooks ------------------------------------------------------------------------------
+    def thinking_fields(self, req: ChatRequest) -> dict[str, Any]:
+        """Body fields that switch thinking on/off and set its budget (see the module table)."""
+        if req.thinking is None and req.thinking_budget is None:
+            return {}
+        style = self.thinking_style
+        if style is None:
+            raise InvalidRequest(
+                f"provider {self.name!r} has no thinking switch: choose a reasoning model, or "
+                "send the provider's own field with extra_body={...}"
+            )
+        if style == "chat_template_kwargs":
+            if req.thinking_budget is not None:
+                raise InvalidRequest(
+                    f"provider {self.name!r} has no thinking budget; use extra_body={{...}}"
+                )
+            return {"chat_template_kwargs": {"enable_thinking": req.thinking is not False}}
+        fields: dict[str, Any] = {}
+        if req.thinking is not None:
+            fields["enable_thinking"] = req.thinking
+        if req.thinking_budget is not None:
+            fields["thinking_budget"] = req.thinking_budget
+        return fields
+
+    def extra_fields(self, req: ChatRequest) -> dict[str, Any]:
+        """Provider-specific body fields (none here)."""
+        return {}
+
+    def parse_reasoning(self, message_or_delta: Mapping[str, Any]) -> str | None:
+        return wire.default_reasoning(message_or_delta)
+
+    def build_body(self, req: ChatRequest) -> dict[str, Any]:
+        fields = {**self.thinking_fields(req), **self.extra_fields(req)}
+        return wire.build_body(req, self.resolve_model(req), fields)
+
+    def _inline(self, req: ChatRequest) -> bool:
+        return self.inline_reasoning and req.thinking is not False
+
+    def _parser(self, req: ChatRequest) -> wire.ChunkParser:
+        return wire.ChunkParser(
+            reasoning_of=self.parse_reasoning,
+            inline=self._inline(req),
+            started_in_reasoning=self.started_in_reasoning,
+        )
+
+    def _result(self, req: ChatRequest, data: Any) -> ChatResult:
+        return wire.parse_completion(
+            data,
+            provider=self.name,
+            reasoning_of=self.parse_reasoning,
+            inline=self._inline(req),
+            started_in_reasoning=self.started_in_reasoning,
+        )
+
+    # -- errors -----------------------------------------------------------------------------
+    def _status_error(self, response: Response) -> APIStatusError:
+        now = time.time()  # only an HTTP-date Retry-After needs it
+        return wire.error_from_body(
+            response.status_code,
+            response.content,
+            retry_after=parse_retry_after(response.headers, now),
+            secrets=(self.__key,) if self.__key else (),
+            request=response.request,
+            response=response,
+            attempts=response.attempts,
+        )
+
+    def _timeouts(self, req: ChatRequest) -> tuple[Timeout, StreamTimeout]:
+        st = req.timeout or self.stream_timeout
+        if not req.stream:
+            http = self.timeout if req.timeout is None else Timeout(
+                connect=st.connect, read=st.first_token, write=60.0, pool=10.0, total=st.total
+            )
+            return http, st
+        http = Timeout(
+            connect=st.connect,
+            read=st.idle,
+            write=self.timeout.write,
+            pool=self.timeout.pool,
+            total=st.total,
+            first_byte=st.first_token,
+        )
+        return http, st
+
+    # -- sync -------------------------------------------------------------------------------
+    def _send(self, body: dict[str, Any], timeout: Timeout, stream: bool) -> Response:
+        client = self.client
+        request = client.build_request("POST", self.url(self.chat_path), json=body, timeout=timeout)
+        try:
+            response = client.send(request, stream=stream)
+        except RetryError as exc:
+            last: Response | None = getattr(exc, "last_response", None)
+            if last is None:
+                raise
+            last.read()
+            raise self._status_error(last) from exc
+        if response.status_code >= 400:
+            response.read()
+            raise self._status_error(response)
+        return response
+
+    def chat(self, req: ChatRequest) -> ChatResult:
+        body = self.build_body(req)
+        response = self._send(body, self._timeouts(req)[0], stream=False)
+        return self._result(req, response.json())
+
+    def stream(self, req: ChatRequest) -> ChatStream:
+        if not req.stream:
+            req = _with_stream(req)
+        body = self.build_body(req)
+        return ChatStream(self._deltas(req, body), provider=self.name, model=body["model"])
+
+    def _deltas(self, req: ChatRequest, body: dict[str, Any]) -> Iterator[ChatDelta]:
+        http, st = self._timeouts(req)
+        clock = self.client.clock
+        deadlines = Deadlines(st, clock.monotonic())
+        response = self._send(body, http, stream=True)
+        try:
+            if not _is_event_stream(response):  # a server that ignored stream=True
+                response.read()
+                yield from _deltas_of(self._result(req, response.json()))
+                return
+            yield from iter_sse(response, self._parser(req), deadlines, clock)
+        finally:
+            response.close()
+
+    def models(self) -> list[str]:
+        response = self.client.get(self.url(self.models_path), timeout=self.timeout)
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return _model_ids(response.json())
+
+    def close(self) -> None:
+        if self._client is not None and self._owns[0]:
+            self._client.close()
+
+    # -- async ------------------------------------------------------------------------------
+    async def _asend(self, body: dict[str, Any], timeout: Timeout, stream: bool) -> Response:
+        client = self.async_client
+        request = client.build_request("POST", self.url(self.chat_path), json=body, timeout=timeout)
+        try:
+            response = await client.send(request, stream=stream)
+        except RetryError as exc:
+            last: Response | None = getattr(exc, "last_response", None)
+            if last is None:
+                raise
+            await last.aread()
+            raise self._status_error(last) from exc
+        if response.status_code >= 400:
+            await response.aread()
+            raise self._status_error(response)
+        return response
+
+    async def achat(self, req: ChatRequest) -> ChatResult:
+        body = self.build_body(req)
+        response = await self._asend(body, self._timeouts(req)[0], stream=False)
+        return self._result(req, response.json())
+
+    def astream(self, req: ChatRequest) -> AsyncChatStream:
+        if not req.stream:
+            req = _with_stream(req)
+        body = self.build_body(req)
+        return AsyncChatStream(self._adeltas(req, body), provider=self.name, model=body["model"])
+
+    async def _adeltas(self, req: ChatRequest, body: dict[str, Any]) -> AsyncIterator[ChatDelta]:
+        http, st = self._timeouts(req)
+        clock = self.async_client.clock
+        deadlines = Deadlines(st, clock.monotonic())
+        response = await self._asend(body, http, stream=True)
+        try:
+            if not _is_event_stream(response):
+                await response.aread()
+                for delta in _deltas_of(self._result(req, response.json())):
+                    yield delta
+                return
+            async for delta in aiter_sse(response, self._parser(req), deadlines, clock):
+                yield delta
+        finally:
+            await response.aclose()
+
+    async def amodels(self) -> list[str]:
+        response = await self.async_client.get(self.url(self.models_path), timeout=self.timeout)
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return _model_ids(response.json())
+
+    async def aclose(self) -> None:
+        if self._async_client is not None and self._owns[1]:
+            await self._async_client.aclose()
+        self.close()
+
+    def __repr__(self) -> str:
+        key = "[REDACTED]" if self.__key else None
+        return (
+            f"<{type(self).__name__} name={self.name!r} model={self.model!r} "
+            f"base_url={self.base_url!r} api_key={key}>"
+        )
+
+
+def _with_stream(req: ChatRequest) -> ChatRequest:
+    from dataclasses import replace
+
+    return replace(req, stream=True)
+
+
+def _is_event_stream(response: Response) -> bool:
+    return "text/event-stream" in response.headers.get("content-type", "text/event-stream")
+
+
+def _deltas_of(result: ChatResult) -> Iterator[ChatDelta]:
+    """A whole reply as deltas (for servers that answer a stream request with JSON)."""
+    from sdk.llm.types import ToolCallDelta
+
+    calls = [ToolCallDelta(i, c.id, c.name, c.arguments) for i, c in enumerate(result.tool_calls)]
+    yield ChatDelta(result.content, result.reasoning or "", calls, raw=result.raw)
+    yield ChatDelta(finish_reason=result.finish_reason or "stop", usage=result.usage)
+
+
+def _model_ids(data: Any) -> list[str]:
+    try:
+        return [str(card["id"]) for card in data["data"]]
+    except (KeyError, TypeError) as exc:
+        from sdk.errors import DecodingError
+
+        raise DecodingError(f"the model list has no data[].id ({exc})") from exc

@@ -1,0 +1,148 @@
+"""The ``Provider`` interface every LLM backend implements, and a helper for blocking ones.
+
+Writing a provider
+------------------
+Subclass :class:`Provider`, implement ``chat`` and ``stream`` (and ``models`` if the backend can
+list them), and register a factory from a plugin module::
+
+    from sdk.hookspecs import hookimpl
+    from sdk.llm import ChatDelta, ChatResult, ChatStream, Provider
+
+    class EchoProvider(AsyncFromSync, Provider):
+        name = "echo"
+
+        def chat(self, req):
+            return ChatResult(content=req.messages[-1].content, finish_reason="stop",
+                              model=self.resolve_model(req), provider=self.name)
+
+        def stream(self, req):
+            def deltas():
+                yield ChatDelta(content=req.messages[-1].content)
+                yield ChatDelta(finish_reason="stop")
+            return ChatStream(deltas(), provider=self.name, model=self.resolve_model(req))
+
+    @hookimpl
+    def sdk_register_providers(register):
+        register("echo", EchoProvider)
+
+Declare the module under ``[project.entry-points.sdk]`` and ``sdk.LLM("echo")`` finds it: the
+built-in providers arrive the same way. The factory is called with keyword arguments only:
+``model``, ``base_url``, ``api_key`` when the user gave them, and every other option of
+``LLM(...)``.
+
+A stream's source only has to yield deltas and end with one carrying ``finish_reason``;
+:class:`~sdk.llm.ChatStream` adds assembly, ``StreamInterrupted``/``StreamTruncated`` and
+closing. HTTP providers should build on :class:`~sdk.llm.OpenAICompatibleProvider` instead,
+which sends everything through ``sdk.Client``/``AsyncClient``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sdk.errors import InvalidRequest
+from sdk.llm._stream import AsyncChatStream, ChatStream
+from sdk.llm.types import ChatDelta, ChatRequest, ChatResult
+
+__all__ = ["AsyncFromSync", "Provider"]
+
+
+class Provider:
+    """Base class of LLM providers: one sync and one async face over one backend."""
+
+    #: The registered name (``"openai"``, ``"vllm"``...), used in results and messages.
+    name: str = "provider"
+
+    def __init__(self, *, model: str | None = None) -> None:
+        self.model = model
+
+    def resolve_model(self, req: ChatRequest) -> str:
+        """The model for this request: ``req.model``, else the provider's; never empty."""
+        model = req.model or self.model
+        if not model:
+            raise InvalidRequest(
+                f"no model for provider {self.name!r}: pass model=... to sdk.LLM() or to chat()"
+            )
+        return model
+
+    # -- sync face -------------------------------------------------------------------------
+    def chat(self, req: ChatRequest) -> ChatResult:
+        raise NotImplementedError(f"{type(self).__name__} does not implement chat()")
+
+    def stream(self, req: ChatRequest) -> ChatStream:
+        raise NotImplementedError(f"{type(self).__name__} does not implement stream()")
+
+    def models(self) -> list[str]:
+        """Model ids the backend serves (the configured one when it cannot list them)."""
+        return [self.model] if self.model else []
+
+    def close(self) -> None:
+        """Release connections, threads, loaded weights."""
+
+    # -- async face ------------------------------------------------------------------------
+    async def achat(self, req: ChatRequest) -> ChatResult:
+        raise NotImplementedError(f"{type(self).__name__} does not implement achat()")
+
+    def astream(self, req: ChatRequest) -> AsyncChatStream:
+        raise NotImplementedError(f"{type(self).__name__} does not implement astream()")
+
+    async def amodels(self) -> list[str]:
+        return self.models()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} model={self.model!r}>"
+
+
+_END: Any = object()
+
+
+def _next_or_end(stream: ChatStream) -> Any:
+    return next(stream, _END)
+
+
+class AsyncFromSync:
+    """Mixin: the async face of a blocking provider, run on worker threads.
+
+    Put it before :class:`Provider` in the bases. ``achat``/``amodels`` run on the default
+    executor (the event loop never blocks). ``astream`` gives each stream its own one-thread
+    executor, so every ``next()`` and the final ``close()`` of the underlying sync stream run on
+    one thread, in order, never concurrently; cancelling the consuming task closes the sync
+    stream as soon as the step in progress returns (which is how a local model stops
+    generating).
+    """
+
+    async def achat(self, req: ChatRequest) -> ChatResult:
+        result: ChatResult = await asyncio.to_thread(self.chat, req)  # type: ignore[attr-defined]
+        return result
+
+    async def amodels(self) -> list[str]:
+        models: list[str] = await asyncio.to_thread(self.models)  # type: ignore[attr-defined]
+        return models
+
+    def astream(self, req: ChatRequest) -> AsyncChatStream:
+        provider: Provider = self  # type: ignore[assignment]
+        model = req.model or provider.model or ""
+
+        async def deltas() -> AsyncIterator[ChatDelta]:
+            pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sdk-llm-stream")
+            loop = asyncio.get_running_loop()
+            stream: ChatStream | None = None
+            try:
+                stream = await loop.run_in_executor(pool, provider.stream, req)
+                while True:
+                    delta = await loop.run_in_executor(pool, _next_or_end, stream)
+                    if delta is _END:
+                        return
+                    yield delta
+            finally:
+                if stream is not None:
+                    pool.submit(stream.close)  # queued behind any step still running
+                pool.shutdown(wait=False)
+
+        return AsyncChatStream(deltas(), provider=provider.name, model=model)

@@ -1,0 +1,273 @@
+"""The values of the LLM layer: messages, requests, results, stream deltas and stream deadlines.
+
+Every provider speaks these types, whatever its wire format: an HTTP provider turns a
+:class:`ChatRequest` into JSON and a response back into a :class:`ChatResult`; a local provider
+turns it into a ``generate`` call. Results carry ``raw`` (what the provider really returned) so
+nothing a provider sent is lost behind the normalised fields.
+
+The classes use ``__slots__``: a 2,000-token stream builds 2,000 deltas, and slotted objects are
+smaller and faster to build.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sdk.errors import DecodingError, InvalidRequest
+
+__all__ = [
+    "ChatDelta",
+    "ChatRequest",
+    "ChatResult",
+    "Message",
+    "MessageInput",
+    "StreamTimeout",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+]
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for; ``arguments`` is the JSON text as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def json(self) -> Any:
+        """The arguments parsed; :class:`~sdk.errors.DecodingError` naming the tool if invalid."""
+        try:
+            return json.loads(self.arguments or "{}")
+        except ValueError as exc:
+            raise DecodingError(
+                f"tool call {self.name!r} ({self.id}) has arguments that are not JSON ({exc}): "
+                f"{self.arguments[:80]!r}"
+            ) from exc
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(slots=True)
+class Message:
+    """One chat message. ``content`` may be a string or a list of content parts (images...)."""
+
+    role: str
+    content: Any = ""
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    reasoning: str | None = None
+
+    @classmethod
+    def of(cls, value: MessageInput) -> Message:
+        """Accept a ``Message`` or an OpenAI-style dict; reject anything else by name."""
+        if isinstance(value, Message):
+            return value
+        if not isinstance(value, Mapping):
+            raise InvalidRequest(
+                f"a message must be a dict with 'role' and 'content' or a Message, "
+                f"not {type(value).__name__}"
+            )
+        role = value.get("role")
+        if role not in _ROLES:
+            raise InvalidRequest(
+                f"message role must be one of {', '.join(sorted(_ROLES))}, not {role!r}"
+            )
+        calls = value.get("tool_calls")
+        return cls(
+            role=str(role),
+            content=value.get("content", ""),
+            name=value.get("name"),
+            tool_calls=[_tool_call_of(c) for c in calls] if calls else None,
+            tool_call_id=value.get("tool_call_id"),
+            reasoning=value.get("reasoning"),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The OpenAI message object (reasoning is not sent back: providers reject it)."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.name is not None:
+            out["name"] = self.name
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_wire() for c in self.tool_calls]
+        if self.tool_call_id is not None:
+            out["tool_call_id"] = self.tool_call_id
+        return out
+
+
+MessageInput = Message | Mapping[str, Any]
+
+
+def _tool_call_of(value: Any) -> ToolCall:
+    if isinstance(value, ToolCall):
+        return value
+    if isinstance(value, Mapping):
+        fn = value.get("function") or {}
+        return ToolCall(str(value.get("id", "")), str(fn.get("name", "")), fn.get("arguments", ""))
+    raise InvalidRequest(f"a tool call must be a ToolCall or a dict, not {type(value).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts as the provider reported them."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    reasoning_tokens: int | None = None
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any] | None) -> Usage | None:
+        if not isinstance(data, Mapping):
+            return None
+        details = data.get("completion_tokens_details")
+        reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
+        prompt = int(data.get("prompt_tokens") or 0)
+        completion = int(data.get("completion_tokens") or 0)
+        total = data.get("total_tokens")
+        return cls(prompt, completion, int(total) if total is not None else prompt + completion,
+                   reasoning)
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """A finished (or, inside a stream error's ``.partial``, an unfinished) reply.
+
+    ``str(result)`` is the content, so ``print(llm.chat("hi"))`` prints the answer.
+    """
+
+    content: str
+    reasoning: str | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    model: str = ""
+    raw: Any = None
+    provider: str = ""
+
+    def __str__(self) -> str:
+        return self.content
+
+    def message(self) -> Message:
+        """The assistant message to append to a history."""
+        return Message(
+            "assistant",
+            self.content,
+            tool_calls=list(self.tool_calls) or None,
+            reasoning=self.reasoning,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call in a stream: ``index`` ties the fragments of one call together."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+class ChatDelta:
+    """One step of a stream: new content and reasoning text kept apart, never mixed.
+
+    Most deltas carry only ``content`` or ``reasoning``; the last ones carry ``finish_reason``
+    and ``usage``. ``raw`` is the provider's chunk as parsed (a dict for HTTP providers).
+    """
+
+    __slots__ = ("content", "finish_reason", "raw", "reasoning", "tool_calls", "usage")
+
+    def __init__(
+        self,
+        content: str = "",
+        reasoning: str = "",
+        tool_calls: Sequence[ToolCallDelta] = (),
+        finish_reason: str | None = None,
+        usage: Usage | None = None,
+        raw: Any = None,
+    ) -> None:
+        self.content = content
+        self.reasoning = reasoning
+        self.tool_calls = tool_calls
+        self.finish_reason = finish_reason
+        self.usage = usage
+        self.raw = raw
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChatDelta):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__ if n != "raw")
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(
+            f"{n}={getattr(self, n)!r}"
+            for n in ("content", "reasoning", "tool_calls", "finish_reason", "usage")
+            if getattr(self, n)
+        )
+        return f"ChatDelta({fields})"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTimeout:
+    """Deadlines of a streamed reply, in seconds (``None``: no limit).
+
+    =================  ====================================================================
+    ``connect``        to open the connection (the transport's connect timeout)
+    ``first_token``    from sending the request to the first content/reasoning/tool chunk
+    ``idle``           between two chunks; ``: keep-alive`` comments do NOT reset it
+    ``total``          the whole call, retries before the first chunk included
+    =================  ====================================================================
+
+    Comments do not count as progress: a server that sends only keep-alives for longer than
+    ``idle`` is stuck, and the caller should hear about it (the same goes for ``first_token``).
+    """
+
+    connect: float | None = 5.0
+    first_token: float | None = 600.0
+    idle: float | None = 60.0
+    total: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "first_token", "idle", "total"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not value > 0):
+                raise InvalidRequest(f"StreamTimeout.{name} must be > 0 seconds, got {value!r}")
+
+
+@dataclass(slots=True)
+class ChatRequest:
+    """The normalised request a provider receives (``LLM.chat`` builds it from its arguments).
+
+    ``thinking=None`` means "the provider's default"; ``extra_body`` is merged into the
+    provider's body last, so it can add or override any field.
+    """
+
+    messages: list[Message]
+    model: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    thinking: bool | None = None
+    thinking_budget: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+    timeout: StreamTimeout | None = None
