@@ -13,7 +13,7 @@ returns; anything unusual (floats, big nesting) still goes through ``json.dumps`
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _quote
 from typing import Any
 
 from starlette.requests import Request

@@ -27,7 +27,9 @@ class Part:
 
 def _params(header_value: str) -> Message:
     message = Message()
-    message["content-type"] = "x/x; " + header_value.split(";", 1)[-1] if ";" in header_value else "x/x"
+    message["content-type"] = (
+        "x/x; " + header_value.split(";", 1)[-1] if ";" in header_value else "x/x"
+    )
     return message
 
 

@@ -89,7 +89,7 @@ FORM = """<!DOCTYPE html>
   <head>
   </head>
   <body>
-  <!-- Example form from HTML5 spec http://www.w3.org/TR/html5/forms.html#writing-a-form's-user-interface -->
+  <!-- The pizza order form of the HTML5 spec's forms chapter -->
   <form method="post" action="/post">
    <p><label>Customer name: <input name="custname"></label></p>
    <p><label>Telephone: <input type=tel name="custtel"></label></p>
@@ -107,7 +107,8 @@ FORM = """<!DOCTYPE html>
     <p><label> <input type=checkbox name="topping" value="onion"> Onion </label></p>
     <p><label> <input type=checkbox name="topping" value="mushroom"> Mushroom </label></p>
    </fieldset>
-   <p><label>Preferred delivery time: <input type=time min="11:00" max="21:00" step="900" name="delivery"></label></p>
+   <p><label>Preferred delivery time:
+     <input type=time min="11:00" max="21:00" step="900" name="delivery"></label></p>
    <p><label>Delivery instructions: <textarea name="comments"></textarea></label></p>
    <p><button>Submit order</button></p>
   </form>

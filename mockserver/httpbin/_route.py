@@ -52,9 +52,7 @@ def _preflight(request: Request, allow: str) -> Response:
     return response
 
 
-def endpoint(
-    *paths: str, methods: tuple[str, ...] = ("GET",)
-) -> Callable[[Endpoint], Endpoint]:
+def endpoint(*paths: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Endpoint], Endpoint]:
     """Register a view under ``paths`` (starlette syntax), answering only ``methods``.
 
     Paths without ``{`` are also entered in ``STATIC``. ``HEAD`` follows ``GET`` and ``OPTIONS``

@@ -106,7 +106,9 @@ class ThreadedServer:
         """Start serving; returns once the server accepts connections."""
         if self._thread is not None:
             raise RuntimeError("server already started")
-        self._thread = threading.Thread(target=self._run, name=f"mockserver {self.url}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"mockserver {self.url}", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + self._startup_timeout
         while not self._server.started:

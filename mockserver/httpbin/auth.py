@@ -98,7 +98,7 @@ def _challenge(request: Request, route: DigestRoute, stale: bool) -> Response:
 
 
 def _target(request: Request) -> str:
-    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+    raw_path: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
     query: bytes = request.scope["query_string"]
     return (raw_path + (b"?" + query if query else b"")).decode("latin-1")
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._json import json_response, pretty, text_response
-from ._route import endpoint, int_param
+from ._route import BadRequest, endpoint, int_param
 from .methods import get_view_dict
 from .status import status_response
 
@@ -84,15 +84,31 @@ def _headers_body(pairs: list[tuple[str, str]], length: int) -> dict[str, Any]:
     return {key: values[0] if len(values) == 1 else values for key, values in merged.items()}
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _header(name: str, value: str) -> tuple[bytes, bytes]:
+    """A response header from user input; refuses names and values HTTP cannot carry
+    (CR/LF would split the response, non-Latin-1 text has no wire form)."""
+    if not _TOKEN.match(name):
+        raise BadRequest(f"invalid header name {name!r}")
+    if any(ch in value for ch in "\r\n\0"):
+        raise BadRequest(f"header {name} has a control character in its value")
+    try:
+        return name.lower().encode("ascii"), value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise BadRequest(f"header {name} value is not Latin-1 text") from None
+
+
 @endpoint("/response-headers", methods=("GET", "POST"))
 async def view_response_headers(request: Request) -> Response:
     """Each query parameter becomes a response header; the body lists all response headers,
     its own ``Content-Length`` included (computed to a fixed point, as httpbin does)."""
     pairs = list(request.query_params.multi_items())
+    extra = [_header(key, value) for key, value in pairs]
     length = 0
     body = pretty(_headers_body(pairs, length))
     while len(body) != length:
         length = len(body)
         body = pretty(_headers_body(pairs, length))
-    extra = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in pairs]
     return text_response(request, body, media_type="application/json", headers=extra)

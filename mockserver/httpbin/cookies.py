@@ -31,8 +31,7 @@ def _quote_value(value: str) -> str:
     if _PLAIN_VALUE.match(value):
         return value
     escaped = "".join(
-        f"\\{ord(ch):03o}" if ch in '"\\' or ord(ch) < 0x20 or ord(ch) > 0x7E or ch == ";"
-        else ch
+        f"\\{ord(ch):03o}" if ch in '"\\' or ord(ch) < 0x20 or ord(ch) > 0x7E or ch == ";" else ch
         for ch in value
     )
     return f'"{escaped}"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import os
 import random
 
@@ -65,14 +66,10 @@ def parse_range(header: str | None, size: int) -> tuple[int, int]:
     text = (header or "").strip()
     if text.startswith("bytes") and text.count("=") == 1:
         pieces = text.split("=")[1].split("-")
-        try:
+        with contextlib.suppress(ValueError):
             first = int(pieces[0])
-        except ValueError:
-            pass
-        try:
+        with contextlib.suppress(IndexError, ValueError):
             last = int(pieces[1])
-        except (IndexError, ValueError):
-            pass
     if first is None and last is None:
         return 0, size - 1
     if first is None:

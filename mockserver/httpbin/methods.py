@@ -1,4 +1,4 @@
-"""HTTP method and request-inspection endpoints: ``/get``, ``/post``..., ``/anything``, ``/headers``.
+"""HTTP method and request-inspection endpoints: ``/get``, ``/post``, ``/anything``...
 
 ``/get`` is the benchmark path: it builds its dict straight from the scope (no body read, no
 ``get_dict`` key loop) and renders with the fast pretty-printer.

@@ -90,10 +90,9 @@ async def view_redirect_to(request: Request) -> Response:
     well, since httpbin documents them (it only reads the query string, a bug we do not copy).
     """
     params = {key.lower(): value for key, value in request.query_params.multi_items()}
-    if "url" not in params and request.method != "GET":
-        if _is_form(request):
-            body = (await request.body()).decode("latin-1")
-            params.update({key.lower(): value for key, value in parse_pairs(body)})
+    if "url" not in params and request.method != "GET" and _is_form(request):
+        body = (await request.body()).decode("latin-1")
+        params.update({key.lower(): value for key, value in parse_pairs(body)})
     if "url" not in params:
         raise BadRequest("redirect-to needs a url parameter")
     status_code = 302

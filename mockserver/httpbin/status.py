@@ -35,32 +35,28 @@ TEAPOT = r"""
 PLAIN_UTF8 = b"text/plain; charset=utf-8"  # werkzeug.Response's default
 ACCEPTED_MEDIA_TYPES = ["image/webp", "image/svg+xml", "image/jpeg", "image/png", "image/*"]
 
-_REDIRECT = {"headers": [(b"location", b"/redirect/1")]}
-_SPECIAL: dict[int, dict[str, object]] = {
+Headers = list[tuple[bytes, bytes]]
+_REDIRECT: tuple[bytes, Headers] = (b"", [(b"location", b"/redirect/1")])
+# code -> (body, headers) replacing Flask's defaults
+_SPECIAL: dict[int, tuple[bytes, Headers]] = {
     301: _REDIRECT,
     302: _REDIRECT,
     303: _REDIRECT,
     305: _REDIRECT,
     307: _REDIRECT,
-    401: {"headers": [(b"www-authenticate", b'Basic realm="Fake Realm"')]},
-    402: {
-        "body": b"Fuck you, pay me!",
-        "headers": [(b"x-more-info", b"http://vimeo.com/22053820")],
-    },
-    406: {
-        "body": json.dumps(
+    401: (b"", [(b"www-authenticate", b'Basic realm="Fake Realm"')]),
+    402: (b"Fuck you, pay me!", [(b"x-more-info", b"http://vimeo.com/22053820")]),
+    406: (
+        json.dumps(
             {
                 "message": "Client did not request a supported media type.",
                 "accept": ACCEPTED_MEDIA_TYPES,
             }
         ).encode(),
-        "headers": [(b"content-type", b"application/json")],
-    },
-    407: {"headers": [(b"proxy-authenticate", b'Basic realm="Fake Realm"')]},
-    418: {
-        "body": TEAPOT.encode(),
-        "headers": [(b"x-more-info", b"http://tools.ietf.org/html/rfc2324")],
-    },
+        [(b"content-type", b"application/json")],
+    ),
+    407: (b"", [(b"proxy-authenticate", b'Basic realm="Fake Realm"')]),
+    418: (TEAPOT.encode(), [(b"x-more-info", b"http://tools.ietf.org/html/rfc2324")]),
 }
 
 
@@ -72,9 +68,9 @@ def status_response(request: Request, code: int) -> Response:
         media_type = None if code == 304 else "text/html; charset=utf-8"
         response = Response(b"", status_code=code, media_type=media_type)
     else:
-        body = special.get("body", b"")  # type: ignore[assignment]
+        body, headers = special
         response = Response(body, status_code=code)
-        response.raw_headers.extend(special["headers"])  # type: ignore[arg-type]
+        response.raw_headers.extend(headers)
     response.raw_headers.extend(cors_headers(request))
     return response
 
@@ -87,9 +83,9 @@ def choose_code(codes: str, rng: random.Random | None = None) -> int | None:
     """Pick a code from ``"200:3,500:1"``; ``None`` when the spec does not parse."""
     choices: list[tuple[int, float]] = []
     for choice in codes.split(","):
-        code, _, weight = choice.partition(":")
+        code_text, _, weight_text = choice.partition(":")
         try:
-            choices.append((int(code), float(weight) if weight else 1.0))
+            choices.append((int(code_text), float(weight_text) if weight_text else 1.0))
         except ValueError:
             return None
     if len(choices) == 1:

@@ -150,6 +150,4 @@ async def view_sse(request: Request) -> Response:
             if i < count - 1 and pause:
                 await asyncio.sleep(pause)
 
-    return _streaming(
-        request, events(), "text/event-stream", headers={"cache-control": "no-cache"}
-    )
+    return _streaming(request, events(), "text/event-stream", headers={"cache-control": "no-cache"})

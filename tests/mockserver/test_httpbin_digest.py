@@ -61,7 +61,13 @@ def test_parse_credentials_handles_quotes_escapes_and_tokens() -> None:
     creds = digest.parse_credentials(
         'Digest username="a\\"b", realm="r, s", nc=00000001, qop=auth, response="x"'
     )
-    assert creds == {"username": 'a"b', "realm": "r, s", "nc": "00000001", "qop": "auth", "response": "x"}
+    assert creds == {
+        "username": 'a"b',
+        "realm": "r, s",
+        "nc": "00000001",
+        "qop": "auth",
+        "response": "x",
+    }
     assert digest.parse_credentials("Basic dXNlcjpwYXNz") is None
     assert digest.parse_credentials('Digest username="unterminated') is None
 
@@ -74,7 +80,9 @@ def server() -> Iterator[ThreadedServer]:
 
 @pytest.mark.parametrize("algorithm", ["MD5", "SHA-256", "SHA-512"])
 @pytest.mark.parametrize("qop", ["auth", "auth-int", "none"])
-def test_requests_digest_client_authenticates(server: ThreadedServer, algorithm: str, qop: str) -> None:
+def test_requests_digest_client_authenticates(
+    server: ThreadedServer, algorithm: str, qop: str
+) -> None:
     url = server + f"/digest-auth/{qop}/user/passwd/{algorithm}"
     with requests.Session() as session:
         denied = session.get(url, auth=HTTPDigestAuth("user", "wrong"))
@@ -89,9 +97,7 @@ def test_requests_digest_client_authenticates(server: ThreadedServer, algorithm:
 
 
 def test_httpx_digest_client_authenticates(server: ThreadedServer) -> None:
-    response = httpx.get(
-        server + "/digest-auth/auth/u/p/SHA-256", auth=httpx.DigestAuth("u", "p")
-    )
+    response = httpx.get(server + "/digest-auth/auth/u/p/SHA-256", auth=httpx.DigestAuth("u", "p"))
     assert response.status_code == 200
 
 
@@ -151,12 +157,21 @@ class ManualClient:
         if username_star is not None:
             name = f"username*={username_star}"
         elif userhash:
-            name = f'username="{digest.digest_hex(base, f"{user}:{realm}".encode())}", userhash=true'
+            name = (
+                f'username="{digest.digest_hex(base, f"{user}:{realm}".encode())}", userhash=true'
+            )
         else:
             name = f'username="{user}"'
-        parts = [name, f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{self.path}"',
-                 f"algorithm={algorithm}", f'response="{response}"',
-                 f'opaque="{opaque if opaque is not None else self.challenge["opaque"]}"']  # fmt: skip
+        opaque = opaque if opaque is not None else self.challenge["opaque"]
+        parts = [
+            name,
+            f'realm="{realm}"',
+            f'nonce="{nonce}"',
+            f'uri="{self.path}"',
+            f"algorithm={algorithm}",
+            f'response="{response}"',
+            f'opaque="{opaque}"',
+        ]
         if qop is not None:
             parts += [f"qop={qop}", f"nc={nc:08x}", f'cnonce="{cnonce}"']
         return "Digest " + ", ".join(parts)
@@ -165,10 +180,14 @@ class ManualClient:
         self.client.close()
 
     def send(self, header: str, method: str = "GET", body: bytes = b"") -> httpx.Response:
-        return self.client.request(method, self.path, content=body, headers={"Authorization": header})
+        return self.client.request(
+            method, self.path, content=body, headers={"Authorization": header}
+        )
 
 
-@pytest.mark.parametrize("algorithm", ["SHA-512-256", "MD5-sess", "SHA-256-sess", "SHA-512-256-sess"])
+@pytest.mark.parametrize(
+    "algorithm", ["SHA-512-256", "MD5-sess", "SHA-256-sess", "SHA-512-256-sess"]
+)
 def test_algorithms_beyond_httpbin(manual: Callable[[str], ManualClient], algorithm: str) -> None:
     client = manual(f"/digest-auth/auth/user/pw/{algorithm}")
     offered = client.client.get(client.path).headers["www-authenticate"]
@@ -179,9 +198,13 @@ def test_algorithms_beyond_httpbin(manual: Callable[[str], ManualClient], algori
 
 def test_auth_int_covers_the_body(manual: Callable[[str], ManualClient]) -> None:
     client = manual("/digest-auth/auth-int/user/pw/SHA-256")
-    signed = client.header(password="pw", algorithm="SHA-256", qop="auth-int", method="POST", body=b"payload")
+    signed = client.header(
+        password="pw", algorithm="SHA-256", qop="auth-int", method="POST", body=b"payload"
+    )
     assert client.send(signed, "POST", b"payload").status_code == 200
-    tampered = client.header(password="pw", algorithm="SHA-256", qop="auth-int", method="POST", body=b"payload")
+    tampered = client.header(
+        password="pw", algorithm="SHA-256", qop="auth-int", method="POST", body=b"payload"
+    )
     assert client.send(tampered, "POST", b"PAYLOAD").status_code == 401
 
 
@@ -195,7 +218,10 @@ def test_nc_replay_is_refused(manual: Callable[[str], ManualClient]) -> None:
 
 def test_opaque_must_be_echoed(manual: Callable[[str], ManualClient]) -> None:
     client = manual("/digest-auth/auth/user/pw/MD5")
-    assert client.send(client.header(password="pw", algorithm="MD5", opaque="other")).status_code == 401
+    assert (
+        client.send(client.header(password="pw", algorithm="MD5", opaque="other")).status_code
+        == 401
+    )
 
 
 def test_stale_after_n_uses(manual: Callable[[str], ManualClient]) -> None:
@@ -210,7 +236,9 @@ def test_stale_after_n_uses(manual: Callable[[str], ManualClient]) -> None:
     assert client.send(client.header(password="pw", algorithm="MD5", nc=1)).status_code == 200
 
 
-def test_wrong_password_with_unknown_nonce_is_not_stale(manual: Callable[[str], ManualClient]) -> None:
+def test_wrong_password_with_unknown_nonce_is_not_stale(
+    manual: Callable[[str], ManualClient],
+) -> None:
     client = manual("/digest-auth/auth/user/pw/MD5")
     client.challenge = {**client.challenge, "nonce": "never-issued"}
     right = client.send(client.header(password="pw", algorithm="MD5"))
@@ -230,15 +258,20 @@ def test_userhash_and_username_star(manual: Callable[[str], ManualClient]) -> No
         client.header(password="pw", algorithm="SHA-256", user="Jäsøn Doe",
                       username_star="UTF-8''J%C3%A4s%C3%B8n%20Doe")
     ).status_code == 200  # fmt: skip
-    assert client.send(
-        client.header(password="pw", algorithm="SHA-256", user="Jason Doe", userhash=True)
-    ).status_code == 401
+    assert (
+        client.send(
+            client.header(password="pw", algorithm="SHA-256", user="Jason Doe", userhash=True)
+        ).status_code
+        == 401
+    )
 
 
 def test_uri_must_match_the_request_target(manual: Callable[[str], ManualClient]) -> None:
     client = manual("/digest-auth/auth/user/pw/MD5")
     header = client.header(password="pw", algorithm="MD5")
-    response = client.client.get("/digest-auth/auth/user/pw/MD5?other=1", headers={"Authorization": header})
+    response = client.client.get(
+        "/digest-auth/auth/user/pw/MD5?other=1", headers={"Authorization": header}
+    )
     assert response.status_code == 400
     assert "uri" in response.text
 
