@@ -33,9 +33,9 @@ class Items:
 
 def split_item(item: str) -> tuple[str, str, str]:
     """``"a==b"`` -> ``("a", "==", "b")``; the first separator wins."""
-    for i in range(len(item)):
+    for i in range(1 if item[:1] not in ("=", ":") else len(item), len(item)):
         for sep in _SEPARATORS:
-            if item.startswith(sep, i) and i > 0:
+            if item.startswith(sep, i):
                 return item[:i], sep, item[i + len(sep) :]
     raise CLIError(
         f"cannot read request item {item!r}: expected name==value, Header:value, "
