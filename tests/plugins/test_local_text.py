@@ -30,7 +30,12 @@ def splits(text):
 CASES = [
     # (text, reasoning_open, expected reasoning, expected content)
     ("hmm</think>你好", True, "hmm", "你好"),
-    ("\nlet me think\n\n</think>\n\nThe answer\n\nis 4\n", True, "let me think", "The answer\n\nis 4"),
+    (
+        "\nlet me think\n\n</think>\n\nThe answer\n\nis 4\n",
+        True,
+        "let me think",
+        "The answer\n\nis 4",
+    ),
     ("still thinking\n", True, "still thinking", ""),
     ("a</thin", True, "a</thin", ""),
     ("plain answer", False, "", "plain answer"),
