@@ -1,6 +1,6 @@
 """Pytest fixtures for the tiny local model: built once per session, loaded once per session.
 
-Wire it in from ``tests/conftest.py`` with ``pytest_plugins = ["_tiny_model"]`` (or import the
+Wire it in from ``tests/conftest.py`` with ``pytest_plugins = ["tests._tiny_model"]`` (or import the
 fixtures there). Without torch/transformers installed, every test using these fixtures skips.
 
 Fixtures:

@@ -19,14 +19,13 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from _tiny_model import Ban, Script
-
 from plugins.providers._local_engine import (
     GenerationError,
     LocalEngine,
     ModelLoadError,
 )
 from sdk.errors import InvalidRequest, ReadTimeout
+from tests._tiny_model import Ban, Script
 
 pytestmark = pytest.mark.local
 
