@@ -27,7 +27,8 @@ class ChatOptions(TypedDict, total=False):
     provider's default (``None``); ``thinking_budget`` caps reasoning tokens where the provider
     has a budget. ``tool_choice`` is ``"auto"``/``"none"``/``"required"``, a function name or
     an OpenAI dict. ``response_format`` is a dict, ``"json"`` or ``"text"``. ``extra_body`` is
-    merged into the request body last. ``timeout`` is seconds, a ``StreamTimeout`` or a
+    merged into the request body last; ``extra_headers`` are added to the HTTP request.
+    ``timeout`` is seconds, a ``StreamTimeout`` or a
     ``Timeout``.
     """
 
@@ -45,6 +46,7 @@ class ChatOptions(TypedDict, total=False):
     tool_choice: str | Mapping[str, Any] | None
     response_format: Mapping[str, Any] | str | None
     extra_body: Mapping[str, Any] | None
+    extra_headers: Mapping[str, str] | None
     timeout: StreamTimeout | Timeout | float | None
 
 
@@ -134,6 +136,7 @@ def build_request(
     tool_choice: str | Mapping[str, Any] | None = None,
     response_format: Mapping[str, Any] | str | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
     timeout: StreamTimeout | Timeout | float | None = None,
     stream: bool = False,
 ) -> ChatRequest:
@@ -154,6 +157,8 @@ def build_request(
         raise InvalidRequest(f"tool_choice must be a string or a dict, not {tool_choice!r}")
     if extra_body is not None and not isinstance(extra_body, Mapping):
         raise InvalidRequest(f"extra_body must be a dict, not {type(extra_body).__name__}")
+    if extra_headers is not None and not isinstance(extra_headers, Mapping):
+        raise InvalidRequest(f"extra_headers must be a dict, not {type(extra_headers).__name__}")
     if model is not None and not (isinstance(model, str) and model):
         raise InvalidRequest(f"model must be a non-empty string, not {model!r}")
     return ChatRequest(
@@ -170,6 +175,7 @@ def build_request(
         tool_choice=tool_choice if not isinstance(tool_choice, Mapping) else dict(tool_choice),
         response_format=_response_format(response_format),
         extra_body=dict(extra_body or {}),
+        extra_headers=dict(extra_headers or {}),
         stream=stream,
         timeout=_timeout(timeout),
     )

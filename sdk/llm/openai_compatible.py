@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
 from sdk._client import AsyncClient, Client
-from sdk._models import Response
+from sdk._models import Request, Response
 from sdk.auth import BearerAuth
 from sdk.errors import (
     APIStatusError,
@@ -269,9 +269,17 @@ class OpenAICompatibleProvider(Provider):
         return http, st
 
     # -- sync -------------------------------------------------------------------------------
-    def _send(self, body: dict[str, Any], timeout: Timeout, stream: bool) -> Response:
+    def _build(self, client: Client | AsyncClient, req: ChatRequest, body: dict[str, Any],
+               timeout: Timeout) -> Request:
+        return client.build_request(
+            "POST", self.url(self.chat_path), json=body, timeout=timeout,
+            headers=req.extra_headers or None,
+        )
+
+    def _send(self, req: ChatRequest, body: dict[str, Any], timeout: Timeout,
+              stream: bool) -> Response:
         client = self.client
-        request = client.build_request("POST", self.url(self.chat_path), json=body, timeout=timeout)
+        request = self._build(client, req, body, timeout)
         try:
             response = client.send(request, stream=stream)
         except RetryError as exc:
@@ -287,7 +295,7 @@ class OpenAICompatibleProvider(Provider):
 
     def chat(self, req: ChatRequest) -> ChatResult:
         body = self.build_body(req)
-        response = self._send(body, self._timeouts(req)[0], stream=False)
+        response = self._send(req, body, self._timeouts(req)[0], stream=False)
         return self._result(req, response.json())
 
     def stream(self, req: ChatRequest) -> ChatStream:
@@ -300,7 +308,7 @@ class OpenAICompatibleProvider(Provider):
         http, st = self._timeouts(req)
         clock = self.client.clock
         deadlines = Deadlines(st, clock.monotonic())
-        response = self._send(body, http, stream=True)
+        response = self._send(req, body, http, stream=True)
         try:
             if not _is_event_stream(response):  # a server that ignored stream=True
                 response.read()
@@ -321,9 +329,10 @@ class OpenAICompatibleProvider(Provider):
             self._client.close()
 
     # -- async ------------------------------------------------------------------------------
-    async def _asend(self, body: dict[str, Any], timeout: Timeout, stream: bool) -> Response:
+    async def _asend(self, req: ChatRequest, body: dict[str, Any], timeout: Timeout,
+                     stream: bool) -> Response:
         client = self.async_client
-        request = client.build_request("POST", self.url(self.chat_path), json=body, timeout=timeout)
+        request = self._build(client, req, body, timeout)
         try:
             response = await client.send(request, stream=stream)
         except RetryError as exc:
@@ -339,7 +348,7 @@ class OpenAICompatibleProvider(Provider):
 
     async def achat(self, req: ChatRequest) -> ChatResult:
         body = self.build_body(req)
-        response = await self._asend(body, self._timeouts(req)[0], stream=False)
+        response = await self._asend(req, body, self._timeouts(req)[0], stream=False)
         return self._result(req, response.json())
 
     def astream(self, req: ChatRequest) -> AsyncChatStream:
@@ -352,7 +361,7 @@ class OpenAICompatibleProvider(Provider):
         http, st = self._timeouts(req)
         clock = self.async_client.clock
         deadlines = Deadlines(st, clock.monotonic())
-        response = await self._asend(body, http, stream=True)
+        response = await self._asend(req, body, http, stream=True)
         try:
             if not _is_event_stream(response):
                 await response.aread()

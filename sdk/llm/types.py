@@ -253,7 +253,8 @@ class ChatRequest:
     """The normalised request a provider receives (``LLM.chat`` builds it from its arguments).
 
     ``thinking=None`` means "the provider's default"; ``extra_body`` is merged into the
-    provider's body last, so it can add or override any field.
+    provider's body last, so it can add or override any field; ``extra_headers`` go on the
+    HTTP request (HTTP providers only).
     """
 
     messages: list[Message]
@@ -269,5 +270,6 @@ class ChatRequest:
     tool_choice: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    extra_headers: dict[str, str] = field(default_factory=dict)
     stream: bool = False
     timeout: StreamTimeout | None = None
