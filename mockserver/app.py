@@ -55,21 +55,25 @@ class MockApp:
         self.state.scenario = Scenario(rules)
         self.state.metrics = Metrics()
         self.calls: dict[tuple[str, str], int] = {}
+        # Direct references: starlette's State goes through __getattr__ on every access.
+        self._journal: Journal = self.state.journal
+        self._scenario: Scenario = self.state.scenario
+        self._metrics: Metrics = self.state.metrics
         self._httpbin_static = dict(HTTPBIN_STATIC)
         self._httpbin_routes: list[Route] = list(HTTPBIN_ROUTES)
         self._api_key = f"Bearer {config.api_key}".encode() if config.api_key else None
 
     @property
     def journal(self) -> Journal:
-        return self.state.journal  # type: ignore[no-any-return]
+        return self._journal
 
     @property
     def scenario(self) -> Scenario:
-        return self.state.scenario  # type: ignore[no-any-return]
+        return self._scenario
 
     def reset(self) -> None:
         """Forget journal entries and call counters (scenario rules stay)."""
-        self.state.journal.clear()
+        self._journal.clear()
         self.calls.clear()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -77,7 +81,7 @@ class MockApp:
         if kind == "http":
             path = scope["path"]
             if path == "/metrics":
-                body = self.state.metrics.render().encode()
+                body = self._metrics.render().encode()
                 headers = [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")]
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
@@ -104,7 +108,7 @@ class MockApp:
         auth: bytes | None = None
         length = 0
         for key, value in scope["headers"]:
-            if key[:7] == b"x-mock-":
+            if key.startswith(b"x-mock-"):
                 if key == b"x-mock-fault":
                     fault_values.append(value.decode("latin-1"))
                 elif key == b"x-mock-session":
@@ -129,17 +133,17 @@ class MockApp:
                 if len(body) > self.config.max_body:
                     too_large = True
                     break
-        entry = self.state.journal.record(
+        entry = self._journal.record(
             scope["method"], path, scope["query_string"].decode("latin-1"), scope["headers"], body
         )
         is_api = path.startswith("/v1/")
-        if is_api and isinstance(entry.body, dict):
-            self.state.journal.last_json = entry.body
+        if is_api:
+            self._journal.note_api_request(entry)
         call_key = (session, path)
         number = self.calls.get(call_key, 0) + 1
         self.calls[call_key] = number
 
-        ctx = RequestContext(self.config, self.dialect, self.models, self.state.journal, entry)
+        ctx = RequestContext(self.config, self.dialect, self.models, self._journal, entry)
         status_box = [500]
         label = path
         try:
@@ -149,7 +153,7 @@ class MockApp:
             rule = ctx.rule
             if early is None:
                 if rule is None:
-                    rule = ctx.rule = self.state.scenario.match(scope["method"], path, session, number)
+                    rule = ctx.rule = self._scenario.match(scope["method"], path, session, number)
                 if rule is not None:
                     entry.fault = rule.describe()
                     early = await self._fault_reply(ctx, rule, is_api, transport, receive, send)
@@ -167,7 +171,7 @@ class MockApp:
             if transport is None:
                 raise  # in-process: mockserver.testing turns it into httpx's error
         finally:
-            self.state.metrics.observe(
+            self._metrics.observe(
                 scope["method"], label, status_box[0], time.perf_counter() - started
             )
 

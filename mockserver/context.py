@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -12,15 +11,26 @@ if TYPE_CHECKING:
     from mockserver.openai.dialects import Dialect
 
 
-@dataclass
 class RequestContext:
     """What an endpoint may need beyond the request: settings, the applied rule, the journal."""
 
-    config: MockConfig
-    dialect: Dialect
-    models: frozenset[str]
-    journal: Journal
-    entry: JournalEntry | None
-    rule: Rule | None = None
-    reply_tokens: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("config", "dialect", "entry", "extra", "journal", "models", "reply_tokens", "rule")
+
+    def __init__(
+        self,
+        config: MockConfig,
+        dialect: Dialect,
+        models: frozenset[str],
+        journal: Journal,
+        entry: JournalEntry | None,
+        rule: Rule | None = None,
+        reply_tokens: int | None = None,
+    ) -> None:
+        self.config = config
+        self.dialect = dialect
+        self.models = models
+        self.journal = journal
+        self.entry = entry
+        self.rule = rule
+        self.reply_tokens = reply_tokens
+        self.extra: dict[str, Any] = {}

@@ -14,7 +14,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "api-key", "x-api-key"})
@@ -44,24 +43,90 @@ def decode_body(body: bytes, content_type: str) -> Any:
     return body[:TEXT_BODY_LIMIT].decode("utf-8", errors="replace")
 
 
-@dataclass
 class JournalEntry:
-    """One recorded request and what the server did with it."""
+    """One recorded request and what the server did with it.
 
-    seq: int
-    time: float
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body_size: int
-    body: Any
-    status: int | None = None
-    fault: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    Headers and body are decoded (and redacted) on first access, not per request: the hot
+    path only keeps references, and the raw values are reachable through no public name.
+    """
+
+    __slots__ = (
+        "_body",
+        "_headers",
+        "_raw_body",
+        "_raw_headers",
+        "extra",
+        "fault",
+        "method",
+        "path",
+        "query",
+        "seq",
+        "status",
+        "time",
+    )
+
+    def __init__(
+        self,
+        seq: int,
+        time: float,
+        method: str,
+        path: str,
+        query: str,
+        raw_headers: Iterable[tuple[bytes, bytes]],
+        raw_body: bytes,
+    ) -> None:
+        self.seq = seq
+        self.time = time
+        self.method = method
+        self.path = path
+        self.query = query
+        self._raw_headers = raw_headers
+        self._raw_body = raw_body
+        self._headers: dict[str, str] | None = None
+        self._body: Any = _UNSET
+        self.status: int | None = None
+        self.fault: str | None = None
+        self.extra: dict[str, Any] = {}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            self._headers = redact_headers(self._raw_headers)
+        return self._headers
+
+    @property
+    def body_size(self) -> int:
+        return len(self._raw_body)
+
+    @property
+    def body(self) -> Any:
+        if self._body is _UNSET:
+            self._body = decode_body(self._raw_body, self.headers.get("content-type", ""))
+        return self._body
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "seq": self.seq,
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body_size": self.body_size,
+            "body": self.body,
+            "status": self.status,
+            "fault": self.fault,
+            "extra": self.extra,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"JournalEntry(seq={self.seq}, method={self.method!r}, path={self.path!r}, "
+            f"status={self.status}, fault={self.fault!r})"
+        )
+
+
+_UNSET: Any = object()
 
 
 class Journal:
@@ -71,7 +136,7 @@ class Journal:
         self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
-        self.last_json: Any = None
+        self._last_api: JournalEntry | None = None
 
     def record(
         self,
@@ -81,20 +146,21 @@ class Journal:
         raw_headers: Iterable[tuple[bytes, bytes]],
         body: bytes,
     ) -> JournalEntry:
-        headers = redact_headers(raw_headers)
-        entry = JournalEntry(
-            seq=next(self._seq),
-            time=time.time(),
-            method=method,
-            path=path,
-            query=query,
-            headers=headers,
-            body_size=len(body),
-            body=decode_body(body, headers.get("content-type", "")),
-        )
+        entry = JournalEntry(next(self._seq), time.time(), method, path, query, raw_headers, body)
         with self._lock:
             self._entries.append(entry)
         return entry
+
+    def note_api_request(self, entry: JournalEntry) -> None:
+        """Remember `entry` as the latest /v1/* request (for `last_json`)."""
+        self._last_api = entry
+
+    @property
+    def last_json(self) -> Any:
+        """The JSON body of the latest /v1/* request, or None when it was not a JSON object."""
+        entry = self._last_api
+        body = entry.body if entry is not None else None
+        return body if isinstance(body, dict) else None
 
     def entries(self, path: str | None = None) -> list[JournalEntry]:
         with self._lock:
@@ -107,7 +173,7 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self.last_json = None
+            self._last_api = None
 
     def __len__(self) -> int:
         return len(self._entries)

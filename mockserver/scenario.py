@@ -126,6 +126,8 @@ class Scenario:
         return bool(self._rules)
 
     def match(self, method: str, path: str, session: str, call_number: int) -> Rule | None:
+        if not self._rules:  # the hot path: no scenario at all
+            return None
         for rule in self.rules:
             if rule.path is not None and rule.path != path and not fnmatch.fnmatchcase(
                 path, rule.path

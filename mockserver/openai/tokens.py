@@ -10,6 +10,7 @@ vLLM's /tokenize + /detokenize round trip promises. Streams send one *piece* per
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # The words of generated replies (X-Mock-Reply-Tokens): each is exactly one token, with or
 # without a leading space, so an n-token reply is n pieces and n stream chunks.
@@ -64,7 +65,9 @@ def decode(ids: list[int]) -> str:
     return out.decode("utf-8", errors="replace")
 
 
+@lru_cache(maxsize=4096)
 def count(text: str) -> int:
+    """Token count of `text` (cached: usage math asks for the same strings repeatedly)."""
     return len(encode(text))
 
 

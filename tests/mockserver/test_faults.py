@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from _sse import data_lines
+from tests.mockserver._sse import data_lines
 from mockserver.faults import FaultSyntaxError, parse_header, pick
 
 CHAT = {"model": "mock-model", "messages": [{"role": "user", "content": "alpha bravo charlie"}]}

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from _sse import payloads
+from tests.mockserver._sse import payloads
 from mockserver.config import MockConfig
 from mockserver.faults import FaultSyntaxError
 from mockserver.scenario import load_rules

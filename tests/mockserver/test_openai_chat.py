@@ -8,7 +8,7 @@ import httpx
 import jsonschema
 import pytest
 
-from _sse import payloads
+from tests.mockserver._sse import payloads
 
 
 def chat(server, headers=None, **body):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from _openai_spec import validate
-from _sse import payloads
+from tests.mockserver._openai_spec import validate
+from tests.mockserver._sse import payloads
 
 TOOLS = [
     {

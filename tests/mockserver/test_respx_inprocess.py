@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from _sse import data_lines
+from tests.mockserver._sse import data_lines
 
 BODY = {"model": "mock-model", "messages": [{"role": "user", "content": "alpha"}], "stream": True}
 

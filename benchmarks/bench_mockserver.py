@@ -1,0 +1,176 @@
+"""Mock server throughput next to its peers, measured in one run on loopback.
+
+    python benchmarks/bench_mockserver.py [--duration 3] [--workers 1] [--connections 32]
+
+Peers: real httpbin under gunicorn (2 sync workers, `gunicorn httpbin:app`) and a bare ASGI
+hello-world (`benchmarks/bare_asgi.py`) under the same uvicorn settings as the mock (same
+workers, uvloop, httptools, no access log). Load comes from `wrk` (`apt-get install -y wrk`);
+without it a bounded aiohttp loader runs instead and the table says so. Targets: mock /get
+>= 5x httpbin, and >= 50% of the bare-ASGI ceiling. Every server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHAT = {"model": "mock-model", "messages": [{"role": "user", "content": "hello there"}]}
+STREAM = {**CHAT, "stream": True}
+STREAM_CHUNKS = 1002  # 1,000 tokens + the role chunk + the finish chunk
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on {port} exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+@contextlib.contextmanager
+def server(cmd: list[str], port: int) -> Iterator[str]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=HERE.parent)
+    try:
+        wait_ready(port, proc)
+        time.sleep(0.3)  # let every worker finish booting
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def uvicorn_flags(workers: int) -> list[str]:
+    return ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+            "--workers", str(workers)]
+
+
+def wrk(url: str, duration: float, connections: int, body: dict | None = None,
+        headers: dict[str, str] | None = None) -> float:
+    """Requests/s as wrk reports it (non-2xx responses make the run fail)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        if body is not None:
+            f.write('wrk.method = "POST"\n')
+            f.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
+            f.write('wrk.headers["Content-Type"] = "application/json"\n')
+        for k, v in (headers or {}).items():
+            f.write(f'wrk.headers["{k}"] = "{v}"\n')
+        script = f.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "-s", script, url],
+            capture_output=True, text=True, timeout=duration + 30, check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    if "Non-2xx" in out:
+        raise RuntimeError(f"non-2xx responses from {url}:\n{out}")
+    return float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def aiohttp_load(url: str, duration: float, connections: int, body: dict | None = None,
+                 headers: dict[str, str] | None = None) -> float:
+    """Fallback loader: `connections` concurrent aiohttp loops for `duration` seconds."""
+    import aiohttp
+
+    async def run() -> float:
+        count = 0
+        stop = time.monotonic() + duration
+        conn = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(connector=conn) as session:
+            async def worker() -> None:
+                nonlocal count
+                while time.monotonic() < stop:
+                    method = "POST" if body is not None else "GET"
+                    async with session.request(method, url, json=body, headers=headers) as r:
+                        await r.read()
+                        if r.status >= 300:
+                            raise RuntimeError(f"{url} -> {r.status}")
+                    count += 1
+            started = time.monotonic()
+            await asyncio.gather(*(worker() for _ in range(connections)))
+            return count / (time.monotonic() - started)
+
+    return asyncio.run(run())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=float, default=3.0)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--connections", type=int, default=32)
+    args = ap.parse_args(argv)
+    load = wrk if shutil.which("wrk") else aiohttp_load
+    loader = "wrk" if load is wrk else "aiohttp fallback (wrk not installed)"
+    d, c = args.duration, args.connections
+    results: dict[str, dict[str, float | None]] = {}
+    big = {"X-Mock-Reply-Tokens": "1000"}
+
+    port = free_port()
+    mock_cmd = [sys.executable, "-m", "mockserver", "--port", str(port), "--workers", str(args.workers)]
+    with server(mock_cmd, port) as url:
+        results["mock"] = {
+            "get": load(url + "/get", d, c),
+            "chat": load(url + "/v1/chat/completions", d, c, CHAT),
+            "stream": load(url + "/v1/chat/completions", d, c, STREAM, big) * STREAM_CHUNKS,
+        }
+    port = free_port()
+    bare_cmd = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--app-dir", str(HERE),
+                "--port", str(port), *uvicorn_flags(args.workers)]
+    with server(bare_cmd, port) as url:
+        results["bare"] = {
+            "get": load(url + "/get", d, c),
+            "chat": load(url + "/v1/chat/completions", d, c, CHAT),
+            "stream": load(url + "/stream", d, c, STREAM) * STREAM_CHUNKS,
+        }
+    port = free_port()
+    gunicorn = shutil.which("gunicorn") or "gunicorn"
+    httpbin_cmd = [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "httpbin:app"]
+    with server(httpbin_cmd, port) as url:
+        results["httpbin"] = {"get": load(url + "/get", d, c), "chat": None, "stream": None}
+
+    print(f"\nmock server benchmark: loader={loader}, {d:g}s per measurement, {c} connections, "
+          f"uvicorn workers={args.workers}, httpbin=gunicorn 2 sync workers, cpus={os.cpu_count()}")
+    rows = [("GET /get (req/s)", "get"), ("POST chat non-stream (req/s)", "chat"),
+            ("1,000-chunk stream (chunks/s)", "stream")]
+    print(f"{'measurement':32} {'mock':>11} {'httpbin':>11} {'bare ASGI':>11} {'mock/httpbin':>13} {'mock/bare':>10}")
+    for title, key in rows:
+        m, h, b = results["mock"][key], results["httpbin"][key], results["bare"][key]
+        assert m is not None and b is not None
+        hb = f"{m / h:.1f}x" if h else "n/a"
+        print(f"{title:32} {m:11,.0f} {h or 0:11,.0f} {b:11,.0f} {hb:>13} {m / b:10.0%}")
+    get = results["mock"]["get"], results["httpbin"]["get"], results["bare"]["get"]
+    ok = get[0] >= 5 * get[1] and get[0] >= 0.5 * get[2]  # type: ignore[operator]
+    print(f"targets (/get >= 5x httpbin and >= 50% of bare): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
