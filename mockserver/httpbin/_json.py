@@ -30,6 +30,12 @@ def _render(value: Any, indent: str, out: list[str]) -> None:
             out.append("{}")
             return
         inner = indent + "  "
+        if all(type(item) is str for item in value.values()):
+            # the common case (headers, args, form): one join, no recursion
+            out.append("{\n")
+            out.append(",\n".join(f"{inner}{_quote(k)}: {_quote(value[k])}" for k in sorted(value)))
+            out.append("\n" + indent + "}")
+            return
         out.append("{\n")
         first = True
         for key in sorted(value):
@@ -77,9 +83,13 @@ def pretty(value: Any) -> bytes:
 
 def cors_headers(request: Request) -> list[tuple[bytes, bytes]]:
     """httpbin's after-request CORS headers: echo ``Origin`` (or ``*``) and allow credentials."""
-    origin = request.headers.get("origin", "*")
+    origin = b"*"
+    for name, value in request.scope["headers"]:
+        if name == b"origin":
+            origin = value
+            break
     return [
-        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-allow-origin", origin),
         (b"access-control-allow-credentials", b"true"),
     ]
 
