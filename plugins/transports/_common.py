@@ -53,10 +53,11 @@ def body_length(request: Request) -> int | None:
     if stream is None or not hasattr(stream, "seek") or not hasattr(stream, "tell"):
         return None
     try:
-        start = stream.tell()
-        fileno = stream.fileno() if hasattr(stream, "fileno") else None
-        if fileno is not None:
-            return max(os.fstat(fileno).st_size - start, 0)
+        start = int(stream.tell())
+        try:
+            return max(os.fstat(stream.fileno()).st_size - start, 0)  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            pass  # BytesIO and friends: no file descriptor, measure by seeking
         end = stream.seek(0, os.SEEK_END)
         stream.seek(start)
         return max(int(end) - start, 0)
@@ -131,7 +132,9 @@ def ssl_context(options: TransportOptions) -> ssl.SSLContext:
         try:
             context.load_cert_chain(cert, key)
         except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"cannot load the client certificate {cert}: {root_reason(exc)}") from exc
+            raise ConfigError(
+                f"cannot load the client certificate {cert}: {root_reason(exc)}"
+            ) from exc
     return context
 
 

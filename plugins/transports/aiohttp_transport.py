@@ -23,6 +23,7 @@ Choices, all to keep per-request work small and behaviour identical to the other
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -41,7 +42,9 @@ _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 def _client_timeout(connect: float | None, sock_read: float | None) -> Any:
     import aiohttp
 
-    return aiohttp.ClientTimeout(total=None, connect=None, sock_connect=connect, sock_read=sock_read)
+    return aiohttp.ClientTimeout(
+        total=None, connect=None, sock_connect=connect, sock_read=sock_read
+    )
 
 
 class AiohttpTransport(AsyncBaseTransport):
@@ -68,6 +71,10 @@ class AiohttpTransport(AsyncBaseTransport):
             skip_auto_headers=_SKIP_AUTO_HEADERS,
             timeout=_client_timeout(None, None),
         )
+        # aiohttp silently resends an idempotent request once when a pooled connection turns
+        # out closed; that is an attempt the client cannot count (no public switch exists).
+        if hasattr(self._session, "_retry_connection"):
+            self._session._retry_connection = False
         self._slots = asyncio.Semaphore(self._options.max_connections)
         return self._session
 
@@ -154,10 +161,8 @@ class _AiohttpStream:
 
     async def aclose(self) -> None:
         if self._slots is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken response leaves nothing to free
                 self._raw.close()  # drops an unfinished connection; a finished one was released
-            except Exception:  # noqa: S110 - closing a broken response leaves nothing to free
-                pass
             self._free()
 
 
@@ -188,15 +193,21 @@ def map_error(
         return errors.ConnectError(msg("could not connect", request, exc), request=request)
     if isinstance(exc, aiohttp.ClientPayloadError):
         if _common.find_cause(exc, aiohttp.http_exceptions.ContentEncodingError) is not None:
-            return errors.DecodingError(msg("could not decode the response body", request), request=request)
+            return errors.DecodingError(
+                msg("could not decode the response body", request), request=request
+            )
         if _common.find_cause(exc, aiohttp.http_exceptions.TransferEncodingError) is not None and (
             "not completed" not in str(exc)
         ):
             return errors.ProtocolError(msg("malformed chunked body", request), request=request)
-        return errors.ReadError(msg("the connection broke while reading the body", request), request=request)
+        return errors.ReadError(
+            msg("the connection broke while reading the body", request), request=request
+        )
     if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ConnectionError)):
-        what = "the connection broke while reading the body" if reading else (
-            "the server closed the connection without a response"
+        what = (
+            "the connection broke while reading the body"
+            if reading
+            else ("the server closed the connection without a response")
         )
         return errors.ReadError(msg(what, request, exc), request=request)
     if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.http_exceptions.HttpProcessingError)):

@@ -21,6 +21,7 @@ httpx.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -194,10 +195,8 @@ class _SyncStream:
         self.close()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a broken stream leaves nothing to release
             self._raw.close()
-        except Exception:  # noqa: S110 - closing a broken stream leaves nothing to release
-            pass
 
 
 class _AsyncStream:
@@ -223,10 +222,8 @@ class _AsyncStream:
         await self.aclose()
 
     async def aclose(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a broken stream leaves nothing to release
             await self._raw.aclose()
-        except Exception:  # noqa: S110 - closing a broken stream leaves nothing to release
-            pass
 
 
 _PEER_CLOSED = ("server disconnected", "peer closed connection", "connection reset")
@@ -244,7 +241,9 @@ def map_error(
             exc.request = request
         return exc
     if isinstance(exc, httpx.PoolTimeout):
-        return errors.PoolTimeout(msg("no pooled connection became free in time", request), request=request)
+        return errors.PoolTimeout(
+            msg("no pooled connection became free in time", request), request=request
+        )
     if isinstance(exc, httpx.ConnectTimeout):
         return errors.ConnectTimeout(msg("connect timed out", request), request=request)
     if isinstance(exc, httpx.ReadTimeout):
@@ -260,17 +259,23 @@ def map_error(
     if isinstance(exc, httpx.ConnectError):
         return errors.ConnectError(msg("could not connect", request, exc), request=request)
     if isinstance(exc, httpx.WriteError):
-        return errors.WriteError(msg("the connection broke while sending", request, exc), request=request)
+        return errors.WriteError(
+            msg("the connection broke while sending", request, exc), request=request
+        )
     if isinstance(exc, httpx.ReadError) or (
         isinstance(exc, httpx.RemoteProtocolError)
         and any(text in str(exc).lower() for text in _PEER_CLOSED)
     ):
-        what = "the connection broke while reading the body" if reading else (
-            "the server closed the connection without a response"
+        what = (
+            "the connection broke while reading the body"
+            if reading
+            else ("the server closed the connection without a response")
         )
         return errors.ReadError(msg(what, request, exc), request=request)
     if isinstance(exc, httpx.DecodingError):
-        return errors.DecodingError(msg("could not decode the response body", request), request=request)
+        return errors.DecodingError(
+            msg("could not decode the response body", request), request=request
+        )
     if isinstance(exc, httpx.ProtocolError):
         return errors.ProtocolError(msg("the server broke HTTP framing", request), request=request)
     if isinstance(exc, httpx.TimeoutException):

@@ -25,10 +25,12 @@ Other choices:
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import http.client
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,7 +71,7 @@ def _pool_classes() -> dict[str, type]:
 def _adapter_class() -> type:
     from requests.adapters import HTTPAdapter
 
-    class BlockingAdapter(HTTPAdapter):  # type: ignore[misc]
+    class BlockingAdapter(HTTPAdapter):
         """HTTPAdapter whose pools block at maxsize, with a per-request pool timeout."""
 
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -135,9 +137,10 @@ class RequestsTransport(BaseTransport):
         prepared = PreparedRequest()
         prepared.method = request.method
         prepared.prepare_url(request.url, None)
-        prepared.headers = HTTPHeaderDict(_common.wire_headers(request))
+        # HTTPHeaderDict keeps repeated names as separate header lines on the wire.
+        prepared.headers = HTTPHeaderDict(_common.wire_headers(request))  # type: ignore[assignment]
         if request.stream is not None:
-            prepared.body = request.iter_body()
+            prepared.body = request.iter_body()  # type: ignore[assignment]
         else:
             prepared.body = request.content
         return prepared
@@ -153,14 +156,15 @@ class RequestsTransport(BaseTransport):
             raise _map_error(exc, request, proxy) from exc
         token = _POOL_TIMEOUT.set(timeout.pool)
         try:
-            raw_response = self.adapter.send(
-                prepared,
-                stream=True,
-                timeout=(timeout.connect, _common.headers_timeout(timeout)),
-                verify=self._verify,
-                cert=self._cert,
-                proxies={"all": proxy} if proxy else None,
-            )
+            with _quiet_if_unverified(self._verify):
+                raw_response = self.adapter.send(
+                    prepared,
+                    stream=True,
+                    timeout=(timeout.connect, _common.headers_timeout(timeout)),
+                    verify=self._verify,
+                    cert=self._cert,
+                    proxies={"all": proxy} if proxy else None,
+                )
         except Exception as exc:
             raise _map_error(exc, request, proxy) from exc
         finally:
@@ -188,6 +192,21 @@ class RequestsTransport(BaseTransport):
             if not self._closed:
                 self._closed = True
                 self._session.close()
+
+
+@contextlib.contextmanager
+def _quiet_if_unverified(verify: bool | str) -> Iterator[None]:
+    """``verify=False`` is the caller's explicit choice, yet urllib3 warns about it on every
+    request (httpx and aiohttp do not), which under ``-W error`` fails the request. Only in that
+    mode, and only around the send, is ``InsecureRequestWarning`` silenced."""
+    if verify is not False:
+        yield
+        return
+    from urllib3.exceptions import InsecureRequestWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+        yield
 
 
 def _set_read_timeout(raw: Any, read: float | None) -> None:
@@ -225,10 +244,10 @@ class _RequestsStream:
         """Fully read: the connection goes back to the pool for reuse."""
         if not self._closed:
             self._closed = True
-            try:
+            with contextlib.suppress(
+                Exception
+            ):  # releasing a finished response cannot fail usefully
                 self._raw.release_conn()
-            except Exception:  # noqa: S110 - releasing a finished response cannot fail usefully
-                pass
 
     def close(self) -> None:
         """Closed early: drop the connection (unread bytes would poison it) and free the slot."""
@@ -252,13 +271,27 @@ def _map_error(
         return exc
     msg = _common.message
     if isinstance(exc, uex.EmptyPoolError):
-        return errors.PoolTimeout(msg("no pooled connection became free in time", request), request=request)
-    if isinstance(exc, (rex.InvalidURL, rex.MissingSchema, rex.InvalidSchema, uex.LocationParseError)):
+        return errors.PoolTimeout(
+            msg("no pooled connection became free in time", request), request=request
+        )
+    if isinstance(
+        exc, (rex.InvalidURL, rex.MissingSchema, rex.InvalidSchema, uex.LocationParseError)
+    ):
         return errors.InvalidURL(msg("invalid URL", request))
     if isinstance(exc, rex.InvalidHeader):
         return errors.InvalidHeader(msg("invalid header", request))
     if isinstance(exc, (rex.ContentDecodingError, uex.DecodeError)):
-        return errors.DecodingError(msg("could not decode the response body", request, exc), request=request)
+        return errors.DecodingError(
+            msg("could not decode the response body", request, exc), request=request
+        )
+    refused = _common.find_cause(exc, uex.NewConnectionError, uex.NameResolutionError)
+    if proxy and refused is not None:
+        return errors.ProxyError(
+            msg("could not connect to the proxy", request, exc), request=request
+        )
+    if not reading and refused is not None:
+        return errors.ConnectError(msg("could not connect", request, exc), request=request)
+    # urllib3's NewConnectionError subclasses ConnectTimeoutError; only a real timeout gets here.
     if isinstance(exc, rex.ConnectTimeout) or _common.find_cause(exc, uex.ConnectTimeoutError):
         return errors.ConnectTimeout(msg("connect timed out", request), request=request)
     if isinstance(exc, (rex.ReadTimeout, uex.ReadTimeoutError, TimeoutError)):
@@ -267,21 +300,25 @@ def _map_error(
         return errors.TLSError(msg("TLS failed", request, exc), request=request)
     if proxy and (isinstance(exc, rex.ProxyError) or _common.find_cause(exc, uex.ProxyError)):
         return errors.ProxyError(msg("the proxy failed", request, exc), request=request)
-    if not reading and _common.find_cause(exc, uex.NewConnectionError, uex.NameResolutionError):
-        return errors.ConnectError(msg("could not connect", request, exc), request=request)
     if _common.is_peer_close(exc) or isinstance(exc, rex.ChunkedEncodingError):
-        what = "the connection broke while reading the body" if reading else (
-            "the server closed the connection without a response"
+        what = (
+            "the connection broke while reading the body"
+            if reading
+            else ("the server closed the connection without a response")
         )
         if _common.find_cause(exc, uex.InvalidChunkLength) is not None:
             return errors.ProtocolError(msg("malformed chunked body", request), request=request)
         return errors.ReadError(msg(what, request, exc), request=request)
     if _common.find_cause(exc, uex.ProtocolError, http.client.HTTPException):
-        return errors.ProtocolError(msg("the server broke HTTP framing", request, exc), request=request)
+        return errors.ProtocolError(
+            msg("the server broke HTTP framing", request, exc), request=request
+        )
     if isinstance(exc, (rex.RequestException, uex.HTTPError, OSError)):
         kind = errors.ReadError if reading else errors.ConnectError
         return kind(msg("the exchange failed", request, exc), request=request)
-    return errors.TransportError(msg("the requests transport failed", request, exc), request=request)
+    return errors.TransportError(
+        msg("the requests transport failed", request, exc), request=request
+    )
 
 
 @hookimpl(trylast=True)
