@@ -33,9 +33,13 @@ def _quiet_logging(debug: bool) -> None:
         logger.propagate = False
 
 
+def _is_usage_error(exc: BaseException) -> bool:
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``hookwire`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    import click
+    import typer
 
     from sdk.cli._app import build_command
     from sdk.cli._errors import CLIError, describe
@@ -51,16 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = build_command()
     try:
         result = command.main(args=args, prog_name="hookwire", standalone_mode=False)
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         error_line("interrupted")
         return 130
-    except KeyboardInterrupt:
-        error_line("interrupted")
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
     except Exception as exc:
+        if _is_usage_error(exc):  # typer vendors click: its exceptions are not importable
+            exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
         if debug:
             traceback.print_exc()
         error_line(describe(exc))

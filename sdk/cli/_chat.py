@@ -19,10 +19,8 @@ PROMPT = "> "
 HELP_TEXT = "/reset clears the history, /system <text> sets the system prompt, /exit quits"
 
 
-def _chat_kwargs(resolved: _llm.Resolved, **flags: Any) -> dict[str, Any]:
-    kwargs = dict(resolved.chat_defaults)
-    kwargs.update({k: v for k, v in flags.items() if v is not None})
-    return kwargs
+def _chat_kwargs(**flags: Any) -> dict[str, Any]:
+    return {k: v for k, v in flags.items() if v is not None}
 
 
 def _print_result(result: Any, show_reasoning: bool) -> None:
@@ -129,13 +127,9 @@ def chat(
     max_tokens: int | None = typer.Option(None, "--max-tokens"),
 ) -> None:
     """Chat with a model: one prompt, or an interactive session with history."""
-    resolved = _llm.resolve(provider, model, base_url)
-    kwargs = _chat_kwargs(
-        resolved, temperature=temperature, max_tokens=max_tokens, thinking=thinking
-    )
-    system = system if system is not None else resolved.system
+    kwargs = _chat_kwargs(temperature=temperature, max_tokens=max_tokens, thinking=thinking)
     show_reasoning = thinking is not False
-    llm = _llm.build_llm(resolved)
+    llm = _llm.build_llm(provider, model, base_url)
     try:
         if prompt is None:
             interactive(llm, system, show_reasoning, kwargs)

@@ -60,7 +60,7 @@ def models(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List the models a provider serves."""
-    llm = _llm.build_llm(_llm.resolve(provider, None, base_url))
+    llm = _llm.build_llm(provider, None, base_url)
     try:
         names = list(llm.models())
     finally:

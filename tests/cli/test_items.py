@@ -40,7 +40,7 @@ def test_parse_items_sorts_them_out() -> None:
 
 
 def test_raw_json_must_parse() -> None:
-    with pytest.raises(CLIError, match="'n'.*not valid JSON"):
+    with pytest.raises(CLIError, match=r"'n'.*not valid JSON"):
         parse_items(["n:={oops"])
 
 
