@@ -73,8 +73,34 @@ def _render(value: Any, indent: str, out: list[str]) -> None:
         out.append(text.replace("\n", "\n" + indent))
 
 
+def _shallow(value: dict[str, Any]) -> str | None:
+    """Fast path for the usual echo shape: a dict of strings and of dicts of strings
+    (``/get``: args, headers, origin, url). ``None`` when anything else is inside."""
+    lines = []
+    for key in sorted(value):
+        item = value[key]
+        if type(item) is str:
+            lines.append(f"  {_quote(key)}: {_quote(item)}")
+        elif type(item) is dict:
+            if not item:
+                lines.append(f"  {_quote(key)}: {{}}")
+                continue
+            for sub in item.values():
+                if type(sub) is not str:
+                    return None
+            inner = ",\n".join(f"    {_quote(k)}: {_quote(item[k])}" for k in sorted(item))
+            lines.append(f"  {_quote(key)}: {{\n{inner}\n  }}")
+        else:
+            return None
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def pretty(value: Any) -> bytes:
     """Serialize ``value`` exactly as Flask's non-compact ``jsonify`` does (newline included)."""
+    if type(value) is dict and value:
+        text = _shallow(value)
+        if text is not None:
+            return text.encode("ascii")
     out: list[str] = []
     _render(value, "", out)
     out.append("\n")
