@@ -148,7 +148,7 @@ def origin(request: Request) -> str:
     """``X-Forwarded-For`` when present (httpbin trusts it), else the peer address."""
     for name, value in request.scope["headers"]:
         if name == b"x-forwarded-for":
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     client = request.scope.get("client")
     return str(client[0]) if client else ""
 
