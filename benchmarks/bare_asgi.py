@@ -13,9 +13,16 @@ CHUNK = b'data: {"choices":[{"index":0,"delta":{"content":" word"},"finish_reaso
 START = {
     "type": "http.response.start",
     "status": 200,
-    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(HELLO)).encode())],
+    "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(HELLO)).encode()),
+    ],
 }
-SSE_START = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]}
+SSE_START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"text/event-stream")],
+}
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:

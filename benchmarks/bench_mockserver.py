@@ -68,12 +68,26 @@ def server(cmd: list[str], port: int) -> Iterator[str]:
 
 
 def uvicorn_flags(workers: int) -> list[str]:
-    return ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
-            "--workers", str(workers)]
+    return [
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
 
 
-def wrk(url: str, duration: float, connections: int, body: dict | None = None,
-        headers: dict[str, str] | None = None) -> float:
+def wrk(
+    url: str,
+    duration: float,
+    connections: int,
+    body: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> float:
     """Requests/s as wrk reports it (non-2xx responses make the run fail)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         if body is not None:
@@ -86,7 +100,10 @@ def wrk(url: str, duration: float, connections: int, body: dict | None = None,
     try:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "-s", script, url],
-            capture_output=True, text=True, timeout=duration + 30, check=True,
+            capture_output=True,
+            text=True,
+            timeout=duration + 30,
+            check=True,
         ).stdout
     finally:
         os.unlink(script)
@@ -95,8 +112,13 @@ def wrk(url: str, duration: float, connections: int, body: dict | None = None,
     return float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
-def aiohttp_load(url: str, duration: float, connections: int, body: dict | None = None,
-                 headers: dict[str, str] | None = None) -> float:
+def aiohttp_load(
+    url: str,
+    duration: float,
+    connections: int,
+    body: dict | None = None,
+    headers: dict[str, str] | None = None,
+) -> float:
     """Fallback loader: `connections` concurrent aiohttp loops for `duration` seconds."""
     import aiohttp
 
@@ -105,6 +127,7 @@ def aiohttp_load(url: str, duration: float, connections: int, body: dict | None 
         stop = time.monotonic() + duration
         conn = aiohttp.TCPConnector(limit=connections)
         async with aiohttp.ClientSession(connector=conn) as session:
+
             async def worker() -> None:
                 nonlocal count
                 while time.monotonic() < stop:
@@ -114,6 +137,7 @@ def aiohttp_load(url: str, duration: float, connections: int, body: dict | None 
                         if r.status >= 300:
                             raise RuntimeError(f"{url} -> {r.status}")
                     count += 1
+
             started = time.monotonic()
             await asyncio.gather(*(worker() for _ in range(connections)))
             return count / (time.monotonic() - started)
@@ -134,7 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     big = {"X-Mock-Reply-Tokens": "1000"}
 
     port = free_port()
-    mock_cmd = [sys.executable, "-m", "mockserver", "--port", str(port), "--workers", str(args.workers)]
+    mock_cmd = [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+    ]
     with server(mock_cmd, port) as url:
         results["mock"] = {
             "get": load(url + "/get", d, c),
@@ -142,8 +174,17 @@ def main(argv: list[str] | None = None) -> int:
             "stream": load(url + "/v1/chat/completions", d, c, STREAM, big) * STREAM_CHUNKS,
         }
     port = free_port()
-    bare_cmd = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--app-dir", str(HERE),
-                "--port", str(port), *uvicorn_flags(args.workers)]
+    bare_cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bare_asgi:app",
+        "--app-dir",
+        str(HERE),
+        "--port",
+        str(port),
+        *uvicorn_flags(args.workers),
+    ]
     with server(bare_cmd, port) as url:
         results["bare"] = {
             "get": load(url + "/get", d, c),
@@ -152,15 +193,30 @@ def main(argv: list[str] | None = None) -> int:
         }
     port = free_port()
     gunicorn = shutil.which("gunicorn") or "gunicorn"
-    httpbin_cmd = [gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "httpbin:app"]
+    httpbin_cmd = [
+        gunicorn,
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "httpbin:app",
+    ]
     with server(httpbin_cmd, port) as url:
         results["httpbin"] = {"get": load(url + "/get", d, c), "chat": None, "stream": None}
 
-    print(f"\nmock server benchmark: loader={loader}, {d:g}s per measurement, {c} connections, "
-          f"uvicorn workers={args.workers}, httpbin=gunicorn 2 sync workers, cpus={os.cpu_count()}")
-    rows = [("GET /get (req/s)", "get"), ("POST chat non-stream (req/s)", "chat"),
-            ("1,000-chunk stream (chunks/s)", "stream")]
-    print(f"{'measurement':32} {'mock':>11} {'httpbin':>11} {'bare ASGI':>11} {'mock/httpbin':>13} {'mock/bare':>10}")
+    print(
+        f"\nmock server benchmark: loader={loader}, {d:g}s per measurement, {c} connections, "
+        f"uvicorn workers={args.workers}, httpbin=gunicorn 2 sync workers, cpus={os.cpu_count()}"
+    )
+    rows = [
+        ("GET /get (req/s)", "get"),
+        ("POST chat non-stream (req/s)", "chat"),
+        ("1,000-chunk stream (chunks/s)", "stream"),
+    ]
+    heads = ("mock", "httpbin", "bare ASGI")
+    print(f"{'measurement':32}" + "".join(f" {h:>11}" for h in heads) + "  mock/httpbin  mock/bare")
     for title, key in rows:
         m, h, b = results["mock"][key], results["httpbin"][key], results["bare"][key]
         assert m is not None and b is not None

@@ -23,18 +23,14 @@ from mockserver.config import MockConfig
 from mockserver.context import RequestContext
 from mockserver.control import CONTROL_PREFIX, handle_control
 from mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
+from mockserver.httpbin import ROUTES as HTTPBIN_ROUTES
+from mockserver.httpbin import STATIC as HTTPBIN_STATIC
 from mockserver.journal import Journal, JournalEntry
 from mockserver.metrics import Metrics
 from mockserver.openai import routes as openai_routes
 from mockserver.openai.dialects import DIALECTS
 from mockserver.scenario import Scenario, load_rules
 from mockserver.sse import dumps
-
-try:  # written in parallel by the httpbin helper; the app works without it
-    from mockserver.httpbin import ROUTES as HTTPBIN_ROUTES
-    from mockserver.httpbin import STATIC as HTTPBIN_STATIC
-except ImportError:  # pragma: no cover - only while mockserver.httpbin is absent
-    HTTPBIN_ROUTES, HTTPBIN_STATIC = [], {}
 
 Scope = dict[str, Any]
 _OPENAI = openai_routes.STATIC
@@ -209,7 +205,9 @@ class MockApp:
         if is_api:
             body = dumps(self.dialect.error_body(status, message))
             return Response(body, status, headers=headers, media_type="application/json")
-        return Response(dumps({"error": message}), status, headers=headers, media_type="application/json")
+        return Response(
+            dumps({"error": message}), status, headers=headers, media_type="application/json"
+        )
 
     async def _fault_reply(
         self, ctx: RequestContext, rule: Rule, is_api: bool, transport: Any, receive: Any, send: Any
@@ -237,7 +235,9 @@ class MockApp:
         if found is not None:
             method, endpoint = found
             if scope["method"] != method:
-                response = self._error(True, 405, f"Method {scope['method']} not allowed on {path}.")
+                response = self._error(
+                    True, 405, f"Method {scope['method']} not allowed on {path}."
+                )
                 await response(scope, receive, send)
                 return path
             response = await endpoint(Request(scope, receive))

@@ -37,8 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inter-token", type=float, default=None, help="seconds between tokens")
     p.add_argument("--latency", type=_latency, default=None, metavar="TTFT[,INTER]")
     p.add_argument("--scenario", default=None, metavar="FILE", help="TOML file of scripted rules")
-    p.add_argument("--model", action="append", default=[], metavar="NAME",
-                   help="serve this model id too (repeatable)")
+    p.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="serve this model id too (repeatable)",
+    )
     p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, help="bytes; larger -> 413")
     return p
 

@@ -29,7 +29,8 @@ def redact_json(value: Any) -> Any:
     """A copy of `value` with secret-looking keys' values replaced, at any depth."""
     if isinstance(value, dict):
         return {
-            k: REDACTED if str(k).lower() in _SECRET_KEYS else redact_json(v) for k, v in value.items()
+            k: REDACTED if str(k).lower() in _SECRET_KEYS else redact_json(v)
+            for k, v in value.items()
         }
     if isinstance(value, list):
         return [redact_json(v) for v in value]

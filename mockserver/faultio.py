@@ -10,6 +10,7 @@ maps them onto httpx's RemoteProtocolError / ReadTimeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from mockserver.sse import KEEPALIVE
@@ -39,10 +40,8 @@ async def wait_disconnect(receive: Any, limit: float) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
 
-    try:
+    with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(loop(), limit)
-    except asyncio.TimeoutError:
-        pass
 
 
 async def drop(transport: Any, receive: Any) -> None:

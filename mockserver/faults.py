@@ -58,10 +58,14 @@ class Rule:
 
     @property
     def is_stream_fault(self) -> bool:
-        return any(
-            v is not None and v is not False
-            for v in (self.stall_after, self.malformed_at, self.error_at)
-        ) or self.keepalive_only or self.no_done
+        return (
+            any(
+                v is not None and v is not False
+                for v in (self.stall_after, self.malformed_at, self.error_at)
+            )
+            or self.keepalive_only
+            or self.no_done
+        )
 
     def describe(self) -> str:
         """Short text for the journal: the rule's source, or its non-default fields."""

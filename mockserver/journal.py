@@ -16,7 +16,9 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "api-key", "x-api-key"})
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "api-key", "x-api-key"}
+)
 REDACTED = "[REDACTED]"
 TEXT_BODY_LIMIT = 4096
 

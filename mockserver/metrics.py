@@ -64,7 +64,7 @@ class Metrics:
             for path in sorted(self._totals):
                 label = _escape(path)
                 cumulative = 0
-                for bound, n in zip(BUCKETS, self._bucket_counts[path]):
+                for bound, n in zip(BUCKETS, self._bucket_counts[path][:-1], strict=True):
                     cumulative += n
                     lines.append(
                         f'mock_request_duration_seconds_bucket{{path="{label}",le="{bound}"}} '

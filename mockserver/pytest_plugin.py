@@ -1,11 +1,11 @@
 """pytest plugin (entry point `hookwire-mockserver`): live and in-process mock server fixtures.
 
-| fixture               | scope    | gives                                                     |
-|-----------------------|----------|-----------------------------------------------------------|
-| `mock_server`         | session  | `LiveServer`, openai dialect, on a free 127.0.0.1 port     |
-| `mock_server_factory` | session  | `factory(dialect=..., api_key=..., **MockConfig) -> LiveServer`, cached per config |
-| `mock_app`            | function | a fresh in-process `MockApp`                              |
-| `respx_mock_server`   | function | `InProcessServer`: httpx calls to its `.url` reach a fresh app via respx, no socket |
+| fixture               | scope    | gives                                                   |
+|-----------------------|----------|---------------------------------------------------------|
+| `mock_server`         | session  | `LiveServer`, openai dialect, on a free 127.0.0.1 port   |
+| `mock_server_factory` | session  | `factory(dialect=, api_key=, **MockConfig)`, cached      |
+| `mock_app`            | function | a fresh in-process `MockApp`                            |
+| `respx_mock_server`   | function | `InProcessServer`: httpx reaches a fresh app, no socket |
 
 The pytest-httpbin drop-ins (`httpbin`, `httpbin_secure`, `httpbin_both`, `httpbin_ca_bundle`)
 arrive through this plugin too, from `mockserver.pytest_httpbin`.
@@ -20,13 +20,9 @@ import pytest
 
 from mockserver.app import MockApp, create_app
 from mockserver.config import MockConfig
+from mockserver.pytest_httpbin import *  # noqa: F403  (the httpbin drop-in fixtures)
 from mockserver.server import LiveServer
 from mockserver.testing import InProcessHandler, InProcessServer
-
-try:  # written in parallel by the httpbin helper
-    from mockserver.pytest_httpbin import *  # noqa: F403
-except ImportError:  # pragma: no cover - only while mockserver.pytest_httpbin is absent
-    pass
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +57,7 @@ def mock_app() -> MockApp:
 
 @pytest.fixture
 def respx_mock_server(mock_app: MockApp) -> Iterator[InProcessServer]:
-    """httpx calls to `respx_mock_server.url` run `mock_app` in-process; other hosts pass through."""
+    """httpx calls to `.url` run `mock_app` in-process; other hosts pass through."""
     import respx
 
     handler = InProcessHandler(mock_app)

@@ -129,8 +129,10 @@ class Scenario:
         if not self._rules:  # the hot path: no scenario at all
             return None
         for rule in self.rules:
-            if rule.path is not None and rule.path != path and not fnmatch.fnmatchcase(
-                path, rule.path
+            if (
+                rule.path is not None
+                and rule.path != path
+                and not fnmatch.fnmatchcase(path, rule.path)
             ):
                 continue
             if rule.method is not None and rule.method != method:

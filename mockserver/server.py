@@ -124,7 +124,9 @@ class LiveServer:
         cfg = uvicorn.Config(self.app, **uvicorn_kwargs())
         self._server = uvicorn.Server(cfg)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name=f"mockserver-{self.port}",
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name=f"mockserver-{self.port}",
             daemon=True,
         )
         self._thread.start()

@@ -63,7 +63,7 @@ class InProcessHandler:
 
     def __init__(self, app: MockApp) -> None:
         self.app = app
-        self._transport = httpx.ASGITransport(app=app)
+        self._transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         self._loop = _LoopThread()
 
     async def _send(self, request: httpx.Request) -> httpx.Response:

@@ -47,8 +47,10 @@ def validate_sampling(body: dict[str, Any]) -> None:
     _positive_int(body, "max_tokens")
     _positive_int(body, "max_completion_tokens")
     stop = body.get("stop")
-    if stop is not None and not isinstance(stop, str) and not (
-        isinstance(stop, list) and all(isinstance(s, str) for s in stop)
+    if (
+        stop is not None
+        and not isinstance(stop, str)
+        and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
     ):
         raise ApiError(400, "Invalid 'stop': expected a string or a list of strings.", "stop")
     if not isinstance(body.get("stream", False), bool):
@@ -129,7 +131,12 @@ async def chat_completions(request: Request) -> Response:
         **base,
         "object": "chat.completion",
         "choices": [
-            {"index": i, "message": _message(ctx, r), "logprobs": None, "finish_reason": r.finish_reason}
+            {
+                "index": i,
+                "message": _message(ctx, r),
+                "logprobs": None,
+                "finish_reason": r.finish_reason,
+            }
             for i, r in enumerate(replies)
         ],
         "usage": _usage(prompt_tokens, replies),

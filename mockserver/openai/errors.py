@@ -26,7 +26,9 @@ class ApiError(Exception):
         self.code = code
 
 
-def error_response(ctx: RequestContext, err: ApiError, headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    ctx: RequestContext, err: ApiError, headers: dict[str, str] | None = None
+) -> Response:
     body = ctx.dialect.error_body(err.status, err.message, err.param, err.code)
     return Response(dumps(body), err.status, headers=headers, media_type="application/json")
 

@@ -29,7 +29,9 @@ def _json(data: Any, status: int = 200) -> Response:
 @api_endpoint
 async def list_models(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
-    return _json({"object": "list", "data": [ctx.dialect.model_card(m) for m in sorted(ctx.models)]})
+    return _json(
+        {"object": "list", "data": [ctx.dialect.model_card(m) for m in sorted(ctx.models)]}
+    )
 
 
 @api_endpoint
@@ -83,7 +85,9 @@ async def embeddings(request: Request) -> Response:
         raise ApiError(400, f"Invalid 'dimensions': expected 1..{MAX_DIMENSIONS}.", "dimensions")
     fmt = body.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
-        raise ApiError(400, "Invalid 'encoding_format': expected 'float' or 'base64'.", "encoding_format")
+        raise ApiError(
+            400, "Invalid 'encoding_format': expected 'float' or 'base64'.", "encoding_format"
+        )
     data = []
     for i, text in enumerate(texts):
         vec: Any = embed(text, dims)
@@ -108,7 +112,8 @@ def chat_template(messages: Any, add_generation_prompt: bool) -> str:
     parts = []
     for m in messages:
         content = m.get("content")
-        parts.append(f"<|im_start|>{m.get('role')}\n{content if isinstance(content, str) else ''}<|im_end|>\n")
+        text = content if isinstance(content, str) else ""
+        parts.append(f"<|im_start|>{m.get('role')}\n{text}<|im_end|>\n")
     if add_generation_prompt:
         parts.append("<|im_start|>assistant\n")
     return "".join(parts)
@@ -126,7 +131,9 @@ async def tokenize(request: Request) -> Response:
     else:
         raise ApiError(400, "tokenize needs 'prompt' (a string) or 'messages'.", "prompt")
     ids = tokens.encode(text)
-    return _json({"count": len(ids), "max_model_len": MAX_MODEL_LEN, "tokens": ids, "token_strs": None})
+    return _json(
+        {"count": len(ids), "max_model_len": MAX_MODEL_LEN, "tokens": ids, "token_strs": None}
+    )
 
 
 @api_endpoint
@@ -135,7 +142,9 @@ async def detokenize(request: Request) -> Response:
     body = await json_body(request)
     check_model(ctx, body) if "model" in body else None
     ids = body.get("tokens")
-    if not isinstance(ids, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in ids):
+    if not isinstance(ids, list) or not all(
+        isinstance(t, int) and not isinstance(t, bool) for t in ids
+    ):
         raise ApiError(400, "Invalid 'tokens': expected a list of integers.", "tokens")
     try:
         return _json({"prompt": tokens.decode(ids)})

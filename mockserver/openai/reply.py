@@ -180,7 +180,7 @@ def _seed_offset(body: dict[str, Any]) -> int:
 
 def _apply_limits(reply: Reply, body: dict[str, Any]) -> None:
     if reply.content:
-        reply.content, stopped = _truncate_at_stop(reply.content, body.get("stop"))
+        reply.content, _ = _truncate_at_stop(reply.content, body.get("stop"))
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     if not isinstance(limit, int) or reply.completion_tokens <= limit:
         return

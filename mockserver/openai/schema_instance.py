@@ -9,6 +9,7 @@ length bounds, and common string formats. Only required properties are filled in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 _FORMATS = {
@@ -147,7 +148,7 @@ def _unknown(schema: dict[str, Any], root: Any, depth: int) -> Any:
     raise SchemaError(f"unknown schema type {schema.get('type')!r}")
 
 
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[dict[str, Any], Any, int], Any]] = {
     "object": _object,
     "array": _array,
     "string": _string,

@@ -14,15 +14,16 @@ from functools import lru_cache
 
 # The words of generated replies (X-Mock-Reply-Tokens): each is exactly one token, with or
 # without a leading space, so an n-token reply is n pieces and n stream chunks.
-WORDS = (
+_WORD_TEXT = (
     "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november "
-    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu the a of and "
-    "to in is it that was for on are as with be at this have from or one had by word but not "
-    "what all were we when your can said there use an each which she do how their if will up "
-    "other about out many then them these so some her would make like him into time has look "
-    "two more write go see number no way could people my than first water been call who oil "
-    "its now find long down day did get come made may part"
-).split()
+    "oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu the a of "
+    "and to in is it that was for on are as with be at this have from or one had by word but "
+    "not what all were we when your can said there use an each which she do how their if will "
+    "up other about out many then them these so some her would make like him into time has "
+    "look two more write go see number no way could people my than first water been call who "
+    "oil its now find long down day did get come made may part"
+)
+WORDS = tuple(_WORD_TEXT.split())
 _SPECIAL = ["Echo:", "Thinking", "about:", "<think>", "</think>", "\n", "\n\n", " "]
 
 _VOCAB: list[str] = []

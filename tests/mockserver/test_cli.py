@@ -18,19 +18,45 @@ def test_parse_all_options(tmp_path):
     scenario = tmp_path / "s.toml"
     scenario.write_text("[[rule]]\nstatus = 500\n")
     cfg = config_from_args(
-        ["--dialect", "vllm", "--api-key", "k", "--workers", "2", "--latency", "0.2,0.01",
-         "--inter-token", "0.03", "--model", "a", "--model", "b/c", "--scenario", str(scenario),
-         "--port", "9999"]
+        [
+            "--dialect",
+            "vllm",
+            "--api-key",
+            "k",
+            "--workers",
+            "2",
+            "--latency",
+            "0.2,0.01",
+            "--inter-token",
+            "0.03",
+            "--model",
+            "a",
+            "--model",
+            "b/c",
+            "--scenario",
+            str(scenario),
+            "--port",
+            "9999",
+        ]
     )
     assert (cfg.dialect, cfg.api_key, cfg.workers, cfg.ttft, cfg.inter_token_delay) == (
-        "vllm", "k", 2, 0.2, 0.03)
+        "vllm",
+        "k",
+        2,
+        0.2,
+        0.03,
+    )
     assert cfg.models == ("a", "b/c") and cfg.host == "127.0.0.1" and cfg.port == 9999
 
 
 @pytest.mark.parametrize(
     ("argv", "needle"),
-    [(["--dialect", "x"], "dialect"), (["--latency", "a,b"], "latency"),
-     (["--workers", "0"], "workers"), (["--scenario", "/nonexistent.toml"], "nonexistent")],
+    [
+        (["--dialect", "x"], "dialect"),
+        (["--latency", "a,b"], "latency"),
+        (["--workers", "0"], "workers"),
+        (["--scenario", "/nonexistent.toml"], "nonexistent"),
+    ],
 )
 def test_bad_arguments_exit_2_with_message(argv, needle, capsys):
     with pytest.raises(SystemExit) as info:
@@ -49,7 +75,8 @@ def test_process_serves_and_stops_on_signal(sig):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "--port", str(port), "--dialect", "vllm"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 15

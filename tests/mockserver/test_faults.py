@@ -8,8 +8,8 @@ import uuid
 import httpx
 import pytest
 
-from tests.mockserver._sse import data_lines
 from mockserver.faults import FaultSyntaxError, parse_header, pick
+from tests.mockserver._sse import data_lines
 
 CHAT = {"model": "mock-model", "messages": [{"role": "user", "content": "alpha bravo charlie"}]}
 STREAM = {**CHAT, "stream": True}
@@ -29,8 +29,14 @@ def test_grammar_groups_calls_and_flags():
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("explode=1", "explode"), ("status=abc", "status"), ("status=99", "status"),
-     ("calls=3-1", "calls"), ("delay=nan", "delay"), ("no-done=5", "no-done")],
+    [
+        ("explode=1", "explode"),
+        ("status=abc", "status"),
+        ("status=99", "status"),
+        ("calls=3-1", "calls"),
+        ("delay=nan", "delay"),
+        ("no-done=5", "no-done"),
+    ],
 )
 def test_bad_directives_are_named(text, needle):
     with pytest.raises(FaultSyntaxError, match=needle):
@@ -68,9 +74,12 @@ def test_calls_are_counted_per_session_and_path(mock_server):
 def test_close_after_n_chunks(mock_server):
     h = {"X-Mock-Fault": "close-after=3"}
     received = []
-    with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-        "POST", mock_server.url + "/v1/chat/completions", json=STREAM, headers=h, timeout=5
-    ) as r:
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST", mock_server.url + "/v1/chat/completions", json=STREAM, headers=h, timeout=5
+        ) as r,
+    ):
         for line in r.iter_lines():
             if line.startswith("data: "):
                 received.append(line)
@@ -86,10 +95,16 @@ def test_close_after_zero_and_reset_after_body_send_nothing(mock_server):
 
 def test_stall_after_keeps_connection_silent(mock_server):
     got = []
-    with pytest.raises(httpx.ReadTimeout), httpx.stream(
-        "POST", mock_server.url + "/v1/chat/completions", json=STREAM,
-        headers={"X-Mock-Fault": "stall-after=2"}, timeout=httpx.Timeout(5, read=0.3),
-    ) as r:
+    with (
+        pytest.raises(httpx.ReadTimeout),
+        httpx.stream(
+            "POST",
+            mock_server.url + "/v1/chat/completions",
+            json=STREAM,
+            headers={"X-Mock-Fault": "stall-after=2"},
+            timeout=httpx.Timeout(5, read=0.3),
+        ) as r,
+    ):
         for line in r.iter_lines():
             if line:
                 got.append(line)
@@ -98,8 +113,11 @@ def test_stall_after_keeps_connection_silent(mock_server):
 
 def test_keepalive_only_sends_comments(mock_server):
     with httpx.stream(
-        "POST", mock_server.url + "/v1/chat/completions", json=STREAM,
-        headers={"X-Mock-Fault": "keepalive-only"}, timeout=5,
+        "POST",
+        mock_server.url + "/v1/chat/completions",
+        json=STREAM,
+        headers={"X-Mock-Fault": "keepalive-only"},
+        timeout=5,
     ) as r:
         lines = []
         for line in r.iter_lines():

@@ -8,11 +8,11 @@ import uuid
 import httpx
 import pytest
 
-from tests.mockserver._sse import payloads
 from mockserver.config import MockConfig
 from mockserver.faults import FaultSyntaxError
 from mockserver.scenario import load_rules
 from mockserver.server import LiveServer
+from tests.mockserver._sse import payloads
 
 SCENARIO = """
 [[rule]]
@@ -46,12 +46,18 @@ def test_scenario_file_scripts_faults_and_replies(tmp_path):
         r1, r2, r3 = (httpx.post(url, json=BODY, headers=h) for _ in range(3))
         assert (r1.status_code, r2.status_code, r1.headers["retry-after"]) == (503, 503, "0")
         msg = r3.json()["choices"][0]["message"]
-        assert (msg["content"], msg["reasoning_content"]) == ("scripted answer", "scripted thoughts")
+        assert (msg["content"], msg["reasoning_content"]) == (
+            "scripted answer",
+            "scripted thoughts",
+        )
         assert httpx.post(url, json=BODY).json()["choices"][0]["message"]["content"] == "Echo: x"
-        chunks = payloads(httpx.post(url, json={**BODY, "stream": True}, headers={"X-Mock-Session": "tools"}).text)
+        chunks = payloads(
+            httpx.post(url, json={**BODY, "stream": True}, headers={"X-Mock-Session": "tools"}).text
+        )
         args = "".join(
             d["function"].get("arguments", "")
-            for c in chunks for d in c["choices"][0]["delta"].get("tool_calls", [])
+            for c in chunks
+            for d in c["choices"][0]["delta"].get("tool_calls", [])
         )
         assert json.loads(args) == {"q": "paris"}
         assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
@@ -79,9 +85,13 @@ def test_programmatic_and_http_rules(mock_server):
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("[[rule]]\nwat = 1\n", "wat"), ("[[rule]]\nstatus = 'x'\n", "status"),
-     ("[other]\n", "other"), ("[[rule]\n", "TOML"),
-     ("[[rule]]\ntool_calls = [{ arguments = {} }]\n", "name")],
+    [
+        ("[[rule]]\nwat = 1\n", "wat"),
+        ("[[rule]]\nstatus = 'x'\n", "status"),
+        ("[other]\n", "other"),
+        ("[[rule]\n", "TOML"),
+        ("[[rule]]\ntool_calls = [{ arguments = {} }]\n", "name"),
+    ],
 )
 def test_bad_scenario_files_name_the_problem(tmp_path, text, needle):
     path = tmp_path / "bad.toml"

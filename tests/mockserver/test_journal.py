@@ -18,12 +18,21 @@ SECRETS = {
 def test_in_process_and_http_views_redact(mock_server_factory):
     server = mock_server_factory(dialect="siliconflow")
     server.reset()
-    body = {"model": "mock-model", "messages": [{"role": "user", "content": "hi"}], "api_key": "sk-in-body"}
+    body = {
+        "model": "mock-model",
+        "messages": [{"role": "user", "content": "hi"}],
+        "api_key": "sk-in-body",
+    }
     httpx.post(server.url + "/v1/chat/completions?x=1", json=body, headers=SECRETS)
     httpx.put(server.url + "/anything", content=b"plain text", headers={"X-Api-Key": "k-2"})
     (first, second) = server.journal.entries()
     assert (first.seq + 1, first.method, first.path, first.query, first.status) == (
-        second.seq, "POST", "/v1/chat/completions", "x=1", 200)
+        second.seq,
+        "POST",
+        "/v1/chat/completions",
+        "x=1",
+        200,
+    )
     assert first.body["messages"][0]["content"] == "hi" and first.body_size > 0
     assert second.body == "plain text"
     over_http = httpx.get(server.url + "/__mock__/journal").json()

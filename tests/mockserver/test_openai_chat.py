@@ -22,14 +22,19 @@ def chat(server, headers=None, **body):
 def test_echo_rule_uses_last_user_or_tool_message(mock_server):
     msgs = [
         {"role": "system", "content": "be nice"},
-        {"role": "user", "content": [{"type": "text", "text": "first"}, {"type": "text", "text": "part"}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "first"}, {"type": "text", "text": "part"}],
+        },
         {"role": "assistant", "content": "ok"},
     ]
     msg = chat(mock_server, messages=msgs).json()["choices"][0]["message"]
     assert msg["content"] == "Echo: first part"
     assert "reasoning_content" not in msg
     msgs.append({"role": "tool", "tool_call_id": "c1", "content": "22C"})
-    assert chat(mock_server, messages=msgs).json()["choices"][0]["message"]["content"] == "Echo: 22C"
+    assert (
+        chat(mock_server, messages=msgs).json()["choices"][0]["message"]["content"] == "Echo: 22C"
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,7 +74,9 @@ def test_stream_shape_role_once_one_finish_same_id(mock_server):
 def test_stop_and_length(mock_server):
     r = chat(mock_server, stop=["wor", "zzz"]).json()["choices"][0]
     assert (r["message"]["content"], r["finish_reason"]) == ("Echo: hello ", "stop")
-    r = chat(mock_server, max_tokens=2, messages=[{"role": "user", "content": "alpha bravo charlie"}])
+    r = chat(
+        mock_server, max_tokens=2, messages=[{"role": "user", "content": "alpha bravo charlie"}]
+    )
     choice = r.json()["choices"][0]
     assert (choice["message"]["content"], choice["finish_reason"]) == ("Echo: alpha", "length")
     assert r.json()["usage"]["completion_tokens"] == 2
@@ -86,7 +93,9 @@ def test_reply_tokens_header_gives_exact_chunks_and_seed_is_deterministic(mock_s
     two = chat(mock_server, headers={"X-Mock-Reply-Tokens": "5"}, seed=7).json()
     other = chat(mock_server, headers={"X-Mock-Reply-Tokens": "5"}, seed=8).json()
     text = one["choices"][0]["message"]["content"]
-    assert text == two["choices"][0]["message"]["content"] != other["choices"][0]["message"]["content"]
+    assert (
+        text == two["choices"][0]["message"]["content"] != other["choices"][0]["message"]["content"]
+    )
     assert one["usage"]["completion_tokens"] == 5 and len(text.split()) == 5
 
 
@@ -134,15 +143,21 @@ def test_tool_choice_forces_named_function_and_stream_fragments_join(mock_server
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
     r = httpx.post(
         mock_server.url + "/v1/chat/completions",
-        json={"model": "mock-model", "messages": [{"role": "user", "content": "x"}], "tools": TOOLS,
-              "tool_choice": {"type": "function", "function": {"name": "nope"}}},
+        json={
+            "model": "mock-model",
+            "messages": [{"role": "user", "content": "x"}],
+            "tools": TOOLS,
+            "tool_choice": {"type": "function", "function": {"name": "nope"}},
+        },
     )
     assert r.status_code == 400 and "nope" in r.json()["error"]["message"]
 
 
 SCHEMA = {
     "type": "object",
-    "$defs": {"item": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}},
+    "$defs": {
+        "item": {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    },
     "properties": {
         "name": {"type": "string", "format": "email"},
         "kind": {"enum": ["a", "b"]},
@@ -165,7 +180,9 @@ def test_response_format_json_schema_and_json_object(mock_server):
 
 
 def test_completions_echo_and_inline_think(mock_server):
-    r = httpx.post(mock_server.url + "/v1/completions", json={"model": "mock-model", "prompt": "hi"})
+    r = httpx.post(
+        mock_server.url + "/v1/completions", json={"model": "mock-model", "prompt": "hi"}
+    )
     assert r.json()["choices"][0]["text"] == "Echo: hi"
     r = httpx.post(
         mock_server.url + "/v1/completions", json={"model": "mock-thinking", "prompt": "hi", "n": 2}

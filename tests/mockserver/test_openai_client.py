@@ -28,7 +28,10 @@ def test_chat_and_stream(client):
         stream_options={"include_usage": True},
     )
     chunks = list(stream)
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Echo: alpha bravo"
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        == "Echo: alpha bravo"
+    )
     assert chunks[-1].usage.completion_tokens == 3
 
 
@@ -42,9 +45,9 @@ def test_models_and_embeddings(client):
 
 def test_exception_classes(client, mock_server_factory):
     keyed = mock_server_factory(api_key="sk-right")
-    with openai.OpenAI(base_url=keyed.openai_base_url, api_key="sk-wrong", max_retries=0) as bad:
-        with pytest.raises(openai.AuthenticationError):
-            bad.models.list()
+    bad = openai.OpenAI(base_url=keyed.openai_base_url, api_key="sk-wrong", max_retries=0)
+    with bad, pytest.raises(openai.AuthenticationError):
+        bad.models.list()
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
     with pytest.raises(openai.BadRequestError) as info:
@@ -63,10 +66,15 @@ def test_client_retries_honour_retry_after_ms(mock_server):
     with openai.OpenAI(
         base_url=mock_server.openai_base_url, api_key="k", max_retries=3, default_headers=headers
     ) as c:
-        r = c.chat.completions.create(model="mock-model", messages=[{"role": "user", "content": "x"}])
+        r = c.chat.completions.create(
+            model="mock-model", messages=[{"role": "user", "content": "x"}]
+        )
     assert r.choices[0].message.content == "Echo: x"
-    mine = [e for e in mock_server.journal.entries("/v1/chat/completions")
-            if e.headers.get("x-mock-session") == session]
+    mine = [
+        e
+        for e in mock_server.journal.entries("/v1/chat/completions")
+        if e.headers.get("x-mock-session") == session
+    ]
     assert [e.status for e in mine] == [503, 503, 429, 200]
     assert mine[0].headers["authorization"] == "[REDACTED]"
 
@@ -74,9 +82,19 @@ def test_client_retries_honour_retry_after_ms(mock_server):
 def test_client_gives_up_after_max_retries(mock_server):
     session = uuid.uuid4().hex
     headers = {"X-Mock-Fault": "status=503;retry-after-ms=1", "X-Mock-Session": session}
-    with openai.OpenAI(
-        base_url=mock_server.openai_base_url, api_key="k", max_retries=2, default_headers=headers
-    ) as c, pytest.raises(openai.InternalServerError):
+    with (
+        openai.OpenAI(
+            base_url=mock_server.openai_base_url,
+            api_key="k",
+            max_retries=2,
+            default_headers=headers,
+        ) as c,
+        pytest.raises(openai.InternalServerError),
+    ):
         c.models.list()
-    mine = [e for e in mock_server.journal.entries("/v1/models") if e.headers.get("x-mock-session") == session]
+    mine = [
+        e
+        for e in mock_server.journal.entries("/v1/models")
+        if e.headers.get("x-mock-session") == session
+    ]
     assert len(mine) == 3

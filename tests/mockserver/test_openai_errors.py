@@ -18,12 +18,27 @@ def post(server, body=None, content=None, headers=None, path="/v1/chat/completio
         (None, b"{not json", 400, None, "not valid JSON"),
         (None, b"[1, 2]", 400, None, "JSON object"),
         ({"model": "mock-model"}, None, 400, "messages", "messages"),
-        ({"model": "mock-model", "messages": [{"role": "wizard", "content": "x"}]}, None, 400,
-         "messages[0].role", "wizard"),
-        ({"model": "mock-model", "messages": MSGS, "temperature": 2.5}, None, 400, "temperature",
-         "temperature"),
-        ({"model": "mock-model", "messages": MSGS, "temperature": -0.1}, None, 400, "temperature",
-         "temperature"),
+        (
+            {"model": "mock-model", "messages": [{"role": "wizard", "content": "x"}]},
+            None,
+            400,
+            "messages[0].role",
+            "wizard",
+        ),
+        (
+            {"model": "mock-model", "messages": MSGS, "temperature": 2.5},
+            None,
+            400,
+            "temperature",
+            "temperature",
+        ),
+        (
+            {"model": "mock-model", "messages": MSGS, "temperature": -0.1},
+            None,
+            400,
+            "temperature",
+            "temperature",
+        ),
         ({"model": "gpt-9", "messages": MSGS}, None, 404, "model", "gpt-9"),
     ],
 )
@@ -39,7 +54,12 @@ def test_openai_error_shapes(mock_server, body, content, status, param, needle):
 
 def test_temperature_bounds_are_inclusive(mock_server):
     for t in (0, 2):
-        assert post(mock_server, {"model": "mock-model", "messages": MSGS, "temperature": t}).status_code == 200
+        assert (
+            post(
+                mock_server, {"model": "mock-model", "messages": MSGS, "temperature": t}
+            ).status_code
+            == 200
+        )
 
 
 def test_vllm_error_shape_has_int_code(mock_server_factory):
@@ -49,7 +69,10 @@ def test_vllm_error_shape_has_int_code(mock_server_factory):
     assert r.json()["error"]["code"] == 400 and r.json()["error"]["type"] == "BadRequestError"
     r = post(server, {"model": "nope", "messages": MSGS})
     assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["type"]) == (
-        404, 404, "NotFoundError")
+        404,
+        404,
+        "NotFoundError",
+    )
 
 
 def test_api_key_enforced_and_never_echoed(mock_server_factory):

@@ -19,7 +19,9 @@ def test_models_per_dialect_and_extra_models(mock_server, mock_server_factory):
     vllm = mock_server_factory(dialect="vllm", models=("my/extra",))
     cards = httpx.get(vllm.url + "/v1/models").json()["data"]
     assert {c["id"] for c in cards} == {"mock-model", "mock-thinking", "Qwen/Qwen3-4B", "my/extra"}
-    assert all(c["owned_by"] == "vllm" and c["max_model_len"] > 0 and c["root"] == c["id"] for c in cards)
+    assert all(
+        c["owned_by"] == "vllm" and c["max_model_len"] > 0 and c["root"] == c["id"] for c in cards
+    )
     card = httpx.get(vllm.url + "/v1/models/Qwen/Qwen3-4B").json()
     assert card["id"] == "Qwen/Qwen3-4B"
     assert httpx.get(vllm.url + "/v1/models/nope").status_code == 404
@@ -27,16 +29,19 @@ def test_models_per_dialect_and_extra_models(mock_server, mock_server_factory):
 
 def test_embeddings_deterministic_unit_vectors(mock_server):
     url = mock_server.url + "/v1/embeddings"
-    a = httpx.post(url, json={"model": "mock-model", "input": ["cat", "dog"], "dimensions": 32}).json()
+    a = httpx.post(
+        url, json={"model": "mock-model", "input": ["cat", "dog"], "dimensions": 32}
+    ).json()
     b = httpx.post(url, json={"model": "mock-model", "input": "cat", "dimensions": 32}).json()
     cat, dog = (d["embedding"] for d in a["data"])
     assert len(cat) == 32 and cat == b["data"][0]["embedding"] and cat != dog
     assert math.isclose(sum(v * v for v in cat), 1.0, rel_tol=1e-9)
     packed = httpx.post(
-        url, json={"model": "mock-model", "input": "cat", "dimensions": 32, "encoding_format": "base64"}
+        url,
+        json={"model": "mock-model", "input": "cat", "dimensions": 32, "encoding_format": "base64"},
     ).json()["data"][0]["embedding"]
     floats = struct.unpack("<32f", base64.b64decode(packed))
-    assert all(math.isclose(x, y, abs_tol=1e-6) for x, y in zip(floats, cat))
+    assert all(math.isclose(x, y, abs_tol=1e-6) for x, y in zip(floats, cat, strict=True))
     bad = httpx.post(url, json={"model": "mock-model", "input": "x", "dimensions": 0})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "dimensions"
 
@@ -46,7 +51,9 @@ def test_tokenize_detokenize_round_trip_over_http(mock_server_factory):
     text = "Echo: héllo wörld \n\n the end ✓"
     tok = httpx.post(server.url + "/tokenize", json={"model": "mock-model", "prompt": text}).json()
     assert tok["count"] == len(tok["tokens"]) and tok["max_model_len"] > 0
-    back = httpx.post(server.url + "/detokenize", json={"model": "mock-model", "tokens": tok["tokens"]})
+    back = httpx.post(
+        server.url + "/detokenize", json={"model": "mock-model", "tokens": tok["tokens"]}
+    )
     assert back.json() == {"prompt": text}
     chat = httpx.post(
         server.url + "/tokenize",

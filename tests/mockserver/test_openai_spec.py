@@ -15,7 +15,10 @@ TOOLS = [
             "name": "get_weather",
             "parameters": {
                 "type": "object",
-                "properties": {"city": {"type": "string"}, "days": {"type": "integer", "minimum": 1}},
+                "properties": {
+                    "city": {"type": "string"},
+                    "days": {"type": "integer", "minimum": 1},
+                },
                 "required": ["city", "days"],
             },
         },
@@ -120,4 +123,6 @@ def test_validator_is_not_vacuous():
     with pytest.raises(jsonschema.ValidationError):
         validate("CreateChatCompletionResponse", {"choices": [{"index": 0}]})
     with pytest.raises(jsonschema.ValidationError):
-        validate("ErrorResponse", {"error": {"message": "m", "type": "t", "param": None, "code": 400}})
+        validate(
+            "ErrorResponse", {"error": {"message": "m", "type": "t", "param": None, "code": 400}}
+        )

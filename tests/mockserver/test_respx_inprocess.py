@@ -13,9 +13,20 @@ BODY = {"model": "mock-model", "messages": [{"role": "user", "content": "alpha"}
 
 
 RULES = [
-    {"path": "/v1/chat/completions", "session": "same", "calls": 1, "status": 503, "retry-after": "0"},
-    {"path": "/v1/chat/completions", "session": "same", "calls": 2, "malformed-at": 1,
-     "content": "scripted"},
+    {
+        "path": "/v1/chat/completions",
+        "session": "same",
+        "calls": 1,
+        "status": 503,
+        "retry-after": "0",
+    },
+    {
+        "path": "/v1/chat/completions",
+        "session": "same",
+        "calls": 2,
+        "malformed-at": 1,
+        "content": "scripted",
+    },
 ]
 
 
@@ -73,5 +84,7 @@ async def test_async_client_in_process(respx_mock_server):
         r = await c.post("/v1/chat/completions", json={**BODY, "stream": False})
         assert r.json()["choices"][0]["message"]["content"] == "Echo: alpha"
         with pytest.raises(httpx.ReadTimeout):
-            await c.post("/v1/chat/completions", json=BODY, headers={"X-Mock-Fault": "stall-after=1"})
+            await c.post(
+                "/v1/chat/completions", json=BODY, headers={"X-Mock-Fault": "stall-after=1"}
+            )
     assert respx_mock_server.journal.count("/v1/chat/completions") == 2
