@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sdk.hookspecs import hookimpl
-
 from hookwire_example.auth import HMACAuth
 from hookwire_example.provider import ShoutProvider
 from hookwire_example.transport import make_async, make_sync
+from sdk.hookspecs import hookimpl
 
 
 @hookimpl
