@@ -338,11 +338,11 @@ class BaseClient:
                 request.method, has_idempotency_key="idempotency-key" in request.headers
             )
         )
+        if not retryable:  # the common case: skip parsing Retry-After, nothing below can raise
+            return response
         retry_after = parse_retry_after(response.headers, self.clock.now())
-        exhausted = attempt > 1 and retryable
-        refused = (
-            retryable and retry_after is not None and retry_after > self.retry.retry_after_max
-        )
+        exhausted = attempt > 1
+        refused = retry_after is not None and retry_after > self.retry.retry_after_max
         if exhausted or refused:
             what = (
                 f"gave up after {attempt} attempts"
