@@ -122,9 +122,11 @@ def _parse_seconds(value: str, divisor: float) -> float | None:
     if math.isnan(number) or number < 0:
         return None
     if math.isinf(number):
-        # openai-python: "1e309" is a server asking for an excessive delay (refuse the retry),
-        # but a literal "inf" is a malformed value (fall back to backoff).
-        return None if text.lower().lstrip("+") in ("inf", "infinity") else math.inf
+        # RFC 9110 section 10.2.3: delay-seconds is 1*DIGIT. A run of digits too long for a
+        # float is a valid, excessive delay (refuse the retry); an exponent ("1e309") or a
+        # literal "inf" is not delay-seconds at all, so it is garbage and backoff applies, as
+        # for "-1" and "nan" (issues 2 and 6; openai-python 3.x refuses "1e309" instead).
+        return math.inf if text.lstrip("+").isdigit() else None
     return number / divisor
 
 
@@ -148,9 +150,10 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float) -> float | 
     ``retry-after-ms`` (milliseconds, a de-facto header of OpenAI and Azure) wins over
     ``retry-after``, which is float seconds or an HTTP-date (RFC 9110 section 10.2.3) taken
     relative to ``now`` (epoch seconds). Negative values, NaN, a literal ``inf``, dates in the
-    past and unparsable text give None. A number too large for a float (``1e309``) gives
-    ``math.inf``: the server asked for longer than any cap, so :meth:`RetryPolicy.decide` refuses
-    rather than hammering it on a short backoff. Never raises.
+    past and unparsable text give None, and so does a non-digit number too large for a float
+    (``1e309``): it is not RFC 9110 ``delay-seconds``. A run of digits too large for a float
+    gives ``math.inf``: the server asked for longer than any cap, so
+    :meth:`RetryPolicy.decide` refuses rather than hammering it on a short backoff. Never raises.
     """
     if not headers:
         return None

@@ -80,9 +80,12 @@ def test_parse_retry_after_garbage_is_none(value: str) -> None:
     assert parse_retry_after({"Retry-After": value}, NOW) is None
 
 
-def test_parse_retry_after_overflow_means_too_long() -> None:
-    # openai-python: a number too big for a float is an excessive delay, not garbage.
-    assert parse_retry_after({"Retry-After": "1e309"}, NOW) == math.inf
+def test_parse_retry_after_overflow_of_digits_means_too_long() -> None:
+    # RFC 9110 delay-seconds (1*DIGIT) too big for a float: an excessive delay, not garbage.
+    assert parse_retry_after({"Retry-After": "9" * 400}, NOW) == math.inf
+    # An exponent is not delay-seconds: garbage, like "-1" and "nan" (issues 2 and 6).
+    assert parse_retry_after({"Retry-After": "1e309"}, NOW) is None
+    assert parse_retry_after({"Retry-After-Ms": "-1e999"}, NOW) is None
     assert parse_retry_after(None, NOW) is None
     assert parse_retry_after({}, NOW) is None
 
@@ -218,14 +221,14 @@ def test_retry_after_honoured_up_to_the_cap() -> None:
     assert honoured.retry and honoured.delay == 60.0
     refused = decide(policy, status=429, headers={"Retry-After": "61"})
     assert not refused.retry and "cap" in refused.reason
-    assert not decide(policy, status=429, headers={"Retry-After": "1e309"}).retry
+    assert not decide(policy, status=429, headers={"Retry-After": "9" * 400}).retry
     ignored = decide(
         policy.replace(respect_retry_after=False), status=429, headers={"Retry-After": "61"}
     )
     assert ignored.retry and ignored.delay == 0.5
 
 
-@pytest.mark.parametrize("garbage", ["-1", "nan", "inf", "tomorrow", "", "0"])
+@pytest.mark.parametrize("garbage", ["-1", "nan", "inf", "1e309", "tomorrow", "", "0"])
 def test_garbage_retry_after_falls_back_to_backoff(garbage: str) -> None:
     decision = decide(RetryPolicy(), status=503, attempt=2, headers={"Retry-After": garbage})
     assert decision.retry and decision.delay == 1.0  # 0.5 * 2**1, no jitter from FakeRandom(0)
