@@ -24,8 +24,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sdk.errors import (
+    BodyTooLarge,
     DeadlineExceeded,
-    ProtocolError,
+    DecodingError,
     ReadTimeout,
     StreamError,
     StreamInterrupted,
@@ -216,9 +217,9 @@ class _StreamBase:
             if getattr(exc, "partial", None) is None:
                 exc.partial = self.partial  # type: ignore[attr-defined]
             error: BaseException = exc
-        elif isinstance(exc, ProtocolError):
-            # The peer broke the protocol (invalid JSON...): not a broken connection, so it
-            # stays a ProtocolError; what arrived is still attached for the caller.
+        elif isinstance(exc, (DecodingError, BodyTooLarge)):
+            # Invalid JSON in an event, or a size limit: the peer misbehaved but the connection
+            # did not break, so the error keeps its type; what arrived is still attached.
             exc.partial = self.partial  # type: ignore[attr-defined]
             error = exc
         elif isinstance(exc, TransportError) and self._acc.started:

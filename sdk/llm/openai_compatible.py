@@ -77,6 +77,16 @@ def _stream_timeout(value: Any, default: StreamTimeout) -> StreamTimeout:
     raise InvalidRequest(f"timeout= takes seconds, a StreamTimeout or a Timeout, not {value!r}")
 
 
+def _retry(value: RetryPolicy | int | None) -> RetryPolicy | int | None:
+    """``None``: openai-python's policy; ``n``: that policy with n retries (POST included,
+    as chat completions are retried by every OpenAI client); a policy: as given."""
+    if value is None:
+        return RetryPolicy.from_openai()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return RetryPolicy.from_openai().replace(attempts=value + 1)
+    return value
+
+
 class OpenAICompatibleProvider(Provider):
     """A provider for OpenAI-style chat APIs (OpenAI, SiliconFlow, DeepSeek, DashScope...).
 
@@ -85,7 +95,7 @@ class OpenAICompatibleProvider(Provider):
     ``started_in_reasoning`` (the server's chat template opens ``<think>`` in the prompt, so
     inline output holds only ``</think>``), ``inline_reasoning`` (split ``<think>`` tags out of
     content when the server does not; default on), ``retry`` (default
-    ``RetryPolicy.from_openai()``), ``timeout`` (non-stream calls, a ``Timeout`` or seconds),
+    ``RetryPolicy.from_openai()``; a number n means that policy with n retries), ``timeout`` (non-stream calls, a ``Timeout`` or seconds),
     ``stream_timeout`` (a ``StreamTimeout``), ``headers``, and every other ``sdk.Client``
     option (``transport``, ``max_connections``, ``plugins``, ``clock``, ``verify``,
     ``proxy``...). ``client=`` / ``async_client=`` hand over ready-made clients instead.
@@ -139,7 +149,7 @@ class OpenAICompatibleProvider(Provider):
         self.timeout = Timeout.of(timeout) if timeout is not None else DEFAULT_TIMEOUT
         self.stream_timeout = stream_timeout or StreamTimeout()
         options: dict[str, Any] = {
-            "retry": RetryPolicy.from_openai() if retry is None else retry,
+            "retry": _retry(retry),
             "headers": {"Accept": "application/json", **(headers or {})},
             **client_options,
         }
