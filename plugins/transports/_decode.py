@@ -56,14 +56,14 @@ class _Brotli:
         self._obj = brotli.Decompressor()
 
     def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
+        # output_buffer_limit stops the buffer growing once it reaches the limit, but the last
+        # growth step can overshoot it; slicing keeps every piece within the limit.
+        # Output still held inside the decompressor comes out on calls with empty input.
         out = self._obj.process(data, output_buffer_limit=limit)
-        if out:
-            yield out
-        while not self._obj.can_accept_more_data():
+        while out:
+            for start in range(0, len(out), limit):
+                yield out[start : start + limit]
             out = self._obj.process(b"", output_buffer_limit=limit)
-            if not out:
-                return
-            yield out
 
     def flush(self) -> bytes:
         return b""

@@ -296,7 +296,7 @@ def _map_error(
         return errors.ConnectTimeout(msg("connect timed out", request), request=request)
     if isinstance(exc, (rex.ReadTimeout, uex.ReadTimeoutError, TimeoutError)):
         return errors.ReadTimeout(msg("read timed out", request), request=request)
-    if _common.is_tls_failure(exc):
+    if isinstance(exc, (rex.SSLError, uex.SSLError)) or _common.is_tls_failure(exc):
         return errors.TLSError(msg("TLS failed", request, exc), request=request)
     if proxy and (isinstance(exc, rex.ProxyError) or _common.find_cause(exc, uex.ProxyError)):
         return errors.ProxyError(msg("the proxy failed", request, exc), request=request)
