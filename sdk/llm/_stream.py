@@ -220,7 +220,7 @@ class _StreamBase:
         elif isinstance(exc, (DecodingError, BodyTooLarge)):
             # Invalid JSON in an event, or a size limit: the peer misbehaved but the connection
             # did not break, so the error keeps its type; what arrived is still attached.
-            exc.partial = self.partial  # type: ignore[attr-defined]
+            exc.partial = self.partial  # type: ignore[union-attr]
             error = exc
         elif isinstance(exc, TransportError) and self._acc.started:
             error = StreamInterrupted(
