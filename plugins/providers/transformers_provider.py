@@ -1,0 +1,385 @@
+"""The ``transformers`` provider: a local model directory behind the same chat API as the clouds.
+
+::
+
+    llm = sdk.LLM("transformers", model="/models/Qwen3-4B-Thinking-2507", device="cuda:0")
+    result = llm.chat("你好，请介绍一下自己", temperature=0.7, max_tokens=1024, thinking=True)
+    result.reasoning, result.content, result.usage
+
+It adapts :class:`~plugins.providers._local_engine.LocalEngine` (which does the real model work)
+to the :class:`~sdk.llm.Provider` interface. Every chat argument is honoured or refused; none is
+dropped (the seed tutorial's helper silently used its own ``temperature`` and ``max_new_tokens``):
+
+=====================  ======================================================================
+argument               becomes
+=====================  ======================================================================
+``system``/``history``  messages rendered by the model's chat template
+``thinking``           ``enable_thinking`` of the template (default: on, as Qwen3's)
+``max_tokens``         ``max_new_tokens``
+``temperature``        sampling (``0``/unset: greedy), ``top_p``, ``seed``, ``stop`` as given
+``tools``              passed to the template when it renders tools, else ``InvalidRequest``;
+                       ``<tool_call>{...}</tool_call>`` blocks in a reply become ``tool_calls``
+``timeout``            a ``StreamTimeout``'s first-token/idle/total deadlines, checked at every
+                       generated token (generation stops; the timeout error is raised)
+``extra_body``         more ``generate`` options: ``top_k``, ``repetition_penalty``,
+                       ``logits_processor``, ``stopping_criteria``
+``response_format``,   ``InvalidRequest``: a local ``generate`` cannot honour them
+``thinking_budget``,
+``tool_choice``
+=====================  ======================================================================
+
+Options of ``sdk.LLM("transformers", ...)``: ``model`` (a directory), ``device``,
+``device_map``, ``dtype`` (default ``"auto"``), ``progress`` (called with each
+``LoadProgress``), ``trust_remote_code``, ``max_new_tokens`` (default limit), ``logits_processor``
+/ ``stopping_criteria`` (added to every call), ``engine`` (a ready ``LocalEngine``), ``clock``.
+
+The model loads on first use, once, under a lock (many threads may share a provider). Async calls
+run on worker threads; cancelling the task, closing or abandoning a stream stops generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sdk._clock import Clock
+from sdk.errors import InvalidRequest, TimeoutException
+from sdk.hookspecs import hookimpl
+from sdk.llm import AsyncChatStream, ChatDelta, ChatRequest, ChatResult, ChatStream, Provider
+from sdk.llm._stream import Deadlines
+from sdk.llm.types import Message, StreamTimeout, ToolCall, Usage
+from sdk.registry import Register
+
+if TYPE_CHECKING:
+    import os
+
+    from ._local_engine import GenerationResult, LoadProgress, LocalEngine
+
+__all__ = ["DeadlineCriterion", "TransformersProvider", "parse_tool_calls"]
+
+#: ``extra_body`` keys that map onto ``LocalEngine.generate`` options.
+EXTRA_OPTIONS = frozenset({"top_k", "repetition_penalty", "logits_processor", "stopping_criteria"})
+_TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
+
+
+class DeadlineCriterion:
+    """A stopping criterion that enforces a :class:`StreamTimeout` on a local generation.
+
+    ``generate`` calls it after every token: the first call is the first token. When a deadline
+    has passed it stops generation and keeps the timeout error in ``.error`` for the provider
+    to raise (a local model has no socket to time out, so the check lives in the loop).
+    """
+
+    def __init__(self, timeout: StreamTimeout, clock: Clock) -> None:
+        self.clock = clock
+        self.deadlines = Deadlines(timeout, clock.monotonic())
+        self.error: TimeoutException | None = None
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        try:
+            self.deadlines.progress(self.clock.monotonic(), token=True)
+        except TimeoutException as exc:
+            self.error = exc
+        return torch.full((input_ids.shape[0],), self.error is not None, dtype=torch.bool,
+                          device=input_ids.device)
+
+
+def parse_tool_calls(content: str) -> tuple[str, list[ToolCall]]:
+    """Qwen's ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks, taken out.
+
+    A block that is not such JSON stays in the content, untouched.
+    """
+    calls: list[ToolCall] = []
+
+    def take(match: re.Match[str]) -> str:
+        try:
+            data = json.loads(match.group(1))
+            name = data["name"]
+        except (ValueError, KeyError, TypeError):
+            return match.group(0)
+        args = data.get("arguments", {})
+        text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+        calls.append(ToolCall(f"call_{uuid.uuid4().hex[:24]}", str(name), text))
+        return ""
+
+    rest = _TOOL_CALL.sub(take, content)
+    return (rest.strip() if calls else content), calls
+
+
+def _wire_message(message: Message) -> dict[str, Any]:
+    """A message as the chat template expects it (text only; tool-call arguments as objects)."""
+    if message.content is not None and not isinstance(message.content, str):
+        raise InvalidRequest(
+            f"the transformers provider takes text messages only; a {message.role} message "
+            "has content parts (images, audio...)"
+        )
+    out: dict[str, Any] = {"role": message.role, "content": message.content or ""}
+    if message.name is not None:
+        out["name"] = message.name
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function",
+             "function": {"name": c.name, "arguments": c.json()}}
+            for c in message.tool_calls
+        ]  # fmt: skip
+    return out
+
+
+class TransformersProvider(Provider):
+    """A local ``transformers`` model (see the module docstring for arguments and options)."""
+
+    name = "transformers"
+
+    def __init__(
+        self,
+        *,
+        model: str | os.PathLike[str] | None = None,
+        device: str | None = None,
+        device_map: str | dict[str, Any] | None = None,
+        dtype: str = "auto",
+        progress: Callable[[LoadProgress], None] | None = None,
+        trust_remote_code: bool = False,
+        max_new_tokens: int = 1024,
+        logits_processor: Sequence[Any] = (),
+        stopping_criteria: Sequence[Any] = (),
+        engine: LocalEngine | None = None,
+        clock: Clock | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        plugins: Any = None,
+    ) -> None:
+        if model is None and engine is None:
+            raise InvalidRequest(
+                "the transformers provider needs model='/path/to/model/dir' (a local directory)"
+            )
+        if base_url is not None or api_key is not None:
+            raise InvalidRequest(
+                "the transformers provider runs the model in this process: base_url and "
+                "api_key do not apply (use the 'vllm' or 'openai-compatible' provider for a server)"
+            )
+        if device is not None and device_map is not None:
+            raise InvalidRequest("give device or device_map, not both")
+        super().__init__(model=str(model) if model is not None else "local")
+        self.path = model
+        self.load_options: dict[str, Any] = {
+            "device": device, "device_map": device_map, "dtype": dtype, "progress": progress,
+            "trust_remote_code": trust_remote_code, "default_max_new_tokens": max_new_tokens,
+        }  # fmt: skip
+        self.logits_processor = list(logits_processor)
+        self.stopping_criteria = list(stopping_criteria)
+        self.clock = clock or Clock()
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    # -- the engine, loaded once -----------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> LocalEngine:
+        """The engine, loaded on first use (one load even when threads race for it)."""
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                engine = self._engine
+                if engine is None:
+                    from ._local_engine import LocalEngine
+
+                    assert self.path is not None
+                    engine = self._engine = LocalEngine.load(self.path, **self.load_options)
+        return engine
+
+    async def aengine(self) -> LocalEngine:
+        """The engine, loaded on a worker thread if needed (the event loop never waits)."""
+        if self._engine is not None:
+            return self._engine
+        return await asyncio.to_thread(lambda: self.engine)
+
+    # -- request -> generate keywords ------------------------------------------------------
+    def _check(self, req: ChatRequest) -> None:
+        """Refuse what a local ``generate`` cannot honour, before any work starts."""
+        if req.model is not None and req.model != self.model:
+            raise InvalidRequest(
+                f"this transformers provider serves {self.model!r} only, not {req.model!r}: "
+                "make another sdk.LLM('transformers', model=...) for another model"
+            )
+        fmt = req.response_format
+        if fmt is not None and fmt.get("type") != "text":
+            raise InvalidRequest(
+                "response_format is not supported by the transformers provider (no constrained "
+                "decoding); ask for JSON in the prompt, or serve the model with vLLM"
+            )
+        if req.thinking_budget is not None:
+            raise InvalidRequest("the transformers provider has no thinking_budget; use max_tokens")
+        if req.tool_choice not in (None, "auto"):
+            raise InvalidRequest(
+                f"tool_choice={req.tool_choice!r} is not supported by the transformers provider "
+                "(only 'auto': the model decides)"
+            )
+        if req.extra_headers:
+            raise InvalidRequest("extra_headers do not apply to a local model (no HTTP request)")
+        unknown = set(req.extra_body) - EXTRA_OPTIONS
+        if unknown:
+            raise InvalidRequest(
+                f"extra_body keys {sorted(unknown)} are not generate options of the transformers "
+                f"provider (it takes {sorted(EXTRA_OPTIONS)})"
+            )
+
+    def _kwargs(self, engine: LocalEngine, req: ChatRequest,
+                deadline: DeadlineCriterion | None) -> dict[str, Any]:
+        if req.tools and not _template_has_tools(engine.tokenizer):
+            raise InvalidRequest(
+                f"the chat template of {self.model!r} does not render tools; tools= cannot be used"
+            )
+        extra = dict(req.extra_body)
+        criteria = [*self.stopping_criteria, *extra.pop("stopping_criteria", ())]
+        if deadline is not None:
+            criteria.append(deadline)
+        return {
+            "enable_thinking": req.thinking is not False,
+            "tools": req.tools,
+            "max_new_tokens": req.max_tokens,
+            "temperature": req.temperature,
+            "top_p": req.top_p,
+            "seed": req.seed,
+            "stop": req.stop,
+            "logits_processor": [*self.logits_processor, *extra.pop("logits_processor", ())],
+            "stopping_criteria": criteria,
+            **extra,
+        }
+
+    def _deadline(self, req: ChatRequest) -> DeadlineCriterion | None:
+        return None if req.timeout is None else DeadlineCriterion(req.timeout, self.clock)
+
+    @staticmethod
+    def _messages(req: ChatRequest) -> list[dict[str, Any]]:
+        return [_wire_message(m) for m in req.messages]
+
+    def _result(self, req: ChatRequest, out: GenerationResult) -> ChatResult:
+        content, calls = out.content, list[ToolCall]()
+        if req.tools:
+            content, calls = parse_tool_calls(out.content)
+        return ChatResult(
+            content=content,
+            reasoning=out.reasoning or None,
+            finish_reason="tool_calls" if calls else out.finish_reason,
+            usage=_usage(out.prompt_tokens, out.completion_tokens),
+            tool_calls=calls,
+            model=self.model or "",
+            raw=out,
+            provider=self.name,
+        )
+
+    # -- sync ------------------------------------------------------------------------------
+    def chat(self, req: ChatRequest) -> ChatResult:
+        self._check(req)
+        engine = self.engine
+        deadline = self._deadline(req)
+        out = engine.generate(self._messages(req), **self._kwargs(engine, req, deadline))
+        if deadline is not None and deadline.error is not None:
+            raise deadline.error
+        return self._result(req, out)
+
+    def stream(self, req: ChatRequest) -> ChatStream:
+        """Generation starts on first iteration; closing the stream stops it."""
+        self._check(req)
+        messages = self._messages(req)
+
+        def deltas() -> Iterator[ChatDelta]:
+            engine = self.engine
+            deadline = self._deadline(req)
+            local = engine.stream(messages, **self._kwargs(engine, req, deadline))
+            try:
+                for kind, text in local:
+                    yield _delta(kind, text)
+            finally:
+                local.close()
+            if deadline is not None and deadline.error is not None:
+                raise deadline.error
+            yield _final(local.finish_reason, local.usage)
+
+        return ChatStream(deltas(), provider=self.name, model=self.model or "")
+
+    def models(self) -> list[str]:
+        return [self.model] if self.model else []
+
+    def close(self) -> None:
+        """Drop the loaded model (its memory is freed once nothing else holds it)."""
+        with self._lock:
+            self._engine = None
+
+    # -- async -----------------------------------------------------------------------------
+    async def achat(self, req: ChatRequest) -> ChatResult:
+        """``generate`` on a worker thread; cancelling the awaiting task stops generation."""
+        self._check(req)
+        engine = await self.aengine()
+        deadline = self._deadline(req)
+        out = await engine.agenerate(self._messages(req), **self._kwargs(engine, req, deadline))
+        if deadline is not None and deadline.error is not None:
+            raise deadline.error
+        return self._result(req, out)
+
+    def astream(self, req: ChatRequest) -> AsyncChatStream:
+        self._check(req)
+        messages = self._messages(req)
+
+        async def deltas() -> AsyncIterator[ChatDelta]:
+            engine = await self.aengine()
+            deadline = self._deadline(req)
+            local = engine.astream(messages, **self._kwargs(engine, req, deadline))
+            try:
+                async for kind, text in local:
+                    yield _delta(kind, text)
+            finally:
+                await local.aclose()
+            if deadline is not None and deadline.error is not None:
+                raise deadline.error
+            yield _final(local.finish_reason, local.usage)
+
+        return AsyncChatStream(deltas(), provider=self.name, model=self.model or "")
+
+    async def amodels(self) -> list[str]:
+        return self.models()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "loaded" if self.loaded else "not loaded"
+        return f"<TransformersProvider model={self.model!r} {state}>"
+
+
+def _template_has_tools(tokenizer: Any) -> bool:
+    template = getattr(tokenizer, "chat_template", None)
+    if isinstance(template, dict):
+        template = " ".join(str(t) for t in template.values())
+    return isinstance(template, str) and "tools" in template
+
+
+def _usage(prompt: int, completion: int) -> Usage:
+    return Usage(prompt, completion, prompt + completion)
+
+
+def _delta(kind: str, text: str) -> ChatDelta:
+    return ChatDelta(reasoning=text) if kind == "reasoning" else ChatDelta(content=text)
+
+
+def _final(finish_reason: str | None, usage: Any) -> ChatDelta:
+    counts = None if usage is None else _usage(usage.prompt_tokens, usage.completion_tokens)
+    return ChatDelta(finish_reason=finish_reason or "stop", usage=counts)
+
+
+@hookimpl(trylast=True)
+def sdk_register_providers(register: Register) -> None:
+    register("transformers", TransformersProvider)
+
