@@ -185,10 +185,9 @@ def find_cause(exc: BaseException, *types: type[BaseException]) -> BaseException
 def root_reason(exc: BaseException) -> str:
     """A short, secret-free reason: the innermost OS/TLS error's type and strerror."""
     for cause in reversed(list(causes(exc))):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"{type(cause).__name__}: {cause.verify_message or cause.reason}"
         if isinstance(cause, ssl.SSLError):
-            return f"{type(cause).__name__}: {cause.reason or 'handshake failed'}"
+            detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
+            return f"{type(cause).__name__}: {detail or 'handshake failed'}"
         if isinstance(cause, OSError) and cause.strerror:
             return f"{type(cause).__name__}: {cause.strerror}"
     innermost = list(causes(exc))[-1]

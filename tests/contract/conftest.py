@@ -55,6 +55,7 @@ class Harness:
         cls = sdk.AsyncClient if case.is_async else sdk.Client
         self.client: Any = cls(transport=case.transport, **kwargs)
         self._loop = asyncio.new_event_loop() if case.is_async else None
+        self._closed = False
 
     def run(self, coro: Any) -> Any:
         assert self._loop is not None
@@ -111,11 +112,15 @@ class Harness:
             self.run(response.aclose())
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         if self._loop is None:
             self.client.close()
             return
         try:
             self.run(self.client.aclose())
+            self.run(asyncio.sleep(0))  # let transports finish closing their sockets
         finally:
             self._loop.close()
 
@@ -145,3 +150,64 @@ def server(mock_server: Any) -> Any:
     """The shared live mock server with an empty journal."""
     mock_server.reset()
     return mock_server
+
+
+class RawServer:
+    """A loopback socket server that answers every request with one fixed raw HTTP response.
+
+    For replies the mock server will not produce on purpose (a gzip bomb); it reads the request
+    head, writes ``response`` and closes the connection.
+    """
+
+    def __init__(self, response: bytes) -> None:
+        import socket
+        import threading
+
+        self.response = response
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                head = b""
+                try:
+                    while b"\r\n\r\n" not in head:
+                        data = conn.recv(65536)
+                        if not data:
+                            break
+                        head += data
+                    conn.sendall(self.response)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self._sock.close()
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb() -> Iterator[RawServer]:
+    """Serves 32 MiB of zeros as ~32 KiB of gzip."""
+    import gzip
+
+    body = gzip.compress(b"\0" * (32 * 1024 * 1024), compresslevel=9)
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Encoding: gzip\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    server = RawServer(head.encode() + body)
+    yield server
+    server.close()

@@ -47,8 +47,7 @@ def openai_case(mock_server_factory: Any) -> Iterator[LLMCase]:
     server = mock_server_factory(dialect="openai")
     # openai-compatible, not the openai preset: that one refuses thinking=False (OpenAI has
     # no switch), which tests/plugins/test_provider_openai.py covers
-    llm = LLM("openai-compatible", base_url=server.openai_base_url, api_key=KEY,
-              model="mock-model")
+    llm = LLM("openai-compatible", base_url=server.openai_base_url, api_key=KEY, model="mock-model")
     yield from _closing(llm, thinking_model="mock-thinking")
 
 
@@ -58,8 +57,12 @@ def vllm_case(mock_server_factory: Any) -> Iterator[LLMCase]:
     if "vllm" in list_providers():
         llm = LLM("vllm", base_url=server.openai_base_url, model="Qwen/Qwen3-4B")
     else:  # until the vllm plugin is installed: the same wire through the generic provider
-        llm = LLM("openai-compatible", base_url=server.openai_base_url, model="Qwen/Qwen3-4B",
-                  thinking_style="chat_template_kwargs")
+        llm = LLM(
+            "openai-compatible",
+            base_url=server.openai_base_url,
+            model="Qwen/Qwen3-4B",
+            thinking_style="chat_template_kwargs",
+        )
     yield from _closing(llm)
 
 
@@ -137,9 +140,19 @@ def test_conversation_carries_history(case: LLMCase) -> None:
 def test_tool_call_round_trip(case: LLMCase) -> None:
     if not case.tools:
         pytest.skip("this provider does not call tools")
-    tools = [{"type": "function", "function": {"name": "add", "parameters": {
-        "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
-        "required": ["a", "b"]}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "add",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                    "required": ["a", "b"],
+                },
+            },
+        }
+    ]
     conv = case.llm.conversation(tools=tools, thinking=False)
     first = conv.stream("please add", tool_choice="add").result()
     assert first.finish_reason == "tool_calls"

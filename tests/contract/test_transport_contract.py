@@ -363,3 +363,23 @@ def test_pool_timeout_when_every_connection_is_held(make_client, server):
 
 def test_transport_name_is_the_one_asked_for(make_client, case):
     assert make_client().client.transport_name == case.transport
+
+
+def test_decompression_bomb_is_stopped_after_a_bounded_chunk(make_client, gzip_bomb):
+    client = make_client(max_body_size=1024 * 1024)
+    with pytest.raises(errors.BodyTooLarge):
+        client.get(gzip_bomb.url + "/bomb")
+    _, chunks = client.stream("GET", gzip_bomb.url + "/bomb", take=10)
+    assert len(chunks) == 10
+    assert max(map(len, chunks)) <= 64 * 1024
+    assert set(b"".join(chunks)) == {0}
+
+
+def test_closing_the_client_closes_its_connections(make_client, mock_server_factory):
+    server = mock_server_factory(api_key="contract-close")
+    client = make_client()
+    for _ in range(2):
+        client.stream("GET", server.join("/stream/3"))
+    assert len(_client_ports(server.port)) == 1
+    client.close()
+    assert _client_ports(server.port) == set()
