@@ -200,7 +200,8 @@ class BaseClient:
     ) -> Request:
         """A Request with the client's defaults merged in; nothing is sent."""
         merged_url = build_url(self.base_url, url, self.params)
-        merged_url = build_url("", merged_url, params)
+        if params is not None:  # build_url already validated merged_url
+            merged_url = build_url("", merged_url, params)
         body, stream, content_type = encode_body(content=content, data=data, files=files, json=json)
         request_headers = self.headers.copy()
         if content_type:

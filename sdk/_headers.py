@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Union
 
@@ -16,6 +17,7 @@ SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "api-key", "x-api-key"}
 )
 REDACTED = "[REDACTED]"
+_BAD_NAME_CHARS = re.compile(r"[ \t:]")
 
 
 def check_header_text(kind: str, text: str) -> None:
@@ -49,7 +51,7 @@ class Headers(MutableMapping[str, str]):
         name, value = str(name), str(value)
         check_header_text("header name", name)
         check_header_text(f"header {name!r}", value)
-        if not name or any(c in name for c in " \t:"):
+        if not name or _BAD_NAME_CHARS.search(name):
             raise InvalidHeader(f"invalid header name {name!r}")
         self._items.append((name, value))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -14,6 +15,7 @@ QueryParams = (
 )
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 
 
@@ -57,7 +59,7 @@ def build_url(base_url: str, url: str, params: QueryParams = None) -> str:
 
 def validate_url(url: str) -> None:
     """Reject what cannot be sent: no scheme or host, or control characters anywhere."""
-    if any(ord(c) < 0x20 or c == "\x7f" for c in url):
+    if _CONTROL_CHARS.search(url):
         raise InvalidURL(f"URL contains control characters: {redact_url(url)[:80]!r}")
     try:
         parts = urlsplit(url)
