@@ -13,7 +13,7 @@ from mockserver.openai import tokens
 from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
 from mockserver.openai.reply import Reply, message_text, plan_chat
 from mockserver.openai.stream import fragments, reply_latency, sse_response
-from mockserver.sse import dumps
+from mockserver.sse import Template, dumps
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 FINGERPRINT = "fp_mock"
@@ -150,24 +150,33 @@ def _chunks(
     replies: list[Reply],
     prompt_tokens: int,
     include_usage: bool,
-) -> list[dict[str, Any]]:
-    """Every chunk payload: role first, reasoning, content, tool calls, then finish and usage."""
+) -> list[dict[str, Any] | bytes]:
+    """Every chunk payload: role first, reasoning, content, tool calls, then finish and usage.
+
+    Token chunks come pre-encoded (JSON bytes from a `Template`); the rest are dicts.
+    """
     rule = ctx.rule
     no_done = rule is not None and rule.no_done
     field = ctx.dialect.reasoning_field
     head = {**base, "object": "chat.completion.chunk"}
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Any] | bytes] = []
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> None:
         choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
         out.append({**head, "choices": [choice]})
 
+    def template(index: int, key: str) -> Template:
+        choice = {"index": index, "delta": {key: Template.SLOT}, "logprobs": None}
+        return Template({**head, "choices": [{**choice, "finish_reason": None}]})
+
     for i, reply in enumerate(replies):
         chunk(i, {"role": "assistant", "content": ""})
-        for piece in tokens.pieces(reply.reasoning or ""):
-            chunk(i, {field: piece})
-        for piece in tokens.pieces(reply.content or ""):
-            chunk(i, {"content": piece})
+        if reply.reasoning:
+            fill = template(i, field).fill
+            out.extend(fill(piece) for piece in tokens.pieces(reply.reasoning))
+        if reply.content:
+            fill = template(i, "content").fill
+            out.extend(fill(piece) for piece in tokens.pieces(reply.content))
         for j, call in enumerate(reply.tool_calls):
             start = {"index": j, "id": call.id, "type": "function"}
             chunk(i, {"tool_calls": [{**start, "function": {"name": call.name, "arguments": ""}}]})

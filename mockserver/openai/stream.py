@@ -8,7 +8,7 @@ work for every endpoint, streaming or not.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.responses import StreamingResponse
@@ -20,7 +20,7 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 async def _events(
-    ctx: RequestContext, payloads: list[dict[str, Any]], error: dict[str, Any]
+    ctx: RequestContext, payloads: Sequence[dict[str, Any] | bytes], error: dict[str, Any]
 ) -> AsyncIterator[bytes]:
     rule = ctx.rule
     ttft = ctx.config.ttft
@@ -43,7 +43,7 @@ async def _events(
 
 
 def sse_response(
-    ctx: RequestContext, payloads: list[dict[str, Any]], error: dict[str, Any]
+    ctx: RequestContext, payloads: Sequence[dict[str, Any] | bytes], error: dict[str, Any]
 ) -> StreamingResponse:
     """An event-stream response; `error` is the dialect error payload used by `error-at`."""
     return StreamingResponse(
