@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from sdk._models import Response
 from sdk._urls import proxy_from_env
 
 URL = "http://api.example:8000/v1"
@@ -42,3 +44,48 @@ def test_proxy_from_env_clash_resolves_like_the_plain_rule(monkeypatch: pytest.M
     monkeypatch.delenv("HTTP_PROXY")
     monkeypatch.setenv("HTTP_PROXY", "http://upper-again:3")  # re-added: now last in order
     assert proxy_from_env(URL) == _reference(URL)
+
+
+class _SyncBody:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"ab"
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _AsyncBody:
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"cd"
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+class _IterOnly:  # has __iter__ but no close(): not a SyncByteStream
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"x"
+
+
+@pytest.mark.parametrize("repeat", range(2))  # the second pass hits the per-class memo
+def test_stream_kind_checks_stay_exact(repeat: int) -> None:
+    body = _SyncBody()
+    assert Response(200, stream=body).read() == b"ab" and body.closed
+    with pytest.raises(RuntimeError, match="async body"):
+        Response(200, stream=_AsyncBody()).read()
+    with pytest.raises(RuntimeError, match="async body"):
+        Response(200, stream=_IterOnly()).read()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("repeat", range(2))
+async def test_async_stream_kind_checks_stay_exact(repeat: int) -> None:
+    body = _AsyncBody()
+    assert await Response(200, stream=body).aread() == b"cd" and body.closed
+    with pytest.raises(RuntimeError, match="sync body"):
+        await Response(200, stream=_SyncBody()).aread()
