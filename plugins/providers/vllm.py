@@ -133,9 +133,11 @@ class VLLMProvider(OpenAICompatibleProvider):
             "top_k": top_k,
             "min_p": min_p,
             "repetition_penalty": repetition_penalty,
-            "structured_outputs": dict(structured_outputs) if structured_outputs else None,
+            "structured_outputs": structured_outputs,
         }
         self.defaults = check_extras({k: v for k, v in defaults.items() if v is not None})
+        if structured_outputs is not None:
+            self.defaults["structured_outputs"] = dict(structured_outputs)
         self.chat_template_kwargs = dict(
             check_extras({"chat_template_kwargs": chat_template_kwargs or {}})[
                 "chat_template_kwargs"
