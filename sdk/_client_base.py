@@ -245,7 +245,8 @@ class BaseClient:
 
     def _prepare_single(self, request: Request) -> None:
         """Per-exchange work before the transport: cookies, proxy choice, observers."""
-        self.cookies.add_to(request)
+        if len(self.cookies):  # an empty jar adds nothing; skip building urllib's adapter
+            self.cookies.add_to(request)
         proxy = self.proxy or (proxy_from_env(request.url) if self.trust_env else None)
         if proxy and self.proxy_auth is not None:
             user, password = self.proxy_auth.credentials
