@@ -175,6 +175,7 @@ class ChunkParser:
         self._splitter = (
             ReasoningSplitter(started_in_reasoning=started_in_reasoning) if inline else None
         )
+        self._no_tag = inline and not started_in_reasoning
         self.events = 0
         self.done = False
         self.finish_reason: str | None = None
@@ -233,10 +234,13 @@ class ChunkParser:
             self._flush_splitter(out)
             self._splitter = None
         if content:
-            if self._splitter is None:
+            if self._splitter is None or (self._no_tag and "<" not in content):
+                # Until a "<" appears the splitter holds nothing back and is still before any
+                # <think>: it would return the text unchanged, so skip it (the hot path).
                 out.append(ChatDelta(content, reasoning or "", raw=obj))
                 reasoning = None
             else:
+                self._no_tag = False
                 for kind, text in self._splitter.feed(content):
                     if kind == "content":
                         out.append(ChatDelta(text, raw=obj))

@@ -95,10 +95,11 @@ class OpenAICompatibleProvider(Provider):
     ``started_in_reasoning`` (the server's chat template opens ``<think>`` in the prompt, so
     inline output holds only ``</think>``), ``inline_reasoning`` (split ``<think>`` tags out of
     content when the server does not; default on), ``retry`` (default
-    ``RetryPolicy.from_openai()``; a number n means that policy with n retries), ``timeout`` (non-stream calls, a ``Timeout`` or seconds),
-    ``stream_timeout`` (a ``StreamTimeout``), ``headers``, and every other ``sdk.Client``
-    option (``transport``, ``max_connections``, ``plugins``, ``clock``, ``verify``,
-    ``proxy``...). ``client=`` / ``async_client=`` hand over ready-made clients instead.
+    ``RetryPolicy.from_openai()``; a number n means that policy with n retries), ``timeout``
+    (non-stream calls, a ``Timeout`` or seconds), ``stream_timeout`` (a ``StreamTimeout``),
+    ``headers``, and every other ``sdk.Client`` option (``transport``, ``max_connections``,
+    ``plugins``, ``clock``, ``verify``, ``proxy``...). ``client=`` / ``async_client=`` hand
+    over ready-made clients instead.
     """
 
     name = "openai-compatible"

@@ -186,6 +186,13 @@ def test_inline_think_tags_split_across_chunks(size: int) -> None:
     assert joined(deltas, "content") == "The answer"
 
 
+def test_plain_text_before_a_split_tag_stays_content() -> None:
+    pieces = ["Sure. ", "a < b, ", "<thi", "nk>r</think>", "done"]
+    data = sse(*[chunk({"content": p}) for p in pieces], chunk({}, "stop"))
+    deltas = feed_all(ChunkParser(), data, 4096)
+    assert joined(deltas, "content") == "Sure. a < b, done" and joined(deltas, "reasoning") == "r"
+
+
 def test_template_opened_think_block_in_stream() -> None:
     data = sse(chunk({"content": "deep "}), chunk({"content": "thought</think>"}),
                chunk({"content": "Result"}), chunk({}, "stop"))
