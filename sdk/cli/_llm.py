@@ -27,6 +27,10 @@ def build_llm(
             "(pick one with --provider, HOOKWIRE_PROVIDER or `provider =` in the config file)"
         )
         provider = MOCK
+    if provider == "transformers" and "progress" not in options:
+        from sdk.cli._progress import LoadProgress
+
+        options["progress"] = LoadProgress()  # loading weights can take minutes: show it
     explicit = {"model": model, "base_url": base_url}
     options.update({k: v for k, v in explicit.items() if v is not None})
     return LLM(provider, **options)
