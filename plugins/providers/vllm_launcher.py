@@ -71,6 +71,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether binding ``host:port`` fails (as the server would bind: SO_REUSEADDR set)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def _positive(name: str, value: int | None) -> None:
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise InvalidRequest(f"{name} must be an integer >= 1, not {value!r}")
@@ -184,6 +195,12 @@ class VLLMLauncher:
         if self.process is not None:
             raise RuntimeError("this launcher has already started its process")
         cmd = self.command()
+        if port_in_use(self.host, self.port):
+            # Checked first: another server on the port would answer /health for us.
+            raise VLLMLaunchError(
+                f"port {self.port} on {self.host} is already in use: stop what listens there "
+                "or pick another port (port=0 picks a free one)"
+            )
         try:
             self.process = subprocess.Popen(  # noqa: S603 - a fixed argv, no shell
                 cmd,
@@ -244,7 +261,8 @@ class VLLMLauncher:
                         log_tail=self.log_tail,
                     )
                 with contextlib.suppress(TransportError, RetryError):
-                    if client.get(health_url(self.base_url)).status_code == 200:
+                    healthy = client.get(health_url(self.base_url)).status_code == 200
+                    if healthy and self.process is not None and self.process.poll() is None:
                         return
                 if self.clock.monotonic() >= deadline:
                     raise VLLMStartupTimeout(
