@@ -14,6 +14,7 @@ plugin takes). ``LLM`` itself only validates arguments and delegates.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,15 @@ def _config() -> Any:
     except Exception as exc:
         log.warning("ignoring the config file: %s", exc)
         return None
+
+
+def _accepts(factory: Any, name: str) -> bool:
+    """Whether ``factory`` takes keyword ``name`` (directly or through ``**kwargs``)."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
 
 
 def list_providers(plugins: PluginHost | None = None) -> list[str]:
@@ -95,9 +105,11 @@ class LLM:
                 settings = dict(config.provider_settings(name) or {})
             except Exception as exc:
                 log.warning("ignoring config settings for provider %r: %s", name, exc)
-        explicit = {"model": model, "base_url": base_url, "api_key": api_key, "plugins": plugins}
+        explicit = {"model": model, "base_url": base_url, "api_key": api_key}
         settings.update(options)
         settings.update({k: v for k, v in explicit.items() if v is not None})
+        if plugins is not None and _accepts(entry.value, "plugins"):
+            settings["plugins"] = plugins  # so the provider's clients run this host's hooks
         try:
             made = entry.value(**settings)
         except TypeError as exc:
