@@ -24,6 +24,7 @@ hook                       default
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
@@ -160,6 +161,7 @@ class OpenAICompatibleProvider(Provider):
         self._client = client
         self._async_client = async_client
         self._owns = (client is None, async_client is None)
+        self._lock = threading.Lock()
 
     # -- keys -------------------------------------------------------------------------------
     def _resolve_key(self, api_key: str | None) -> str | None:
@@ -182,14 +184,19 @@ class OpenAICompatibleProvider(Provider):
     # -- clients ----------------------------------------------------------------------------
     @property
     def client(self) -> Client:
+        """The sync client, made on first use (one pool shared by every thread)."""
         if self._client is None:
-            self._client = Client(**self._client_options)
+            with self._lock:
+                if self._client is None:
+                    self._client = Client(**self._client_options)
         return self._client
 
     @property
     def async_client(self) -> AsyncClient:
         if self._async_client is None:
-            self._async_client = AsyncClient(**self._client_options)
+            with self._lock:
+                if self._async_client is None:
+                    self._async_client = AsyncClient(**self._client_options)
         return self._async_client
 
     def url(self, path: str) -> str:

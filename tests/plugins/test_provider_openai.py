@@ -250,3 +250,13 @@ async def test_async_chat_and_models(mock_server: Any) -> None:
         result = await llm.achat("async hi", system="s")
         assert result.content == "Echo: async hi"
         assert "mock-thinking" in await llm.amodels()
+
+
+def test_threads_share_one_llm(mock_server: Any, make_llm: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    llm = make_llm("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model")
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda i: llm.chat(f"n{i}").content, range(32)))
+    assert replies == [f"Echo: n{i}" for i in range(32)]
+    assert llm.provider.client is llm.provider.client  # one pool for every thread
