@@ -1,0 +1,256 @@
+"""Per-request cost of ``sdk.Client``/``sdk.AsyncClient`` against the raw library underneath.
+
+One run, one local server (``_servers.local_server``: a bare ASGI app under uvicorn in its own
+process), three pairs, each measured side by side:
+
+=====================================  ==================================  ========
+SDK                                    raw peer                            target
+=====================================  ==================================  ========
+``sdk.Client(transport="requests")``   ``requests.Session``                <= 1.10x
+``sdk.Client(transport="httpx")``      ``httpx.Client``                    <= 1.10x
+``sdk.AsyncClient(transport="aiohttp")`` ``aiohttp.ClientSession``         <= 1.25x
+=====================================  ==================================  ========
+
+Sync: sequential ``GET`` + ``.json()``. Async: 64 concurrent ``GET`` + ``.json()``
+(``asyncio.gather``), repeated. Each contestant is warmed up, then the pair runs ``--rounds``
+rounds, alternating which goes first, so load drift hits both alike. Reported: the median over
+rounds of the mean wall time per request and the ratio of the two medians (the target's
+measure), plus the median of per-round ratios and the ratio of the best rounds (both less
+sensitive to load from other processes on a shared machine), and the client process's CPU time
+per request (server time excluded, so this ratio is the SDK's overhead undiluted). ``--profile``
+adds a cProfile of the SDK side of each pair, sorted by own time.
+
+Usage: ``python benchmarks/bench_http.py [--rounds 15] [--requests 400] [--batches 8] [--profile]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import os
+import pstats
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from _servers import local_server
+
+import sdk
+
+CONCURRENCY = 64
+
+
+@dataclass
+class Pair:
+    name: str
+    target: float
+    sdk_us: list[float] = field(default_factory=list)
+    raw_us: list[float] = field(default_factory=list)
+    sdk_cpu: list[float] = field(default_factory=list)
+    raw_cpu: list[float] = field(default_factory=list)
+
+    def add(self, side: str, sample: tuple[float, float]) -> None:
+        wall, cpu = sample
+        (self.sdk_us if side == "sdk" else self.raw_us).append(wall)
+        (self.sdk_cpu if side == "sdk" else self.raw_cpu).append(cpu)
+
+    def report(self) -> str:
+        sdk_med = statistics.median(self.sdk_us)
+        raw_med = statistics.median(self.raw_us)
+        ratio = sdk_med / raw_med
+        pairs = zip(self.sdk_us, self.raw_us, strict=True)
+        round_ratio = statistics.median(s / r for s, r in pairs)
+        best_ratio = min(self.sdk_us) / min(self.raw_us)
+        cpu_sdk = statistics.median(self.sdk_cpu)
+        cpu_raw = statistics.median(self.raw_cpu)
+        verdict = "meets" if ratio <= self.target else "MISSES"
+        return (
+            f"{self.name}\n"
+            f"  wall per request: sdk {sdk_med:.1f} us, raw {raw_med:.1f} us -> {ratio:.3f}x "
+            f"(median of per-round ratios {round_ratio:.3f}x, best rounds {best_ratio:.3f}x); "
+            f"target <= {self.target:.2f}x: {verdict}\n"
+            f"  client CPU per request: sdk {cpu_sdk:.1f} us, raw {cpu_raw:.1f} us -> "
+            f"{cpu_sdk / cpu_raw:.3f}x"
+        )
+
+
+# -- sync ----------------------------------------------------------------------------------------
+def time_sync(get_json: Callable[[str], object], url: str, n: int) -> tuple[float, float]:
+    """Mean wall and CPU microseconds per sequential GET + JSON decode over ``n`` requests."""
+    gc.collect()
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        get_json(url)
+    return (
+        (time.perf_counter() - started) / n * 1e6,
+        (time.process_time() - cpu) / n * 1e6,
+    )
+
+
+def run_sync_pair(
+    pair: Pair,
+    sdk_get: Callable[[str], object],
+    raw_get: Callable[[str], object],
+    url: str,
+    args: argparse.Namespace,
+) -> None:
+    for get_json in (sdk_get, raw_get):
+        time_sync(get_json, url, args.warmup)
+    for i in range(args.rounds):
+        order = [("sdk", sdk_get), ("raw", raw_get)]
+        for side, get_json in order if i % 2 == 0 else order[::-1]:
+            pair.add(side, time_sync(get_json, url, args.requests))
+
+
+def bench_requests(url: str, args: argparse.Namespace) -> Pair:
+    import requests
+
+    pair = Pair("Client(requests) vs requests.Session", 1.10)
+    with sdk.Client(transport="requests") as client, requests.Session() as session:
+        run_sync_pair(
+            pair,
+            lambda u: client.get(u).json(),
+            lambda u: session.get(u).json(),
+            url,
+            args,
+        )
+        if args.profile:
+            profile_sync(lambda u: client.get(u).json(), url, args.requests * 4)
+    return pair
+
+
+def bench_requests_no_env(url: str, args: argparse.Namespace) -> Pair:
+    """The stricter peer: requests.Session without its per-request environment lookups.
+
+    A default Session re-reads proxy variables and ~/.netrc on every request
+    (``merge_environment_settings``); ``trust_env=False`` skips that. The SDK still honours
+    the proxy variables (with a cached environment), so this pair flatters raw requests.
+    """
+    import requests
+
+    pair = Pair("Client(requests) vs requests.Session(trust_env=False) [informational]", 1.10)
+    with sdk.Client(transport="requests") as client, requests.Session() as session:
+        session.trust_env = False
+        run_sync_pair(
+            pair,
+            lambda u: client.get(u).json(),
+            lambda u: session.get(u).json(),
+            url,
+            args,
+        )
+    return pair
+
+
+def bench_httpx(url: str, args: argparse.Namespace) -> Pair:
+    import httpx
+
+    pair = Pair("Client(httpx) vs httpx.Client", 1.10)
+    with sdk.Client(transport="httpx") as client, httpx.Client() as raw:
+        run_sync_pair(
+            pair,
+            lambda u: client.get(u).json(),
+            lambda u: raw.get(u).json(),
+            url,
+            args,
+        )
+        if args.profile:
+            profile_sync(lambda u: client.get(u).json(), url, args.requests * 4)
+    return pair
+
+
+# -- async ---------------------------------------------------------------------------------------
+async def time_async(
+    get_json: Callable[[str], Awaitable[object]], url: str, batches: int
+) -> tuple[float, float]:
+    """Mean wall and CPU microseconds per request over ``batches`` x 64 concurrent GET + JSON."""
+    gc.collect()
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(batches):
+        await asyncio.gather(*(get_json(url) for _ in range(CONCURRENCY)))
+    n = batches * CONCURRENCY
+    return (time.perf_counter() - started) / n * 1e6, (time.process_time() - cpu) / n * 1e6
+
+
+async def bench_aiohttp(url: str, args: argparse.Namespace) -> Pair:
+    import aiohttp
+
+    pair = Pair(f"AsyncClient(aiohttp) vs aiohttp x{CONCURRENCY}", 1.25)
+
+    async with sdk.AsyncClient(transport="aiohttp") as client, aiohttp.ClientSession() as session:
+
+        async def sdk_get(u: str) -> object:
+            return (await client.get(u)).json()
+
+        async def raw_get(u: str) -> object:
+            async with session.get(u) as response:
+                return await response.json()
+
+        for get_json in (sdk_get, raw_get):
+            await time_async(get_json, url, args.batches)
+        for i in range(args.rounds):
+            order = [("sdk", sdk_get), ("raw", raw_get)]
+            for side, get_json in order if i % 2 == 0 else order[::-1]:
+                pair.add(side, await time_async(get_json, url, args.batches))
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            await time_async(sdk_get, url, args.batches * 4)
+            profiler.disable()
+            print_profile(profiler, "AsyncClient(aiohttp)")
+    return pair
+
+
+# -- profiling -------------------------------------------------------------------------------------
+def profile_sync(get_json: Callable[[str], object], url: str, n: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    time_sync(get_json, url, n)
+    profiler.disable()
+    print_profile(profiler, f"{n} requests")
+
+
+def print_profile(profiler: cProfile.Profile, title: str) -> None:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(25)
+    print(f"\n--- cProfile ({title}), top 25 by own time ---")
+    print(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="measured rounds per pair")
+    parser.add_argument("--requests", type=int, default=400, help="sync requests per round")
+    parser.add_argument("--batches", type=int, default=8, help="async batches of 64 per round")
+    parser.add_argument("--warmup", type=int, default=200, help="sync warm-up requests")
+    parser.add_argument("--profile", action="store_true", help="cProfile the SDK side")
+    parser.add_argument("--only", choices=["requests", "httpx", "aiohttp"], action="append")
+    args = parser.parse_args()
+    only = set(args.only or ["requests", "httpx", "aiohttp"])
+    pairs: list[Pair] = []
+    with local_server() as base:
+        url = f"{base}/get"
+        print(f"server: {base} (bare ASGI, uvicorn+uvloop+httptools, own process)")
+        if "requests" in only:
+            pairs.append(bench_requests(url, args))
+            pairs.append(bench_requests_no_env(url, args))
+        if "httpx" in only:
+            pairs.append(bench_httpx(url, args))
+        if "aiohttp" in only:
+            pairs.append(asyncio.run(bench_aiohttp(url, args)))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"\n{args.rounds} rounds; sync {args.requests} requests/round, "
+        f"async {args.batches}x{CONCURRENCY} requests/round; medians over rounds; "
+        f"{os.cpu_count()} CPUs, 1-min load {load:.2f} at the end"
+    )
+    for pair in pairs:
+        print(pair.report())
+
+
+if __name__ == "__main__":
+    main()
