@@ -15,8 +15,10 @@ import re
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,22 +91,44 @@ def docs_env(mock_server, mock_server_factory, tmp_path_factory) -> dict[str, st
     return env
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
-def test_code_block_runs(block: Block, docs_env: dict[str, str], tmp_path: Path) -> None:
-    if block.skip:
-        pytest.skip("marked <!-- no-test --> (needs a real cloud key or model weights)")
-    if block.needs:
-        from sdk.llm import list_providers
-
-        if block.needs not in list_providers():
-            pytest.skip(f"provider {block.needs!r} is not installed")
-    proc = subprocess.run(
+def _run(block: Block, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    cwd.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
         [sys.executable, "-c", block.code],
-        cwd=tmp_path,
-        env=docs_env,
+        cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert proc.returncode == 0, f"{block.id} failed:\n{proc.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def outcomes(docs_env: dict[str, str], tmp_path_factory) -> dict[str, Any]:
+    """Run every runnable block up front, a few at a time (each is its own interpreter)."""
+    from sdk.llm import list_providers
+
+    providers = set(list_providers())
+    root = tmp_path_factory.mktemp("blocks")
+    results: dict[str, Any] = {}
+    todo = []
+    for i, block in enumerate(BLOCKS):
+        if block.skip:
+            results[block.id] = "marked <!-- no-test --> (needs a real cloud key or model weights)"
+        elif block.needs and block.needs not in providers:
+            results[block.id] = f"provider {block.needs!r} is not installed"
+        else:
+            todo.append((block, root / str(i)))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {b.id: pool.submit(_run, b, docs_env, cwd) for b, cwd in todo}
+        results.update({bid: f.result() for bid, f in futures.items()})
+    return results
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
+def test_code_block_runs(block: Block, outcomes: dict[str, Any]) -> None:
+    outcome = outcomes[block.id]
+    if isinstance(outcome, str):
+        pytest.skip(outcome)
+    assert outcome.returncode == 0, f"{block.id} failed:\n{outcome.stderr[-3000:]}"
