@@ -33,9 +33,14 @@ def build_tiny_model(path: str | Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
+    # One intra-op thread: the tiny model gains nothing from more, and on a busy 2-core CI box
+    # OpenMP's spinning workers make every main-thread generate call an order slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield build_tiny_model(tmp_path_factory.mktemp("tiny-qwen3"))
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

@@ -176,7 +176,8 @@ class LocalEngine:
             model: Any = AutoModelForCausalLM.from_pretrained(
                 source, dtype=dtype, **common, **extra
             )
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, ImportError) as exc:
+            # ImportError: device_map needs accelerate; remote code may need packages too.
             raise ModelLoadError(f"could not load a model from {source}: {exc}") from exc
         if device_map is None:
             target = device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -200,6 +200,12 @@ class LocalStream:
 _END = object()
 
 
+def _cancel_opened(opening: asyncio.Future[LocalStream]) -> None:
+    """A stream finished opening after its consumer was cancelled: stop it, never block."""
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().cancel()
+
+
 class AsyncLocalStream:
     """The async face of ``LocalStream``: ``async for kind, text in stream``.
 
@@ -246,8 +252,13 @@ class AsyncLocalStream:
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
         # Rendering and tokenising a long prompt takes time too: keep it off the loop.
-        self._stream = await asyncio.to_thread(self._open)
-        stream = self._stream
+        opening = asyncio.ensure_future(asyncio.to_thread(self._open))
+        try:
+            self._stream = stream = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            self._finished = True
+            opening.add_done_callback(_cancel_opened)
+            raise
 
         def put(tag: object, value: Any) -> None:
             try:

@@ -434,3 +434,14 @@ def test_importing_the_engine_does_not_import_torch():
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_device_map_loads_or_names_the_missing_accelerate(tiny_model_dir):
+    import importlib.util
+
+    if importlib.util.find_spec("accelerate") is None:
+        with pytest.raises(ModelLoadError, match="accelerate"):
+            LocalEngine.load(tiny_model_dir, device_map="cpu")
+    else:
+        engine = LocalEngine.load(tiny_model_dir, device_map="cpu")
+        assert str(engine.device) == "cpu"
