@@ -109,7 +109,7 @@ class Client(BaseClient):
             try:
                 response = self._send_handling_auth(request, flow_auth, follow)
                 if not stream:
-                    response.read()
+                    self._read_body(request, response, deadline)
             except TransportError as exc:
                 decision = self._decide(request, attempt, deadline, error=exc)
                 if not decision.retry:
@@ -125,6 +125,21 @@ class Client(BaseClient):
             self._schedule(request, attempt, decision)
             self.clock.sleep(decision.delay)
             attempt += 1
+
+    def _read_body(self, request: Request, response: Response, deadline: float | None) -> None:
+        """Read the body; with a total deadline, check it after every chunk (a slow drip
+        never trips the per-read timeout, so only this bounds it)."""
+        if deadline is None:
+            response.read()
+            return
+        chunks: list[bytes] = []
+        try:
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                self._check_deadline(request, deadline)
+        finally:
+            response.close()
+        response._content = b"".join(chunks)  # what read() would have stored
 
     def _send_handling_auth(self, request: Request, auth: Any, follow: bool) -> Response:
         if auth is None:
@@ -269,7 +284,7 @@ class AsyncClient(BaseClient):
             try:
                 response = await self._send_handling_auth(request, flow_auth, follow)
                 if not stream:
-                    await response.aread()
+                    await self._aread_body(request, response, deadline)
             except TransportError as exc:
                 decision = self._decide(request, attempt, deadline, error=exc)
                 if not decision.retry:
@@ -285,6 +300,21 @@ class AsyncClient(BaseClient):
             self._schedule(request, attempt, decision)
             await self.clock.asleep(decision.delay)
             attempt += 1
+
+    async def _aread_body(
+        self, request: Request, response: Response, deadline: float | None
+    ) -> None:
+        if deadline is None:
+            await response.aread()
+            return
+        chunks: list[bytes] = []
+        try:
+            async for chunk in response.aiter_raw():
+                chunks.append(chunk)
+                self._check_deadline(request, deadline)
+        finally:
+            await response.aclose()
+        response._content = b"".join(chunks)  # what read() would have stored
 
     async def _send_handling_auth(self, request: Request, auth: Any, follow: bool) -> Response:
         if auth is None:

@@ -287,6 +287,13 @@ class BaseClient:
             )
         request.extensions["timeout"] = request.extensions["timeout"].capped(remaining)
 
+    def _check_deadline(self, request: Request, deadline: float) -> None:
+        if self.clock.monotonic() > deadline:
+            raise DeadlineExceeded(
+                "the total deadline passed while the response body was being read",
+                request=request,
+            )
+
     def _decide(
         self,
         request: Request,
