@@ -14,7 +14,7 @@ from typing import Any
 from sdk import _redirects
 from sdk._client_base import _UNSET, AuthTypes, BaseClient
 from sdk._models import Request, Response
-from sdk.errors import ClientClosed, TooManyRedirects, TransportError
+from sdk.errors import AuthenticationError, ClientClosed, TooManyRedirects, TransportError
 
 
 class Client(BaseClient):
@@ -156,7 +156,14 @@ class Client(BaseClient):
                     response.read()
                 next_request = flow.send(response)
             except StopIteration:
-                self._auth_refused(response, sent)
+                try:
+                    self._auth_refused(response, sent)
+                except AuthenticationError:
+                    # Free the connection; the 401's body stays readable on the error.
+                    with contextlib.suppress(TransportError):
+                        response.read()
+                    response.close()
+                    raise
                 return response
             except BaseException:
                 response.close()
@@ -331,7 +338,13 @@ class AsyncClient(BaseClient):
                     await response.aread()
                 next_request = flow.send(response)
             except StopIteration:
-                self._auth_refused(response, sent)
+                try:
+                    self._auth_refused(response, sent)
+                except AuthenticationError:
+                    with contextlib.suppress(TransportError):
+                        await response.aread()
+                    await response.aclose()
+                    raise
                 return response
             except BaseException:
                 await response.aclose()
