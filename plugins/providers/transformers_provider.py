@@ -87,8 +87,9 @@ class DeadlineCriterion:
             self.deadlines.progress(self.clock.monotonic(), token=True)
         except TimeoutException as exc:
             self.error = exc
-        return torch.full((input_ids.shape[0],), self.error is not None, dtype=torch.bool,
-                          device=input_ids.device)
+        return torch.full(
+            (input_ids.shape[0],), self.error is not None, dtype=torch.bool, device=input_ids.device
+        )
 
 
 def parse_tool_calls(content: str) -> tuple[str, list[ToolCall]]:
@@ -235,8 +236,9 @@ class TransformersProvider(Provider):
                 f"provider (it takes {sorted(EXTRA_OPTIONS)})"
             )
 
-    def _kwargs(self, engine: LocalEngine, req: ChatRequest,
-                deadline: DeadlineCriterion | None) -> dict[str, Any]:
+    def _kwargs(
+        self, engine: LocalEngine, req: ChatRequest, deadline: DeadlineCriterion | None
+    ) -> dict[str, Any]:
         if req.tools and not _template_has_tools(engine.tokenizer):
             raise InvalidRequest(
                 f"the chat template of {self.model!r} does not render tools; tools= cannot be used"
@@ -382,4 +384,3 @@ def _final(finish_reason: str | None, usage: Any) -> ChatDelta:
 @hookimpl(trylast=True)
 def sdk_register_providers(register: Register) -> None:
     register("transformers", TransformersProvider)
-

@@ -192,30 +192,38 @@ class VLLMProvider(OpenAICompatibleProvider):
         return self._served
 
     # -- sending (with failover when there are replicas) -----------------------------------
-    def _send(self, req: ChatRequest, body: dict[str, Any], timeout: Timeout,
-              stream: bool) -> Response:
+    def _send(
+        self, req: ChatRequest, body: dict[str, Any], timeout: Timeout, stream: bool
+    ) -> Response:
         if self.pool is None:
             return super()._send(req, body, timeout, stream)
         client = self.client
 
         def one(base: str) -> Response:
             request = client.build_request(
-                "POST", base + self.chat_path, json=body, timeout=timeout,
+                "POST",
+                base + self.chat_path,
+                json=body,
+                timeout=timeout,
                 headers=req.extra_headers or None,
             )
             return client.send(request, stream=stream)
 
         return self._checked(self._failover(one))
 
-    async def _asend(self, req: ChatRequest, body: dict[str, Any], timeout: Timeout,
-                     stream: bool) -> Response:
+    async def _asend(
+        self, req: ChatRequest, body: dict[str, Any], timeout: Timeout, stream: bool
+    ) -> Response:
         if self.pool is None:
             return await super()._asend(req, body, timeout, stream)
         client = self.async_client
 
         async def one(base: str) -> Response:
             request = client.build_request(
-                "POST", base + self.chat_path, json=body, timeout=timeout,
+                "POST",
+                base + self.chat_path,
+                json=body,
+                timeout=timeout,
                 headers=req.extra_headers or None,
             )
             return await client.send(request, stream=stream)
@@ -299,8 +307,9 @@ class VLLMProvider(OpenAICompatibleProvider):
 
     # -- health ----------------------------------------------------------------------------
     def _probe(self, replica: Replica) -> bool:
-        ok, reason = _health_verdict(lambda: self.client.get(
-            replica.health_url, timeout=self.health_timeout))
+        ok, reason = _health_verdict(
+            lambda: self.client.get(replica.health_url, timeout=self.health_timeout)
+        )
         self._note(replica, ok, reason, self.client.clock.monotonic())
         return ok
 
@@ -325,8 +334,9 @@ class VLLMProvider(OpenAICompatibleProvider):
         With replicas, the answers also update the pool (a failing one is marked down).
         """
         if self.pool is None:
-            ok, _ = _health_verdict(lambda: self.client.get(
-                health_url(self.base_url), timeout=self.health_timeout))
+            ok, _ = _health_verdict(
+                lambda: self.client.get(health_url(self.base_url), timeout=self.health_timeout)
+            )
             return {self.base_url: ok}
         return {r.base_url: self._probe(r) for r in self.pool.replicas}
 
@@ -334,7 +344,8 @@ class VLLMProvider(OpenAICompatibleProvider):
         if self.pool is None:
             try:
                 response = await self.async_client.get(
-                    health_url(self.base_url), timeout=self.health_timeout)
+                    health_url(self.base_url), timeout=self.health_timeout
+                )
                 return {self.base_url: response.status_code == 200}
             except (TransportError, RetryError):
                 return {self.base_url: False}
@@ -345,8 +356,9 @@ class VLLMProvider(OpenAICompatibleProvider):
         if self.pool is None:
             return super().models()
         client = self.client
-        response = self._checked(self._failover(
-            lambda base: client.get(base + self.models_path, timeout=self.timeout)))
+        response = self._checked(
+            self._failover(lambda base: client.get(base + self.models_path, timeout=self.timeout))
+        )
         return _ids(response)
 
     async def amodels(self) -> list[str]:
@@ -412,4 +424,3 @@ def _unavailable(tried: list[tuple[str, str]]) -> ReplicasUnavailable:
 @hookimpl(trylast=True)
 def sdk_register_providers(register: Register) -> None:
     register("vllm", VLLMProvider)
-

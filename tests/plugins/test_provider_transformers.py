@@ -165,8 +165,10 @@ def test_closing_a_stream_stops_generation(llm, tiny_engine):
 
 
 def test_tools_are_rendered_and_tool_calls_parsed(llm, tiny_engine, generate_calls):
-    tool = {"type": "function", "function": {
-        "name": "get_weather", "parameters": {"type": "object", "properties": {}}}}
+    tool = {
+        "type": "function",
+        "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}},
+    }
     call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
     result = llm.chat("weather in Paris?", tools=[tool], thinking=False,
                       extra_body=forced(tiny_engine, call))  # fmt: skip
@@ -184,8 +186,10 @@ def test_parse_tool_calls_leaves_other_text_alone():
 
 def test_tools_without_template_support_are_refused(tiny_engine, monkeypatch):
     monkeypatch.setattr(tiny_engine.tokenizer, "chat_template", "{{ messages[0].content }}")
-    with sdk.LLM("transformers", engine=tiny_engine, model="t") as llm, \
-            pytest.raises(InvalidRequest, match="does not render tools"):
+    with (
+        sdk.LLM("transformers", engine=tiny_engine, model="t") as llm,
+        pytest.raises(InvalidRequest, match="does not render tools"),
+    ):
         llm.chat("x", tools=[{"type": "function", "function": {"name": "f"}}])
 
 

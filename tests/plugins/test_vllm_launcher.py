@@ -82,8 +82,10 @@ def test_start_chat_and_clean_stop():
 def test_api_key_reaches_the_server_but_not_the_command_line():
     with VLLMLauncher("mock-model", port=0, api_key="launch-key", log=lambda _: None) as launcher:
         assert "launch-key" not in " ".join(launcher.command())
-        with sdk.LLM("vllm", base_url=launcher.base_url, model="mock-model") as llm, \
-                pytest.raises(AuthenticationFailed):
+        with (
+            sdk.LLM("vllm", base_url=launcher.base_url, model="mock-model") as llm,
+            pytest.raises(AuthenticationFailed),
+        ):
             llm.chat("x")
         with sdk.LLM("vllm", base_url=launcher.base_url, api_key="launch-key") as llm:
             assert llm.chat("x").content == "Echo: x"
