@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from sdk.errors import ConfigError, InvalidRequest
+from sdk.errors import InvalidRequest
 
+from ._local_load import LoadProgress, ModelLoadError, load_pretrained
 from ._local_options import GenerateOptions, validate_messages
 from ._local_stream import (
     AsyncLocalStream,
@@ -57,18 +56,9 @@ __all__ = [
 #: Held while a sampling generation seeds and draws from torch's process-global RNG.
 _RNG_LOCK = threading.Lock()
 
-
-class ModelLoadError(ConfigError):
-    """The model or tokenizer could not be loaded; the message names the path and the reason."""
-
-
-@dataclass(frozen=True)
-class LoadProgress:
-    """One stage of ``LocalEngine.load``, for a CLI to render: stage, message, seconds so far."""
-
-    stage: Literal["tokenizer", "model", "device", "ready"]
-    message: str
-    elapsed_s: float
+_ENGINE_OPTIONS = frozenset(
+    {"default_max_new_tokens", "stream_timeout", "join_timeout", "splitter_factory"}
+)
 
 
 @dataclass(frozen=True)
@@ -155,39 +145,17 @@ class LocalEngine:
         ``device_map`` is passed to ``from_pretrained`` instead (give one or the other). Nothing is
         ever downloaded: ``local_files_only=True``.
         """
-        if device is not None and device_map is not None:
-            raise InvalidRequest("give device or device_map, not both")
-        started = time.monotonic()
-
-        def report(stage: Any, message: str) -> None:
-            if progress is not None:
-                progress(LoadProgress(stage, message, time.monotonic() - started))
-
-        source = _check_source(model_path)
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        common = {"trust_remote_code": trust_remote_code, "local_files_only": True}
-        report("tokenizer", f"loading tokenizer from {source}")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source, **common)
-            report("model", f"loading model weights from {source} (dtype={dtype})")
-            extra = {} if device_map is None else {"device_map": device_map}
-            model: Any = AutoModelForCausalLM.from_pretrained(
-                source, dtype=dtype, **common, **extra
-            )
-        except (OSError, ValueError, KeyError, ImportError) as exc:
-            # ImportError: device_map needs accelerate; remote code may need packages too.
-            raise ModelLoadError(f"could not load a model from {source}: {exc}") from exc
-        if device_map is None:
-            target = device or ("cuda" if torch.cuda.is_available() else "cpu")
-            report("device", f"moving model to {target}")
-            try:
-                model.to(target)
-            except (RuntimeError, AssertionError, ValueError) as exc:
-                raise ModelLoadError(f"cannot move the model to device {target!r}: {exc}") from exc
-        model.eval()
-        report("ready", f"model ready on {model.device}")
+        unknown = set(engine_options) - _ENGINE_OPTIONS
+        if unknown:  # refuse before spending minutes loading weights
+            raise InvalidRequest(f"unknown LocalEngine option(s): {sorted(unknown)}")
+        model, tokenizer = load_pretrained(
+            model_path,
+            device=device,
+            device_map=device_map,
+            dtype=dtype,
+            progress=progress,
+            trust_remote_code=trust_remote_code,
+        )
         return cls(model, tokenizer, **engine_options)
 
     @property
@@ -361,7 +329,8 @@ class LocalEngine:
             encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         inputs = {key: value.to(self.model.device) for key, value in encoded.items()}
         prompt_len = int(inputs["input_ids"].shape[1])
-        reasoning_open = self.prompt_opens_reasoning(prompt)
+        # Without a </think> token the output can never be split, so it is all content.
+        reasoning_open = self.prompt_opens_reasoning(prompt) and self.think_end_id is not None
         cancel = CancelCriterion(threading.Event())
         criteria = [*_callables("stopping_criteria", stopping_criteria), cancel]
         stop = None
@@ -459,18 +428,6 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
     """Mark an abandoned task's exception as seen, so asyncio does not log it at exit."""
     if not task.cancelled():
         task.exception()
-
-
-def _check_source(model_path: str | os.PathLike[str]) -> str:
-    path = Path(model_path)
-    if path.exists():
-        if not path.is_dir():
-            raise ModelLoadError(f"{path} is a file; give the model's directory")
-        if not (path / "config.json").is_file():
-            raise ModelLoadError(f"{path} has no config.json: not a transformers model directory")
-    elif path.is_absolute() or str(model_path).startswith((".", "~")):
-        raise ModelLoadError(f"no model directory at {path}")
-    return str(model_path)
 
 
 def _token_id(tokenizer: Any, token: str) -> int | None:

@@ -417,6 +417,8 @@ def test_load_errors_name_the_problem(tmp_path, tiny_model_dir):
         LocalEngine.load(tmp_path)
     with pytest.raises(InvalidRequest, match="device or device_map"):
         LocalEngine.load(tiny_model_dir, device="cpu", device_map="cpu")
+    with pytest.raises(InvalidRequest, match="stream_timeuot"):
+        LocalEngine.load(tiny_model_dir, stream_timeuot=3)
 
 
 def test_load_to_a_missing_cuda_device_is_a_load_error(tiny_model_dir):
