@@ -14,7 +14,13 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sdk.errors import APIStatusError, DecodingError, StreamErrorEvent, status_error_class
+from sdk.errors import (
+    APIStatusError,
+    DecodingError,
+    SDKError,
+    StreamErrorEvent,
+    status_error_class,
+)
 from sdk.llm.types import ChatDelta, ChatRequest, ChatResult, ToolCall, ToolCallDelta, Usage
 from sdk.reasoning import ReasoningSplitter, split_reasoning
 from sdk.sse import SSEDecoder
@@ -179,23 +185,46 @@ class ChunkParser:
         self.events = 0
         self.done = False
         self.finish_reason: str | None = None
+        self._held: SDKError | None = None
 
     @property
     def comments(self) -> int:
         return self._decoder.comment_count
 
     def feed(self, data: bytes) -> list[ChatDelta]:
+        self._raise_held()
         out: list[ChatDelta] = []
-        for event in self._decoder.feed(data):
-            self._event(event.event, event.data, out)
+        try:
+            for event in self._decoder.feed(data):
+                self._event(event.event, event.data, out)
+        except SDKError as exc:
+            self._hold(exc, out)
         return out
 
     def flush(self) -> list[ChatDelta]:
+        self._raise_held()
         out: list[ChatDelta] = []
-        for event in self._decoder.flush():
-            self._event(event.event, event.data, out)
+        try:
+            for event in self._decoder.flush():
+                self._event(event.event, event.data, out)
+        except SDKError as exc:
+            self._hold(exc, out)
+            return out
         self._flush_splitter(out)
         return out
+
+    def _hold(self, exc: SDKError, out: list[ChatDelta]) -> None:
+        """A bad event (error event, invalid JSON) may share a network read with good ones:
+        the deltas before it are delivered first, and the error is raised on the next call,
+        so the stream's partial reply keeps them."""
+        if not out:
+            raise exc
+        self._held = exc
+
+    def _raise_held(self) -> None:
+        if self._held is not None:
+            exc, self._held = self._held, None
+            raise exc
 
     # -- one event --------------------------------------------------------------------------
     def _event(self, name: str, data: str, out: list[ChatDelta]) -> None:
