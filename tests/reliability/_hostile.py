@@ -1,0 +1,119 @@
+"""A small hostile ASGI server for the cases the mock server does not script.
+
+- ``GET /bomb/{gzip|deflate}``: a decompression bomb, ``BOMB_MB`` MiB of zeros compressed to
+  about a thousandth of that, served with a true ``Content-Encoding``.
+- ``POST /v1/chat/completions``: a chat stream that sends a role chunk and two tokens, then only
+  ``: keep-alive`` comments (every 50 ms, until the client leaves or 30 s pass), to prove the
+  idle timer ignores comments once tokens have flowed (the mock's ``keepalive-only`` fault sends
+  comments from the start, which is the first-token deadline's case).
+
+Written here, not in ``mockserver/``: these are attacks on a client, not behaviours a mock of a
+real provider should offer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import zlib
+from typing import Any
+
+BOMB_MB = 100
+_CHUNK = {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "hostile"}
+
+
+@functools.lru_cache(maxsize=2)
+def bomb(encoding: str) -> bytes:
+    wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    block = bytes(1024 * 1024)
+    parts = [packer.compress(block) for _ in range(BOMB_MB)]
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
+def _event(delta: dict[str, Any]) -> bytes:
+    chunk = {**_CHUNK, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+async def _start(send: Any, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+
+
+async def _drain(receive: Any) -> None:
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        more = message.get("more_body", False)
+
+
+async def _keepalives(receive: Any, send: Any) -> None:
+    for piece in (_event({"role": "assistant"}), _event({"content": "Hel"}),
+                  _event({"content": "lo"})):
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    gone = asyncio.ensure_future(receive())
+    try:
+        for _ in range(600):  # 30 s at most
+            await send({"type": "http.response.body", "body": b": keep-alive\n\n",
+                        "more_body": True})
+            done, _ = await asyncio.wait({gone}, timeout=0.05)
+            if done:
+                return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:
+        return
+    finally:
+        gone.cancel()
+
+
+_MD6 = 'Digest realm="r", nonce="n1", qop="auth", algorithm=MD6'
+_SHA256 = 'Digest realm="r", nonce="n2", qop="auth", algorithm=SHA-256'
+
+
+async def _digest(scope: dict[str, Any], send: Any, kind: str) -> None:
+    """``/digest/unknown`` offers only MD6; ``/digest/fallback`` offers MD6, then SHA-256.
+
+    Any Digest answer is accepted and echoed (this server checks the client's choice of
+    challenge, not its hashing: the mock's httpbin digest routes verify that).
+    """
+    answer = dict(scope["headers"]).get(b"authorization", b"")
+    if answer.startswith(b"Digest "):
+        await _start(send, 200, [(b"content-type", b"text/plain")])
+        await send({"type": "http.response.body", "body": answer})
+        return
+    challenges = [_MD6] if kind == "unknown" else [_MD6, _SHA256]
+    headers = [(b"www-authenticate", c.encode()) for c in challenges]
+    await _start(send, 401, [*headers, (b"content-length", b"0")])
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    path = scope["path"]
+    await _drain(receive)
+    if path.startswith("/bomb/"):
+        encoding = path.rsplit("/", 1)[1]
+        body = bomb(encoding)
+        await _start(send, 200, [(b"content-type", b"application/octet-stream"),
+                                 (b"content-encoding", encoding.encode()),
+                                 (b"content-length", str(len(body)).encode())])
+        await send({"type": "http.response.body", "body": body})
+    elif path.startswith("/digest/"):
+        await _digest(scope, send, path.rsplit("/", 1)[1])
+    elif path == "/v1/chat/completions":
+        await _start(send, 200, [(b"content-type", b"text/event-stream")])
+        await _keepalives(receive, send)
+    else:
+        await _start(send, 404, [(b"content-type", b"text/plain")])
+        await send({"type": "http.response.body", "body": b"not here"})
