@@ -1,6 +1,7 @@
 """Fail CI when a tracked file holds something shaped like a secret.
 
-Runs detect-secrets over every file git tracks (keyword detector off, see below). A test that needs a recognisable fake secret
+Runs detect-secrets over every file git tracks (keyword detector off, see
+below). A test that needs a recognisable fake secret
 marks its line with ``# pragma: allowlist secret``; anything else found is a failure.
 """
 

@@ -33,5 +33,9 @@ def test_errors_module_tree_matches_classes() -> None:
 
     for name in errors.__all__:
         obj = getattr(errors, name)
-        if isinstance(obj, type) and issubclass(obj, errors.SDKError) and obj is not errors.SDKError:
+        if (
+            isinstance(obj, type)
+            and issubclass(obj, errors.SDKError)
+            and obj is not errors.SDKError
+        ):
             assert name in (errors.__doc__ or ""), f"{name} missing from the tree in the docstring"

@@ -116,8 +116,13 @@ def _redirect(status: int, location: str, method: str = "POST") -> Request:
     req = Request(
         method,
         "http://a.example/start",
-        headers={"Authorization": "Basic x", "Cookie": "c=1", "X-Api-Key": "k", "Api-Key": "k",
-                 "Content-Type": "application/json"},
+        headers={
+            "Authorization": "Basic x",
+            "Cookie": "c=1",
+            "X-Api-Key": "k",
+            "Api-Key": "k",
+            "Content-Type": "application/json",
+        },
         content=b"{}",
     )
     resp = Response(status, headers={"Location": location}, request=req)
@@ -146,8 +151,12 @@ def test_303_after_post_becomes_get_without_body() -> None:
 
 def test_response_basics() -> None:
     req = Request("GET", "http://h/")
-    r = Response(404, headers={"Content-Type": "text/plain; charset=latin-1"}, content=b"caf\xe9",
-                 request=req)
+    r = Response(
+        404,
+        headers={"Content-Type": "text/plain; charset=latin-1"},
+        content=b"caf\xe9",
+        request=req,
+    )
     assert not r and not r.ok and r.text == "café"
     r.encoding = "utf-8"
     assert r.text == "caf\ufffd"

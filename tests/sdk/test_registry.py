@@ -16,7 +16,9 @@ from sdk.registry import PluginHost
 from sdk.transports import BaseTransport
 
 
-def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, modules: dict[str, types.ModuleType | None]) -> None:
+def _fake_entry_points(
+    monkeypatch: pytest.MonkeyPatch, modules: dict[str, types.ModuleType | None]
+) -> None:
     """Add entry points in the ``sdk`` group without installing anything."""
     real = importlib.metadata.entry_points
     extra = []
@@ -73,12 +75,16 @@ def _third_party() -> types.ModuleType:
     return mod
 
 
-def test_third_party_plugin_is_picked_up_and_usable_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_third_party_plugin_is_picked_up_and_usable_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     _fake_entry_points(monkeypatch, {"third-party": _third_party()})
     host = PluginHost()
     assert "echo" in host.transports() and "stamp" in host.auth_schemes()
     assert host.providers()["echo2"].value is dict
-    with sdk.Client(transport="echo", plugins=host, auth=sdk.make_auth("stamp", "s1", plugins=host)) as c:
+    with sdk.Client(
+        transport="echo", plugins=host, auth=sdk.make_auth("stamp", "s1", plugins=host)
+    ) as c:
         r = c.get("http://example.invalid/x", params={"a": 1})
     assert r.status_code == 299 and r.content == b"http://example.invalid/x?a=1"
     assert r.request.headers["x-stamp"] == "s1"
@@ -86,15 +92,18 @@ def test_third_party_plugin_is_picked_up_and_usable_by_name(monkeypatch: pytest.
     assert "transport:echo" in info["third-party"].registers
 
 
-def test_broken_plugins_become_plugin_errors_and_sdk_keeps_working(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_broken_plugins_become_plugin_errors_and_sdk_keeps_working(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     bad_spec = types.ModuleType("bad_spec")
 
     def sdk_register_transports(wrong_argument: Any) -> None:  # breaks the spec
         pass
 
     bad_spec.sdk_register_transports = hookimpl(sdk_register_transports)  # type: ignore[attr-defined]
-    _fake_entry_points(monkeypatch, {"missing-module": None, "bad-spec": bad_spec,
-                                     "third-party": _third_party()})
+    _fake_entry_points(
+        monkeypatch, {"missing-module": None, "bad-spec": bad_spec, "third-party": _third_party()}
+    )
     host = PluginHost()
     failed = {e.plugin: str(e) for e in host.errors}
     assert "missing-module" in failed and "failed to import" in failed["missing-module"]
@@ -127,7 +136,9 @@ def test_disable_by_argument_and_environment(monkeypatch: pytest.MonkeyPatch) ->
         host.lookup("transport", "echo")
 
 
-def test_first_registration_wins_so_plugins_override_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_registration_wins_so_plugins_override_builtins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     override = types.ModuleType("override")
 
     @hookimpl
