@@ -43,7 +43,8 @@ def test_retry_after_one_second_is_one_retry_after_a_second(
     make_client, server, session_id, status, header
 ):
     client = make_client(retry=sdk.RetryPolicy(attempts=3))
-    r = client.get(server.join("/get"), headers=fault(session_id, f"calls=1;status={status};{header}"))
+    spec = f"calls=1;status={status};{header}"
+    r = client.get(server.join("/get"), headers=fault(session_id, spec))
     assert (r.status_code, r.attempts) == (200, 2)
     assert client.clock.sleeps == [pytest.approx(1.0)]
     assert [e.status for e in server.journal.entries(path="/get")] == [status, 200]
@@ -55,7 +56,8 @@ def test_retry_after_above_the_cap_is_not_retried_and_exposes_the_wait(
 ):
     client = make_client(retry=sdk.RetryPolicy(attempts=3, retry_after_max=60))
     with pytest.raises(errors.RetryError) as info:
-        client.get(server.join("/get"), headers=fault(session_id, f"status={status};retry-after=3600"))
+        spec = f"status={status};retry-after=3600"
+        client.get(server.join("/get"), headers=fault(session_id, spec))
     assert info.value.retry_after == 3600
     assert info.value.attempts == 1
     assert info.value.last_response.status_code == status
@@ -76,7 +78,8 @@ GARBAGE = {
 def test_garbage_retry_after_falls_back_to_ordinary_backoff(make_client, server, session_id, raw):
     policy = sdk.RetryPolicy(attempts=3, backoff_base=0.5, backoff_max=8.0, jitter=0.25)
     client = make_client(retry=policy)
-    r = client.get(server.join("/get"), headers=fault(session_id, f"calls=1-2;status=503;retry-after={raw}"))
+    spec = f"calls=1-2;status=503;retry-after={raw}"
+    r = client.get(server.join("/get"), headers=fault(session_id, spec))
     assert (r.status_code, r.attempts) == (200, 3)
     first, second = client.clock.sleeps
     assert 0.5 * 0.75 <= first <= 0.5  # backoff(1): base, shortened by at most 25 % jitter
@@ -101,7 +104,8 @@ def test_connection_refused_is_a_connect_error_retried_for_any_method(make_clien
 def test_reset_after_body_post_is_not_replayed(make_client, server, session_id):
     client = make_client(retry=sdk.RetryPolicy(attempts=3))
     with pytest.raises(errors.ReadError) as info:
-        client.post(server.join("/post"), json={"n": 1}, headers=fault(session_id, "reset-after-body"))
+        headers = fault(session_id, "reset-after-body")
+        client.post(server.join("/post"), json={"n": 1}, headers=headers)
     assert info.value.attempts == 1
     assert server.journal.count(path="/post") == 1
     assert client.clock.sleeps == []
@@ -119,7 +123,9 @@ def test_reset_after_body_keyed_post_is_replayed_with_the_same_key(make_client, 
 
 
 @pytest.mark.parametrize("method", ["PUT", "POST-opt-in"])
-def test_reset_after_body_idempotent_or_opted_in_is_replayed(make_client, server, session_id, method):
+def test_reset_after_body_idempotent_or_opted_in_is_replayed(
+    make_client, server, session_id, method
+):
     retry = sdk.RetryPolicy(attempts=3, retry_post=method == "POST-opt-in")
     client = make_client(retry=retry)
     verb = method.split("-")[0]
@@ -216,7 +222,7 @@ def test_redirect_to_another_scheme_strips_credentials(
 def test_same_origin_redirect_keeps_credentials(make_client, server):
     client = make_client()
     seen = _target_headers(client, server.join("/redirect-to") + "?url=/headers")
-    assert STRIPPED <= set(seen)
+    assert set(seen) >= STRIPPED
 
 
 def test_303_after_post_is_a_get_without_a_body(make_client, server):

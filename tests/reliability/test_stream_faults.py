@@ -51,8 +51,14 @@ class Outcome:
         return "".join(d.content for d in self.deltas)
 
 
-def run(face: tuple[str, bool], base_url: str, *, chat: bool = False, llm: dict[str, Any] | None = None,
-        **options: Any) -> Outcome:
+def run(
+    face: tuple[str, bool],
+    base_url: str,
+    *,
+    chat: bool = False,
+    llm: dict[str, Any] | None = None,
+    **options: Any,
+) -> Outcome:
     """Stream (or chat) once with a fresh LLM on ``face``; every error is caught and returned."""
     transport, is_async = face
     kwargs = {"model": "mock-model", "transport": transport, **(llm or {})}
@@ -157,7 +163,7 @@ def test_keepalive_comments_after_tokens_still_hit_the_idle_deadline(face, hosti
 
 
 def test_end_without_done_is_truncated_not_success(face, server):
-    session, extra = headers("no-done")
+    _session, extra = headers("no-done")
     out = run(face, server.openai_base_url, extra_headers=extra)
     assert isinstance(out.error, StreamTruncated), repr(out.error)
     assert out.error.partial.content == out.content and out.content
@@ -174,7 +180,7 @@ def test_error_event_mid_stream_is_typed_and_keeps_the_partial_output(face, serv
 
 
 def test_invalid_json_event_is_a_protocol_error_naming_the_event(face, server):
-    session, extra = headers("malformed-at=3")
+    _session, extra = headers("malformed-at=3")
     out = run(face, server.openai_base_url, extra_headers=extra)
     assert isinstance(out.error, ProtocolError) and isinstance(out.error, DecodingError)
     assert "event 3" in str(out.error)
