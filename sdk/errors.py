@@ -7,7 +7,9 @@ reaches a user of the SDK::
     SDKError
     ├── PluginError                  a plugin failed to import or broke its hook spec
     ├── ConfigError                  bad or missing configuration
-    │   └── MissingAPIKeyError       names the environment variable to set
+    │   ├── MissingAPIKeyError       names the environment variable to set
+    │   └── ModelLoadError           a local model or tokenizer could not be loaded
+    ├── GenerationError              a local model's generate() failed; .partial kept
     ├── InvalidRequest (ValueError)  rejected before anything was sent
     │   ├── InvalidURL
     │   ├── InvalidHeader            CR/LF in a header, method or URL
@@ -70,12 +72,14 @@ __all__ = [
     "DeadlineExceeded",
     "DecodingError",
     "DigestChallengeError",
+    "GenerationError",
     "HTTPStatusError",
     "InternalServerError",
     "InvalidHeader",
     "InvalidRequest",
     "InvalidURL",
     "MissingAPIKeyError",
+    "ModelLoadError",
     "NetworkError",
     "NotFoundError",
     "PermissionDenied",
@@ -147,6 +151,20 @@ class MissingAPIKeyError(ConfigError):
     """No API key was found; ``.env_var`` names the variable that would provide one."""
 
     _context = ("provider", "env_var")
+
+
+class ModelLoadError(ConfigError):
+    """A local model or tokenizer could not be loaded; the message names the path and why."""
+
+
+class GenerationError(SDKError):
+    """A local model's ``generate`` failed (out of memory, a broken model, a bad processor).
+
+    ``.partial`` holds the text produced before the failure, when there was a stream; the
+    original exception is ``__cause__``.
+    """
+
+    _context = ("partial",)
 
 
 class InvalidRequest(SDKError, ValueError):

@@ -18,13 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sdk.errors import ConfigError, InvalidRequest
+from sdk.errors import InvalidRequest, ModelLoadError
 
 __all__ = ["LoadProgress", "ModelLoadError", "load_pretrained"]
-
-
-class ModelLoadError(ConfigError):
-    """The model or tokenizer could not be loaded; the message names the path and the reason."""
 
 
 @dataclass(frozen=True)

@@ -21,23 +21,13 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
-from sdk.errors import ReadTimeout, SDKError
+from sdk.errors import GenerationError, ReadTimeout
 
 from ._local_text import Delta, ReasoningSplit, StopCutter
 
 __all__ = ["AsyncLocalStream", "GenerationError", "GenerationJob", "LocalStream", "Usage"]
 
 FinishReason = Literal["stop", "length"]
-
-
-class GenerationError(SDKError):
-    """``model.generate`` failed (out of memory, a broken model, a bad logits processor).
-
-    ``.partial`` holds the text that was produced before the failure, when there was a stream.
-    The original exception is ``__cause__``.
-    """
-
-    _context = ("partial",)
 
 
 @dataclass(frozen=True)
