@@ -24,14 +24,14 @@ Newlines: Qwen3 writes ``<think>\\nreasoning\\n</think>\\n\\nanswer``. With
 ``strip_newlines=True`` (the default) the reasoning loses its leading and trailing newlines and
 the content after ``</think>`` loses its leading ones, so neither field starts with a stray
 ``\\n`` (a common complaint about vLLM's output). Other whitespace, and newlines anywhere else,
-are kept.
+are kept: content keeps its trailing newlines, and text before ``<think>`` is kept verbatim.
 """
 
 from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-__all__ = ["ReasoningSplitter", "Segment", "SegmentKind", "split_reasoning"]
+__all__ = ["ReasoningSplitter", "Segment", "SegmentKind", "assemble_split", "split_reasoning"]
 
 SegmentKind = Literal["reasoning", "content"]
 _State = Literal["before", "reasoning", "after"]
@@ -152,6 +152,22 @@ class ReasoningSplitter:
             out.append(Segment(kind, text))
 
 
+def assemble_split(
+    prefix: str, reasoning: str, rest: str, *, strip_newlines: bool = True
+) -> tuple[str, str]:
+    """``(reasoning, content)`` from an output already cut at its tags, by the newline rule above.
+
+    ``prefix`` is the text before ``<think>``, ``reasoning`` the text between the tags, ``rest``
+    the text after ``</think>`` (``""`` when the block never closed). It is the last step of
+    :func:`split_reasoning`, public for callers that find the tags another way: the local
+    transformers engine cuts at the ``</think>`` *token id*, which ordinary text cannot fake, and
+    must still give what :class:`ReasoningSplitter` streams for the same output.
+    """
+    if strip_newlines:
+        reasoning, rest = reasoning.strip("\n"), rest.lstrip("\n")
+    return reasoning, prefix + rest
+
+
 def split_reasoning(
     text: str,
     *,
@@ -164,17 +180,10 @@ def split_reasoning(
     """``(reasoning, content)`` of a complete output, by the rules in the module docstring."""
     if not thinking:
         return "", text
-
-    def clean(reasoning: str) -> str:
-        return reasoning.strip("\n") if strip_newlines else reasoning
-
-    def lead(content: str) -> str:
-        return content.lstrip("\n") if strip_newlines else content
-
     prefix = ""
     if not started_in_reasoning:
         prefix, opened, text = text.partition(open_tag)
         if not opened:
             return "", prefix
-    reasoning, closed, rest = text.partition(close_tag)
-    return clean(reasoning), prefix + (lead(rest) if closed else "")
+    reasoning, _, rest = text.partition(close_tag)
+    return assemble_split(prefix, reasoning, rest, strip_newlines=strip_newlines)

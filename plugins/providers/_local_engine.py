@@ -4,6 +4,22 @@
 render the chat template, call ``model.generate`` with every option the caller gave, and split the
 output into reasoning and content at the ``</think>`` token, whose id comes from the tokenizer.
 
+One split rule, the SDK's (``sdk.reasoning``), for streamed and non-streamed calls alike, so a
+stream's joined deltas equal ``generate``'s result:
+
+- the output starts as reasoning when the prompt left ``<think>`` open (Thinking-2507 templates);
+  otherwise the first ``<think>`` opens it (Qwen3's hybrid models write it themselves), and text
+  before it is content;
+- the FIRST ``</think>`` ends reasoning; everything after it is content, later tags included (as
+  in vLLM; a stream cannot take back text it already sent as content). Without ``</think>`` the
+  reasoning is unfinished and the content is empty (or only the text before ``<think>``);
+- reasoning loses its leading and trailing newlines, content after ``</think>`` its leading
+  ones; other newlines are kept, the content's trailing ones too;
+- content is cut before the first stop string.
+
+A non-streamed result finds the tags by token id; a stream finds them in the decoded text. They
+differ only if a model spells ``</think>`` out of ordinary tokens, which only the text sees.
+
 Thread safety: an engine may be shared by many threads. Generations on one engine run one at a
 time (a lock around ``model.generate``: batch 1, and the memory of one generation); rendering and
 tokenising take a separate, short lock. Sampling calls also take a process-wide lock while they
@@ -26,6 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sdk.errors import InvalidRequest
+from sdk.reasoning import ReasoningSplitter, assemble_split
 
 from ._local_load import LoadProgress, ModelLoadError, load_pretrained
 from ._local_options import GenerateOptions, validate_messages
@@ -37,7 +54,7 @@ from ._local_stream import (
     LocalStream,
     Usage,
 )
-from ._local_text import THINK_END, THINK_START, ReasoningSplit, ThinkSplitter, cut_at_stop
+from ._local_text import cut_at_stop
 
 if TYPE_CHECKING:
     import os
@@ -56,9 +73,10 @@ __all__ = [
 #: Held while a sampling generation seeds and draws from torch's process-global RNG.
 _RNG_LOCK = threading.Lock()
 
-_ENGINE_OPTIONS = frozenset(
-    {"default_max_new_tokens", "stream_timeout", "join_timeout", "splitter_factory"}
-)
+_ENGINE_OPTIONS = frozenset({"default_max_new_tokens", "stream_timeout", "join_timeout"})
+
+THINK_START = "<think>"
+THINK_END = "</think>"
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,7 @@ class GenerationResult:
 
     ``raw_text`` is the whole completion decoded with ``skip_special_tokens=True`` (so it still
     holds ``</think>``, and any text past a stop string); ``reasoning`` and ``content`` are the
-    split, with the conventional newlines stripped and content cut before the first stop string.
+    split by the rule in the module docstring, content cut before the first stop string.
     """
 
     reasoning: str
@@ -99,8 +117,7 @@ class LocalEngine:
     """A loaded model and tokenizer, and the calls that generate with them.
 
     Build one with ``LocalEngine.load(path)``, or wrap objects you loaded yourself with
-    ``LocalEngine(model, tokenizer)``. ``splitter_factory`` builds the streaming reasoning
-    splitter (``factory(reasoning_open=...)`` with ``feed``/``flush``); swap in another one there.
+    ``LocalEngine(model, tokenizer)``.
     """
 
     def __init__(
@@ -111,14 +128,12 @@ class LocalEngine:
         default_max_new_tokens: int = 1024,
         stream_timeout: float | None = 300.0,
         join_timeout: float = 10.0,
-        splitter_factory: Callable[..., ReasoningSplit] = ThinkSplitter,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.default_max_new_tokens = default_max_new_tokens
         self.stream_timeout = stream_timeout
         self.join_timeout = join_timeout
-        self.splitter_factory = splitter_factory
         self.think_start_id = _token_id(tokenizer, THINK_START)
         self.think_end_id = _token_id(tokenizer, THINK_END)
         self.eos_token_ids = _eos_ids(model, tokenizer)
@@ -258,7 +273,10 @@ class LocalEngine:
         return LocalStream(
             source=streamer,
             job=job,
-            splitter=self.splitter_factory(reasoning_open=call.reasoning_open),
+            splitter=ReasoningSplitter(
+                started_in_reasoning=call.reasoning_open,
+                thinking=self._splits(call.reasoning_open),
+            ),
             stops=list(call.options.stop),
             summarize=lambda ids: (self._finish_reason(call, ids), self._usage(call, ids)),
             join_timeout=self.join_timeout,
@@ -377,10 +395,11 @@ class LocalEngine:
         return [int(t) for t in out[0, call.prompt_len :].tolist()]
 
     def _result(self, call: _Call, ids: list[int]) -> GenerationResult:
-        reasoning_ids, content_ids = self._split_ids(ids, call.reasoning_open)
-        decode = self.tokenizer.decode
-        reasoning = decode(reasoning_ids, skip_special_tokens=True).strip("\n")
-        content = decode(content_ids, skip_special_tokens=True).strip("\n")
+        def decode(part: list[int]) -> str:
+            return str(self.tokenizer.decode(part, skip_special_tokens=True))
+
+        prefix, reasoning_ids, rest = self._split_ids(ids, call.reasoning_open)
+        reasoning, content = assemble_split(decode(prefix), decode(reasoning_ids), decode(rest))
         content, _ = cut_at_stop(content, call.options.stop)
         return GenerationResult(
             reasoning=reasoning,
@@ -388,24 +407,40 @@ class LocalEngine:
             finish_reason=self._finish_reason(call, ids) or "stop",
             prompt_tokens=call.prompt_len,
             completion_tokens=len(ids),
-            raw_text=decode(ids, skip_special_tokens=True),
+            raw_text=decode(ids),
         )
 
-    def _split_ids(self, ids: list[int], reasoning_open: bool) -> tuple[list[int], list[int]]:
-        """Split at the last ``</think>`` id when the output is reasoning at its start.
+    def _splits(self, reasoning_open: bool) -> bool:
+        """Whether outputs can hold reasoning at all: the tokenizer must have the tag tokens.
 
-        It is when the prompt left ``<think>`` open, or the output opens with ``<think>``; then,
-        without a ``</think>``, all of it is unfinished reasoning. Otherwise all of it is content
-        (a stray ``</think>`` after a closed, empty think block is not a reasoning end).
+        Without a ``</think>`` token nothing can end reasoning; without a ``<think>`` token only a
+        prompt that left the block open can start it. Otherwise all of the output is content.
         """
-        opens = self.think_start_id is not None and ids[:1] == [self.think_start_id]
-        if self.think_end_id is None or not (reasoning_open or opens):
-            return [], ids
-        start = 1 if opens else 0
-        if self.think_end_id in ids:
-            end = len(ids) - 1 - ids[::-1].index(self.think_end_id)
-            return ids[start:end], ids[end + 1 :]
-        return ids[start:], []
+        if self.think_end_id is None:
+            return False
+        return reasoning_open or self.think_start_id is not None
+
+    def _split_ids(
+        self, ids: list[int], reasoning_open: bool
+    ) -> tuple[list[int], list[int], list[int]]:
+        """``(prefix, reasoning, rest)``: ``ids`` cut at the tag token ids, by the module's rule.
+
+        ``prefix`` is content before the first ``<think>`` (empty when the prompt opened the
+        block), ``rest`` the content after the first ``</think>`` (empty when it never came).
+        """
+        if not self._splits(reasoning_open):
+            return ids, [], []
+        prefix: list[int] = []
+        body = ids
+        if not reasoning_open:
+            if self.think_start_id not in ids:
+                return ids, [], []
+            opened = ids.index(self.think_start_id)
+            prefix, body = ids[:opened], ids[opened + 1 :]
+        if self.think_end_id in body:
+            closed = body.index(self.think_end_id)
+            return prefix, body[:closed], body[closed + 1 :]
+        return prefix, body, []
 
     def _finish_reason(self, call: _Call, ids: list[int]) -> FinishReason | None:
         """``stop`` for EOS or a stop string, ``length`` at the limit; None when cancelled."""

@@ -1,11 +1,11 @@
 """Streams over a generation running on a worker thread: ``LocalStream`` and ``AsyncLocalStream``.
 
 The engine starts ``model.generate`` on a thread with a ``TextIteratorStreamer``; these classes
-read its text chunks, pass them through a reasoning splitter and a stop-string cutter, and own
-the thread's lifetime. The rule they keep: **a stream nobody reads must not keep generating.**
-``close()`` (also ``__exit__``, the async ``aclose()``, task cancellation, and ``__del__`` as a last
-resort) sets the generation's cancel event, which a ``StoppingCriteria`` checks at every step,
-then joins the thread with a bounded wait.
+read its text chunks, pass them through the SDK's reasoning splitter (``sdk.reasoning``) and a
+stop-string cutter, and own the thread's lifetime. The rule they keep: **a stream nobody reads
+must not keep generating.** ``close()`` (also ``__exit__``, the async ``aclose()``, task
+cancellation, and ``__del__`` as a last resort) sets the generation's cancel event, which a
+``StoppingCriteria`` checks at every step, then joins the thread with a bounded wait.
 
 No torch import here: the streamer and the job arrive from the engine.
 """
@@ -22,8 +22,9 @@ from types import TracebackType
 from typing import Any, Literal
 
 from sdk.errors import GenerationError, ReadTimeout
+from sdk.reasoning import ReasoningSplitter, Segment
 
-from ._local_text import Delta, ReasoningSplit, StopCutter
+from ._local_text import StopCutter
 
 __all__ = ["AsyncLocalStream", "GenerationError", "GenerationJob", "LocalStream", "Usage"]
 
@@ -67,7 +68,7 @@ Summarize = Callable[[list[int]], "tuple[FinishReason | None, Usage]"]
 
 
 class LocalStream:
-    """An iterator of ``(kind, text)`` deltas, kind ``"reasoning"`` or ``"content"``.
+    """An iterator of ``(kind, text)`` deltas (``Segment``), kind ``"reasoning"`` or ``"content"``.
 
     Use it as a context manager, or call ``close()``, to stop generation before its end::
 
@@ -86,7 +87,7 @@ class LocalStream:
         *,
         source: Iterator[str],
         job: GenerationJob,
-        splitter: ReasoningSplit,
+        splitter: ReasoningSplitter,
         stops: list[str] | None,
         summarize: Summarize,
         join_timeout: float,
@@ -97,7 +98,7 @@ class LocalStream:
         self._cutter = StopCutter(stops)
         self._summarize = summarize
         self._join_timeout = join_timeout
-        self._pending: deque[Delta] = deque()
+        self._pending: deque[Segment] = deque()
         self._done = False
         self._parts: list[str] = []
         self.finish_reason: FinishReason | None = None
@@ -106,7 +107,7 @@ class LocalStream:
     def __iter__(self) -> LocalStream:
         return self
 
-    def __next__(self) -> Delta:
+    def __next__(self) -> Segment:
         while not self._pending:
             if self._done:
                 raise StopIteration
@@ -125,19 +126,19 @@ class LocalStream:
         self._parts.append(delta[1])
         return delta
 
-    def _take(self, deltas: list[Delta]) -> None:
-        for kind, text in deltas:
+    def _take(self, segments: list[Segment]) -> None:
+        for kind, text in segments:
             if kind == "content":
                 text = self._cutter.feed(text)
             if text:
-                self._pending.append((kind, text))
+                self._pending.append(Segment(kind, text))
 
     def _end(self) -> None:
         """The worker ended the text queue: flush the stages, then collect the result."""
         self._take(self._splitter.flush())
         tail = self._cutter.flush()
         if tail:
-            self._pending.append(("content", tail))
+            self._pending.append(Segment("content", tail))
         self._done = True
         self._job.join(self._join_timeout)
         error = self._job.error
@@ -222,7 +223,7 @@ class AsyncLocalStream:
     def __aiter__(self) -> AsyncLocalStream:
         return self
 
-    async def __anext__(self) -> Delta:
+    async def __anext__(self) -> Segment:
         if self._finished:
             raise StopAsyncIteration
         if self._pump is None:

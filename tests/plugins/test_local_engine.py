@@ -127,20 +127,56 @@ def test_a_leading_think_token_opens_reasoning_without_the_template(tiny_engine)
 
 
 @pytest.mark.parametrize(
-    ("thinking", "text"),
-    [(True, "hmm\n</think>\n\n你好 world\n"), (False, "plain 你好"), (False, "<think>x</think>y")],
+    ("thinking", "text", "expected"),
+    [
+        (True, "hmm\n</think>\n\n你好 world\n", ("hmm", "你好 world\n")),  # trailing \n kept
+        (True, "\nr\n\n</think>\n\nc\n\n", ("r", "c\n\n")),
+        (True, "r</think>c</think>d", ("r", "c</think>d")),  # the FIRST </think> ends reasoning
+        (True, "still thinking\n", ("still thinking", "")),  # unfinished reasoning
+        (True, "\n\n", ("", "")),
+        (False, "plain 你好\n", ("", "plain 你好\n")),
+        (False, "<think>x</think>y", ("x", "y")),
+        (False, "pre <think>\nr\n</think>\n\npost", ("r", "pre post")),  # text before stays
+        (False, "<think>never closed\n", ("never closed", "")),
+        (False, "答案</think>你好", ("", "答案</think>你好")),  # no <think>: all content
+    ],
 )
-def test_stream_yields_what_generate_returns(tiny_engine, thinking, text):
+def test_stream_yields_what_generate_returns(tiny_engine, thinking, text, expected):
     result = tiny_engine.generate(
         HELLO, enable_thinking=thinking, logits_processor=[script(tiny_engine, text)]
     )
+    assert result.raw_text == text
     with tiny_engine.stream(
         HELLO, enable_thinking=thinking, logits_processor=[script(tiny_engine, text)]
     ) as stream:
         deltas = list(stream)
-    assert joined(deltas) == (result.reasoning, result.content)
+    assert (result.reasoning, result.content) == expected
+    assert joined(deltas) == expected
+    assert all(text for _, text in deltas), "empty deltas must not be emitted"
     assert stream.finish_reason == result.finish_reason == "stop"
     assert stream.usage == result.usage
+
+
+def test_generate_splits_at_the_token_not_at_text_that_spells_it(tiny_engine):
+    # "</think>" written with ordinary tokens is not the end of reasoning (issue 4); only the
+    # tokenizer's </think> token is. (A stream sees text only; see the engine's docstring.)
+    spelled = [*ids(tiny_engine, "a</th"), *ids(tiny_engine, "ink>b")]
+    assert tiny_engine.think_end_id not in spelled
+    proc = Script(
+        [*spelled, tiny_engine.think_end_id, *ids(tiny_engine, "c")], then=eos(tiny_engine)
+    )
+    result = tiny_engine.generate(HELLO, logits_processor=[proc])
+    assert (result.reasoning, result.content) == ("a</think>b", "c")
+
+
+def test_without_a_think_end_token_everything_is_content_in_both_paths(tiny_engine):
+    engine = LocalEngine(tiny_engine.model, tiny_engine.tokenizer)
+    engine.think_end_id = None  # a tokenizer without the token: nothing can end reasoning
+    text = "<think>\nr\n</think>\n\nc"
+    result = engine.generate(HELLO, logits_processor=[script(engine, text)])
+    stream = engine.stream(HELLO, logits_processor=[script(engine, text)])
+    assert (result.reasoning, result.content) == ("", text)
+    assert joined(list(stream)) == ("", text)
 
 
 def test_sampled_stream_matches_sampled_generate_with_the_same_seed(tiny_engine):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.reasoning import ReasoningSplitter, Segment, split_reasoning
+from sdk.reasoning import ReasoningSplitter, Segment, assemble_split, split_reasoning
 
 
 def stream(chunks: list[str], **options: bool) -> tuple[str, str, list[Segment]]:
@@ -90,6 +90,13 @@ def test_empty_tags_are_rejected() -> None:
         ReasoningSplitter(open_tag="")
 
 
+def test_assemble_split_applies_the_newline_rule_to_parts_cut_elsewhere() -> None:
+    # The local engine cuts at token ids and hands over the three parts.
+    assert assemble_split("pre\n", "\nr\n\n", "\n\nc\n") == ("r", "pre\nc\n")
+    assert assemble_split("", "\nr\n", "\nc\n", strip_newlines=False) == ("\nr\n", "\nc\n")
+    assert assemble_split("all content\n", "", "") == ("", "all content\n")
+
+
 # -- properties -------------------------------------------------------------------------------
 
 PIECES = st.sampled_from(
@@ -134,3 +141,14 @@ def test_without_stripping_only_the_two_tags_are_removed(text: str) -> None:
     removed = len("<think>") + (len("</think>") if "</think>" in rest else 0)
     assert len(reasoning) + len(content) == len(text) - removed
     assert content.startswith(prefix) and reasoning == rest.split("</think>")[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=TEXTS, strip=st.booleans())
+def test_assemble_split_of_the_partition_is_split_reasoning(text: str, strip: bool) -> None:
+    prefix, opened, rest = text.partition("<think>")
+    reasoning, _, after = rest.partition("</think>")
+    parts = (prefix, reasoning, after) if opened else (text, "", "")
+    assert assemble_split(*parts, strip_newlines=strip) == split_reasoning(
+        text, strip_newlines=strip
+    )
