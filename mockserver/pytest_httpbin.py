@@ -18,8 +18,8 @@ Server objects have ``url``, ``host``, ``port``, ``protocol``, ``join(path)``, `
 ``app``. ``use_class_based_httpbin`` / ``use_class_based_httpbin_secure`` are the class markers
 and ``where()`` returns the CA bundle path (pytest-httpbin's ``certs.where()``).
 
-The servers run uvicorn in a thread and serve the full mock server app when it is importable
-(``mockserver.app.create_app``), else the httpbin routes alone.
+The servers are `mockserver.runner.ThreadedServer` (uvicorn in a thread, the same runner as the
+``mock_server`` fixtures) serving the full mock server app, openai dialect.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.httpbin._serve import ServerStartError, ThreadedServer
+from mockserver.runner import ServerStartError, ThreadedServer
 
 __all__ = [
     "ServerStartError",

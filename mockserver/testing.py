@@ -24,7 +24,7 @@ import httpx
 
 from mockserver.app import MockApp
 from mockserver.faultio import ConnectionDropped, StreamStalled
-from mockserver.journal import Journal
+from mockserver.runner import ServerURL
 
 T = TypeVar("T")
 IN_PROCESS_HOST = "mockserver.invalid"  # RFC 2606: can never resolve to a real host
@@ -92,7 +92,7 @@ class InProcessHandler:
         self._loop.close()
 
 
-class InProcessServer:
+class InProcessServer(ServerURL):
     """The `LiveServer` surface for an app reached through respx, not a socket."""
 
     def __init__(self, app: MockApp, router: Any = None, host: str = IN_PROCESS_HOST) -> None:
@@ -100,21 +100,7 @@ class InProcessServer:
         self.router = router
         self.host = host
         self.port = 80
-        self.url = f"http://{host}"
 
     @property
-    def openai_base_url(self) -> str:
-        return self.url + "/v1"
-
-    @property
-    def journal(self) -> Journal:
-        return self.app.journal
-
-    def join(self, path: str) -> str:
-        return self.url + "/" + path.lstrip("/")
-
-    def __add__(self, other: str) -> str:
-        return self.url + other
-
-    def reset(self) -> None:
-        self.app.reset()
+    def url(self) -> str:
+        return f"http://{self.host}"

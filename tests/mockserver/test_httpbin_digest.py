@@ -12,7 +12,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from mockserver.httpbin import build_app, digest
-from mockserver.httpbin._serve import ThreadedServer
+from mockserver.runner import ThreadedServer
 
 RFC_NONCE = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
 RFC_CNONCE = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"

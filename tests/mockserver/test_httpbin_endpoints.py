@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mockserver.httpbin import ROUTES, STATIC, build_app
-from mockserver.httpbin._serve import ThreadedServer, default_app
+from mockserver.runner import ThreadedServer, default_app
 
 
 @pytest.fixture(scope="module")

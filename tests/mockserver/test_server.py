@@ -8,7 +8,9 @@ import threading
 import httpx
 import pytest
 
+from mockserver.app import create_app
 from mockserver.config import ConfigError, MockConfig
+from mockserver.runner import ServerStartError, ThreadedServer
 from mockserver.server import LiveServer
 
 
@@ -41,3 +43,65 @@ def test_reset_clears_journal_and_call_counters(mock_server):
 def test_config_validation(kwargs):
     with pytest.raises(ConfigError):
         MockConfig(**kwargs)
+
+
+def _slow_startup_app(seconds):
+    """An ASGI app whose lifespan startup takes `seconds` (to outlast a start timeout)."""
+
+    async def app(scope, receive, send):
+        import asyncio
+
+        if scope["type"] == "lifespan":
+            await receive()
+            await asyncio.sleep(seconds)
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+
+    return app
+
+
+def test_start_timeout_is_a_clear_error_and_leaves_no_thread():
+    before = threading.active_count()
+    server = ThreadedServer(_slow_startup_app(0.5), startup_timeout=0.05)
+    with pytest.raises(ServerStartError, match=r"not up within 0\.05s") as info:
+        server.start()
+    assert f"127.0.0.1:{server.port}" in str(info.value)
+    assert threading.active_count() == before
+    server.stop()  # idempotent after a failed start
+
+
+def test_bad_tls_files_name_the_cause():
+    before = threading.active_count()
+    server = LiveServer(app=create_app())
+    server._ssl = {"ssl_certfile": "/nonexistent/cert.pem", "ssl_keyfile": None}
+    with pytest.raises(ServerStartError, match="FileNotFoundError"):
+        server.start()
+    assert threading.active_count() == before
+
+
+def test_stop_is_idempotent_and_start_binds_afresh():
+    early = ThreadedServer(create_app())
+    assert early.port > 0  # pytest-httpbin's objects know their port before start()
+    early.stop()
+    server = LiveServer(MockConfig())
+    assert server.port == 0  # a LiveServer binds on start()
+    server.stop()  # never started: nothing to do
+    with server:
+        assert httpx.get(server.join("/health")).status_code == 200
+    server.stop()
+    server.stop()
+    with server, pytest.raises(RuntimeError, match="already started"):
+        server.start()
+
+
+def test_threaded_server_honours_the_port_variable_and_refuses_a_taken_port(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    monkeypatch.setenv("HTTPBIN_HTTP_PORT", str(free))
+    with ThreadedServer(create_app()) as server:
+        assert server.port == free and server.url == f"http://127.0.0.1:{free}"
+        # a listening socket holds the port even against SO_REUSEADDR
+        with pytest.raises(ServerStartError, match=f"cannot bind 127.0.0.1:{free}"):
+            ThreadedServer(create_app())
