@@ -43,7 +43,8 @@ class MockApp:
     def __init__(self, config: MockConfig | None = None) -> None:
         self.config = config = config or MockConfig()
         self.dialect = DIALECTS[config.dialect]
-        self.models = frozenset((*self.dialect.models, *config.models))
+        own = () if config.only_models else self.dialect.models
+        self.models = frozenset((*own, *config.models))
         rules = load_rules(config.scenario) if config.scenario else []
         self.state = State()
         self.state.config = config

@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="serve this model id too (repeatable)",
     )
+    p.add_argument(
+        "--only-models",
+        action="store_true",
+        help="serve only the --model names, not the dialect's own models",
+    )
     p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, help="bytes; larger -> 413")
     return p
 
@@ -70,6 +75,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
             inter_token_delay=inter,
             scenario=args.scenario,
             models=tuple(args.model),
+            only_models=args.only_models,
             max_body=args.max_body,
         )
     except (ConfigError, FaultSyntaxError) as exc:

@@ -14,6 +14,7 @@ two fixtures asking for the same dialect and key share one server.
 | inter_token_delay | 0.0           | seconds between streamed tokens                       |
 | scenario          | None          | TOML file of scripted rules (see docs/mockserver.md)  |
 | models            | ()            | extra served model ids, added to the dialect's own    |
+| only_models       | False         | serve `models` alone, not the dialect's own (vllm)    |
 | max_body          | 10 MiB        | larger request bodies get 413                         |
 """
 
@@ -44,6 +45,7 @@ class MockConfig:
     scenario: str | Path | None = None
     models: tuple[str, ...] = ()
     max_body: int = MAX_BODY_DEFAULT
+    only_models: bool = False
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -58,6 +60,8 @@ class MockConfig:
             raise ConfigError("max_body must be >= 0")
         if isinstance(self.models, list):  # keep the dataclass hashable
             object.__setattr__(self, "models", tuple(self.models))
+        if self.only_models and not self.models:
+            raise ConfigError("only_models needs at least one model in models")
 
     def __repr__(self) -> str:
         # Never print the key itself: configs end up in logs and test ids.
@@ -66,5 +70,5 @@ class MockConfig:
             f"MockConfig(host={self.host!r}, port={self.port}, dialect={self.dialect!r}, "
             f"api_key={key}, workers={self.workers}, ttft={self.ttft}, "
             f"inter_token_delay={self.inter_token_delay}, scenario={self.scenario!r}, "
-            f"models={self.models!r})"
+            f"models={self.models!r}, only_models={self.only_models})"
         )

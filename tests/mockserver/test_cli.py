@@ -47,6 +47,8 @@ def test_parse_all_options(tmp_path):
         0.03,
     )
     assert cfg.models == ("a", "b/c") and cfg.host == "127.0.0.1" and cfg.port == 9999
+    assert not cfg.only_models
+    assert config_from_args(["--model", "a", "--only-models"]).only_models
 
 
 @pytest.mark.parametrize(
@@ -56,6 +58,7 @@ def test_parse_all_options(tmp_path):
         (["--latency", "a,b"], "latency"),
         (["--workers", "0"], "workers"),
         (["--scenario", "/nonexistent.toml"], "nonexistent"),
+        (["--only-models"], "only_models"),
     ],
 )
 def test_bad_arguments_exit_2_with_message(argv, needle, capsys):

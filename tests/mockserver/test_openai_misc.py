@@ -7,6 +7,7 @@ import math
 import struct
 
 import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,26 @@ def test_models_per_dialect_and_extra_models(mock_server, mock_server_factory):
     card = httpx.get(vllm.url + "/v1/models/Qwen/Qwen3-4B").json()
     assert card["id"] == "Qwen/Qwen3-4B"
     assert httpx.get(vllm.url + "/v1/models/nope").status_code == 404
+
+
+def test_only_models_serves_the_given_models_alone():
+    from mockserver.app import create_app
+    from mockserver.config import ConfigError, MockConfig
+    from mockserver.testing import InProcessHandler
+
+    app = create_app(MockConfig(dialect="vllm", models=("org/served",), only_models=True))
+    handler = InProcessHandler(app)
+    try:
+        with httpx.Client(transport=httpx.MockTransport(handler), base_url="http://x") as c:
+            assert [m["id"] for m in c.get("/v1/models").json()["data"]] == ["org/served"]
+            chat = {"model": "mock-model", "messages": [{"role": "user", "content": "hi"}]}
+            assert c.post("/v1/chat/completions", json=chat).status_code == 404
+            chat["model"] = "org/served"
+            assert c.post("/v1/chat/completions", json=chat).status_code == 200
+    finally:
+        handler.close()
+    with pytest.raises(ConfigError, match="only_models"):
+        MockConfig(only_models=True)
 
 
 def test_embeddings_deterministic_unit_vectors(mock_server):
