@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 
@@ -23,10 +22,12 @@ class Clock:
 
     async def asleep(self, seconds: float) -> None:
         if seconds > 0:
+            import asyncio  # here, not at the top: ~20 ms that a sync-only program never needs
+
             await asyncio.sleep(seconds)
 
     def random(self) -> float:
-        return random.random()
+        return random.random()  # nosec B311 - backoff jitter, not a secret
 
 
 class FakeClock(Clock):
@@ -39,7 +40,7 @@ class FakeClock(Clock):
         self.t = start
         self.wall = wall
         self.sleeps: list[float] = []
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # nosec B311 - a test clock's jitter
 
     def monotonic(self) -> float:
         return self.t
@@ -52,6 +53,8 @@ class FakeClock(Clock):
         self.t += max(seconds, 0.0)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio
+
         self.sleep(seconds)
         await asyncio.sleep(0)
 
