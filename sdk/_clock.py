@@ -27,7 +27,8 @@ class Clock:
             await asyncio.sleep(seconds)
 
     def random(self) -> float:
-        return random.random()  # nosec B311 - backoff jitter, not a secret
+        # Backoff jitter, not a secret: the random module is the right tool.
+        return random.random()  # nosec B311
 
 
 class FakeClock(Clock):
@@ -40,7 +41,7 @@ class FakeClock(Clock):
         self.t = start
         self.wall = wall
         self.sleeps: list[float] = []
-        self._rng = random.Random(seed)  # nosec B311 - a test clock's jitter
+        self._rng = random.Random(seed)  # nosec B311
 
     def monotonic(self) -> float:
         return self.t
