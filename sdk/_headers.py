@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Union
+from typing import TypeVar, Union, overload
 
 from sdk.errors import InvalidHeader
 
@@ -18,6 +18,7 @@ SENSITIVE_HEADERS = frozenset(
 )
 REDACTED = "[REDACTED]"
 _BAD_NAME_CHARS = re.compile(r"[ \t:]")
+_T = TypeVar("_T")
 
 
 def check_header_text(kind: str, text: str) -> None:
@@ -45,6 +46,19 @@ class Headers(MutableMapping[str, str]):
         pairs = headers.items() if isinstance(headers, Mapping) else headers
         for name, value in pairs:
             self.add(name, value)
+
+    @classmethod
+    def from_wire(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        """Response headers that a backend's HTTP parser already split, taken as they are.
+
+        The checks in :meth:`add` guard what we *send* (a CR or LF there would split the
+        request); a parser has already cut received headers at CR LF, so checking them again
+        cost ~0.5 us a header on every response for nothing. Anything copied from here into a
+        request is still checked, because ``build_request`` adds per-call headers one by one.
+        """
+        headers = cls()
+        headers._items = [(str(name), str(value)) for name, value in pairs]
+        return headers
 
     def add(self, name: str, value: str) -> None:
         """Append a value, keeping earlier ones (for Set-Cookie and friends)."""
@@ -76,6 +90,18 @@ class Headers(MutableMapping[str, str]):
         if len(kept) == len(self._items):
             raise KeyError(name)
         self._items = kept
+
+    @overload
+    def get(self, name: str, /) -> str | None: ...
+
+    @overload
+    def get(self, name: str, /, default: str | _T) -> str | _T: ...
+
+    def get(self, name: str, /, default: object = None) -> object:
+        """``headers[name]`` or ``default``, without the KeyError round trip of Mapping.get."""
+        key = name.lower()
+        values = [v for k, v in self._items if k.lower() == key]
+        return ", ".join(values) if values else default
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
