@@ -42,7 +42,15 @@ class SyncByteStream(Protocol):
 
 @runtime_checkable
 class AsyncByteStream(Protocol):
-    """What an async transport hands back as a response body."""
+    """What an async transport hands back as a response body.
+
+    A stream may also offer ``async def aread_all(self, limit: int) -> bytes | None``: the
+    whole body in one await, when it can tell before reading that the body is at most
+    ``limit`` bytes (say, an uncompressed body with a Content-Length). It returns None,
+    having read nothing, when it cannot; the response then iterates as usual. After it
+    returns bytes the connection is free, as after a finished iteration.
+    ``Response.aread()`` uses it to skip a per-chunk async generator round trip.
+    """
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 
@@ -394,8 +402,33 @@ class Response:
     # -- async body -----------------------------------------------------------------------
     async def aread(self) -> bytes:
         if self._content is None:
-            self._content = b"".join([chunk async for chunk in self.aiter_raw()])
+            whole = await self._aread_all()
+            if whole is None:
+                whole = b"".join([chunk async for chunk in self.aiter_raw()])
+            self._content = whole
         return self._content
+
+    async def _aread_all(self) -> bytes | None:
+        """The stream's one-await read (see ``AsyncByteStream``), or None to iterate instead.
+
+        The stream only says yes for a body it knows fits ``max_body_size``; the size is
+        checked again here so a stream that got it wrong still cannot hand back more.
+        """
+        read_all = getattr(self._stream, "aread_all", None)
+        if read_all is None or self._stream_consumed:
+            return None
+        self._stream_consumed = True
+        try:
+            whole: bytes | None = await read_all(self.max_body_size)
+            if whole is None:
+                self._stream_consumed = False  # nothing was read: iterate as usual
+                return None
+            self._check_size(len(whole))
+        except BaseException:
+            await self.aclose()
+            raise
+        await self.aclose()
+        return whole
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
         if self._content is not None:

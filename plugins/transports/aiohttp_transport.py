@@ -30,6 +30,7 @@ from typing import Any
 
 from plugins.transports import _common
 from sdk import errors
+from sdk._headers import Headers
 from sdk._models import Request, Response
 from sdk.hookspecs import hookimpl
 from sdk.registry import Register
@@ -121,7 +122,9 @@ class AiohttpTransport(AsyncBaseTransport):
             raw.connection.protocol.read_timeout = timeout.read
         return Response(
             raw.status,
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.raw_headers],
+            headers=Headers.from_wire(
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw.raw_headers]
+            ),
             stream=_AiohttpStream(raw, request, slots),
             request=request,
             reason_phrase=raw.reason or "",
@@ -153,6 +156,30 @@ class _AiohttpStream:
             raise map_error(exc, self._request, None, reading=True) from exc
         self._raw.release()
         self._free()
+
+    async def aread_all(self, limit: int) -> bytes | None:
+        """The whole body in one ``read()`` when it cannot pass ``limit``, else None.
+
+        Only for a body with a Content-Length within the limit and no Content-Encoding:
+        aiohttp's ``read()`` decompresses everything at once, so a compressed body (a bomb
+        of any size) keeps going through ``__aiter__``, where every chunk is bounded.
+        """
+        raw = self._raw
+        headers = raw.headers
+        length = headers.get("Content-Length", "")
+        encoding = headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity") or not (length.isascii() and length.isdigit()):
+            return None
+        if int(length) > limit:
+            return None
+        try:
+            whole: bytes = await raw.read()
+        except Exception as exc:
+            await self.aclose()
+            raise map_error(exc, self._request, None, reading=True) from exc
+        raw.release()
+        self._free()
+        return whole
 
     def _free(self) -> None:
         if self._slots is not None:
