@@ -15,21 +15,17 @@ from mockserver.context import RequestContext
 from mockserver.openai import tokens
 from mockserver.openai.dialects import MAX_MODEL_LEN
 from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
-from mockserver.sse import dumps
+from mockserver.replies import json_reply
 
 VERSION = "0.1.0-mock"
 DEFAULT_DIMENSIONS = 256
 MAX_DIMENSIONS = 8192
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status, media_type="application/json")
-
-
 @api_endpoint
 async def list_models(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
-    return _json(
+    return json_reply(
         {"object": "list", "data": [ctx.dialect.model_card(m) for m in sorted(ctx.models)]}
     )
 
@@ -39,7 +35,7 @@ async def retrieve_model(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
     model_id = request.scope["path"][len("/v1/models/") :]
     check_model(ctx, {"model": model_id})
-    return _json(ctx.dialect.model_card(model_id))
+    return json_reply(ctx.dialect.model_card(model_id))
 
 
 def embed(text: str, dimensions: int) -> list[float]:
@@ -95,7 +91,7 @@ async def embeddings(request: Request) -> Response:
             vec = base64.b64encode(struct.pack(f"<{dims}f", *vec)).decode("ascii")
         data.append({"object": "embedding", "index": i, "embedding": vec})
     used = sum(tokens.count(t) for t in texts)
-    return _json(
+    return json_reply(
         {
             "object": "list",
             "data": data,
@@ -131,9 +127,9 @@ async def tokenize(request: Request) -> Response:
     else:
         raise ApiError(400, "tokenize needs 'prompt' (a string) or 'messages'.", "prompt")
     ids = tokens.encode(text)
-    return _json(
-        {"count": len(ids), "max_model_len": MAX_MODEL_LEN, "tokens": ids, "token_strs": None}
-    )
+    body = {"count": len(ids), "max_model_len": MAX_MODEL_LEN, "tokens": ids}
+    body["token_strs"] = None  # vLLM sends null unless asked for the token strings
+    return json_reply(body)
 
 
 @api_endpoint
@@ -147,7 +143,7 @@ async def detokenize(request: Request) -> Response:
     ):
         raise ApiError(400, "Invalid 'tokens': expected a list of integers.", "tokens")
     try:
-        return _json({"prompt": tokens.decode(ids)})
+        return json_reply({"prompt": tokens.decode(ids)})
     except ValueError as exc:
         raise ApiError(400, f"Invalid 'tokens': {exc}", "tokens") from None
 
@@ -157,4 +153,4 @@ async def health(request: Request) -> Response:
 
 
 async def version(request: Request) -> Response:
-    return _json({"version": VERSION})
+    return json_reply({"version": VERSION})

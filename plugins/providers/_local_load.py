@@ -62,10 +62,12 @@ def load_pretrained(
     common = {"trust_remote_code": trust_remote_code, "local_files_only": True}
     report("tokenizer", f"loading tokenizer from {source}")
     try:
-        tokenizer = AutoTokenizer.from_pretrained(source, **common)
+        tokenizer = AutoTokenizer.from_pretrained(source, **common)  # nosec B615
         report("model", f"loading model weights from {source} (dtype={dtype})")
         extra = {} if device_map is None else {"device_map": device_map}
-        model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **common, **extra)
+        model: Any = AutoModelForCausalLM.from_pretrained(  # nosec B615
+            source, dtype=dtype, **common, **extra
+        )
     except (OSError, ValueError, KeyError, ImportError) as exc:
         # ImportError: device_map needs accelerate; remote code may need packages too.
         raise ModelLoadError(f"could not load a model from {source}: {exc}") from exc

@@ -169,7 +169,7 @@ def _train_tokenizer(fast_cls: Any) -> Any:
     bpe.add_tokens([AddedToken(THINK_START, special=False), AddedToken(THINK_END, special=False)])
     tokenizer = fast_cls(
         tokenizer_object=bpe,
-        eos_token="<|im_end|>",  # noqa: S106 (a token, not a password)
+        eos_token="<|im_end|>",  # noqa: S106 (a token, not a password) # nosec B106
         pad_token="<|endoftext|>",  # noqa: S106
         additional_special_tokens=["<|im_start|>", "<|im_end|>"],
         clean_up_tokenization_spaces=False,

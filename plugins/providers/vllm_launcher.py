@@ -45,7 +45,8 @@ __all__ = ["VLLMLaunchError", "VLLMLauncher", "VLLMStartupTimeout", "main", "ser
 logger = logging.getLogger("plugins.vllm")
 LOG_TAIL = 40
 #: Bind addresses that mean "every interface"; a client reaches them on loopback.
-_WILDCARDS = ("0.0.0.0", "", "::")  # noqa: S104 - compared against, never bound
+#: (Compared against, never bound: hence the lint suppressions.)
+_WILDCARDS = ("0.0.0.0", "", "::")  # noqa: S104  # nosec B104
 
 
 class VLLMLaunchError(ConfigError):
@@ -202,7 +203,7 @@ class VLLMLauncher:
                 "or pick another port (port=0 picks a free one)"
             )
         try:
-            self.process = subprocess.Popen(  # noqa: S603 - a fixed argv, no shell
+            self.process = subprocess.Popen(  # noqa: S603 - a fixed argv, no shell # nosec B603
                 cmd,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

@@ -256,7 +256,7 @@ class _RequestsStream:
             try:
                 self._raw.close()
                 self._raw.release_conn()
-            except Exception:  # noqa: S110 - a failing close leaves nothing to clean up
+            except Exception:  # noqa: S110 - a failing close leaves nothing to clean up # nosec B110
                 pass
 
 

@@ -167,7 +167,7 @@ def test_dropped_connection_is_a_read_error_and_retried(make_client, server):
 
 def test_closed_port_is_connect_error_after_every_attempt(make_client):
     client = make_client(retry=sdk.RetryPolicy(attempts=3))
-    url = f"http://user:s3cret@127.0.0.1:{_closed_port()}/get?x=1"
+    url = f"http://user:s3cret@127.0.0.1:{_closed_port()}/get?x=1"  # pragma: allowlist secret
     with pytest.raises(errors.ConnectError) as info:
         client.get(url)
     assert info.value.attempts == 3

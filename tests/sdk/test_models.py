@@ -58,7 +58,7 @@ def test_invalid_urls_raise_typed_error(url: str) -> None:
 
 
 def test_redact_url_hides_credentials_and_request_target_quotes() -> None:
-    assert "s3cret" not in redact_url("http://u:s3cret@h:8/p")
+    assert "s3cret" not in redact_url("http://u:s3cret@h:8/p")  # pragma: allowlist secret
     assert request_target("http://h/a b?x=1") == "/a%20b?x=1"
 
 
