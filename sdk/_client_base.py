@@ -6,6 +6,7 @@ sleep and read, one blocking and one awaiting.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from sdk._headers import HeaderInput, Headers
 from sdk._models import DEFAULT_MAX_BODY, Request, Response
 from sdk._urls import (
     QueryParams,
+    _lowered_environ,
     build_url,
     proxy_from_env,
     redact_url,
@@ -67,6 +69,27 @@ def error_kind(exc: TransportError) -> str:
     if isinstance(exc, ProtocolError):
         return "protocol"
     return "other"
+
+
+_proxy_env_seen: tuple[dict[str, str], bool] | None = None
+
+
+def _env_names_a_proxy() -> bool:
+    """Whether any ``*_proxy`` variable other than ``no_proxy`` is set (else no proxy applies).
+
+    ``proxy_from_env`` parses the URL's origin and walks NO_PROXY on every request (~3 us);
+    with no proxy variable at all (the usual case) its answer is None for every URL. The
+    lower-cased environment is one cached dict until ``os.environ`` changes, so the answer
+    is cached on that dict's identity.
+    """
+    global _proxy_env_seen
+    env = _lowered_environ()
+    seen = _proxy_env_seen
+    if seen is not None and seen[0] is env:
+        return seen[1]
+    named = any(k.endswith("_proxy") and k != "no_proxy" for k in env)
+    _proxy_env_seen = (env, named)
+    return named
 
 
 def coerce_auth(auth: AuthTypes | None) -> Auth | None:
@@ -247,7 +270,9 @@ class BaseClient:
         """Per-exchange work before the transport: cookies, proxy choice, observers."""
         if len(self.cookies):  # an empty jar adds nothing; skip building urllib's adapter
             self.cookies.add_to(request)
-        proxy = self.proxy or (proxy_from_env(request.url) if self.trust_env else None)
+        proxy = self.proxy
+        if proxy is None and self.trust_env and _env_names_a_proxy():
+            proxy = proxy_from_env(request.url)
         if proxy and self.proxy_auth is not None:
             user, password = self.proxy_auth.credentials
             from urllib.parse import quote, urlsplit, urlunsplit
@@ -259,8 +284,6 @@ class BaseClient:
         self.plugins.hook.sdk_request_prepared(request=request)
 
     def _after_single(self, request: Request, response: Response, started: float) -> None:
-        import datetime
-
         response.request = request
         response.max_body_size = self.max_body_size
         response.elapsed = datetime.timedelta(seconds=self.clock.monotonic() - started)
@@ -312,7 +335,10 @@ class BaseClient:
             error_kind=kind,  # type: ignore[arg-type]
             headers=None if response is None else response.headers,
             attempt=attempt,
-            has_idempotency_key="idempotency-key" in request.headers,
+            # Only read when another attempt is possible (the policy answers "exhausted" first).
+            has_idempotency_key=(
+                attempt < self.retry.attempts and "idempotency-key" in request.headers
+            ),
             remaining=self._remaining(deadline),
             now=self.clock.now(),
             rng=self.clock,
