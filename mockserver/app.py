@@ -23,18 +23,20 @@ from mockserver.config import MockConfig
 from mockserver.context import RequestContext
 from mockserver.control import CONTROL_PREFIX, handle_control
 from mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
+from mockserver.httpbin import FAST as HTTPBIN_FAST
 from mockserver.httpbin import ROUTES as HTTPBIN_ROUTES
 from mockserver.httpbin import STATIC as HTTPBIN_STATIC
 from mockserver.journal import Journal, JournalEntry
 from mockserver.metrics import Metrics
 from mockserver.openai import routes as openai_routes
 from mockserver.openai.dialects import DIALECTS
+from mockserver.replies import json_reply
 from mockserver.scenario import Scenario, load_rules
-from mockserver.sse import dumps
 
 Scope = dict[str, Any]
 _OPENAI = openai_routes.STATIC
 _SLICE = 64  # close-after on a fixed-length body: count it in 64-byte slices
+_GET_OR_HEAD = frozenset({"GET", "HEAD"})
 
 
 class MockApp:
@@ -57,6 +59,7 @@ class MockApp:
         self._scenario: Scenario = self.state.scenario
         self._metrics: Metrics = self.state.metrics
         self._httpbin_static = dict(HTTPBIN_STATIC)
+        self._fast = dict(HTTPBIN_FAST)
         self._httpbin_routes: list[Route] = list(HTTPBIN_ROUTES)
         self._api_key = f"Bearer {config.api_key}".encode() if config.api_key else None
 
@@ -98,7 +101,7 @@ class MockApp:
     async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
         started = time.perf_counter()
         path: str = scope["path"]
-        transport = faultio.socket_of(send)
+        method: str = scope["method"]
         fault_values: list[str] = []
         session = ""
         reply_tokens: bytes | None = None
@@ -131,7 +134,7 @@ class MockApp:
                     too_large = True
                     break
         entry = self._journal.record(
-            scope["method"], path, scope["query_string"].decode("latin-1"), scope["headers"], body
+            method, path, scope["query_string"].decode("latin-1"), scope["headers"], body
         )
         is_api = path.startswith("/v1/")
         if is_api:
@@ -140,37 +143,47 @@ class MockApp:
         number = self.calls.get(call_key, 0) + 1
         self.calls[call_key] = number
 
-        ctx = RequestContext(self.config, self.dialect, self.models, self._journal, entry)
-        status_box = [500]
+        ctx = RequestContext(self.config, self.dialect, self.models, self._journal, entry, body)
+        transport = faultio.socket_of(send)
+        status = 500
         label = path
         try:
-            early = self._early_reply(
-                ctx, is_api, too_large, auth, (fault_values, number), reply_tokens
-            )
+            early = None
+            if too_large or fault_values or reply_tokens is not None or (is_api and self._api_key):
+                early = self._early_reply(
+                    ctx, is_api, too_large, auth, (fault_values, number), reply_tokens
+                )
             rule = ctx.rule
             if early is None:
-                if rule is None:
-                    rule = ctx.rule = self._scenario.match(scope["method"], path, session, number)
+                if rule is None and self._scenario:
+                    rule = ctx.rule = self._scenario.match(method, path, session, number)
                 if rule is not None:
                     entry.fault = rule.describe()
                     early = await self._fault_reply(ctx, rule, is_api, transport, receive, send)
             if early is not None:
-                status_box[0] = early.status_code
-                entry.status = early.status_code
+                status = entry.status = early.status_code
                 await early(scope, receive, send)
                 return
-            scope["mock"] = ctx
-            replay = _replay(body, receive)
             out = send if rule is None else _FaultSend(send, receive, transport, rule)
-            label = await self._dispatch(scope, replay, _Recorder(out, entry, status_box))
+            fast = self._fast.get(path) if method in _GET_OR_HEAD else None
+            if fast is not None:
+                status, headers, payload = fast(scope)
+                entry.status = status
+                await out({"type": "http.response.start", "status": status, "headers": headers})
+                await out({"type": "http.response.body", "body": payload})
+                return
+            scope["mock"] = ctx
+            recorder = _Recorder(out, entry)
+            try:
+                label = await self._dispatch(scope, _replay(body, receive), recorder)
+            finally:
+                status = recorder.status
         except faultio.ConnectionDropped:
-            entry.status = status_box[0] = 0  # journaled as "no complete response"
+            entry.status = status = 0  # journaled as "no complete response"
             if transport is None:
                 raise  # in-process: mockserver.testing turns it into httpx's error
         finally:
-            self._metrics.observe(
-                scope["method"], label, status_box[0], time.perf_counter() - started
-            )
+            self._metrics.observe(method, label, status, time.perf_counter() - started)
 
     def _early_reply(
         self,
@@ -204,11 +217,8 @@ class MockApp:
 
     def _error(self, is_api: bool, status: int, message: str, headers: Any = None) -> Response:
         if is_api:
-            body = dumps(self.dialect.error_body(status, message))
-            return Response(body, status, headers=headers, media_type="application/json")
-        return Response(
-            dumps({"error": message}), status, headers=headers, media_type="application/json"
-        )
+            return json_reply(self.dialect.error_body(status, message), status, headers)
+        return json_reply({"error": message}, status, headers)
 
     async def _fault_reply(
         self, ctx: RequestContext, rule: Rule, is_api: bool, transport: Any, receive: Any, send: Any
@@ -305,18 +315,18 @@ class _Sent(Response):
 
 
 class _Recorder:
-    """Wraps `send` to note the response status in the journal and metrics."""
+    """Wraps `send` to note the response status in the journal (and for the metrics)."""
 
-    __slots__ = ("_box", "_entry", "_send")
+    __slots__ = ("_entry", "_send", "status")
 
-    def __init__(self, send: Any, entry: JournalEntry, box: list[int]) -> None:
+    def __init__(self, send: Any, entry: JournalEntry) -> None:
         self._send = send
         self._entry = entry
-        self._box = box
+        self.status = 500
 
     async def __call__(self, message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            self._entry.status = self._box[0] = message["status"]
+            self._entry.status = self.status = message["status"]
         await self._send(message)
 
 

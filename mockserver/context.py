@@ -14,7 +14,17 @@ if TYPE_CHECKING:
 class RequestContext:
     """What an endpoint may need beyond the request: settings, the applied rule, the journal."""
 
-    __slots__ = ("config", "dialect", "entry", "extra", "journal", "models", "reply_tokens", "rule")
+    __slots__ = (
+        "body",
+        "config",
+        "dialect",
+        "entry",
+        "extra",
+        "journal",
+        "models",
+        "reply_tokens",
+        "rule",
+    )
 
     def __init__(
         self,
@@ -23,6 +33,7 @@ class RequestContext:
         models: frozenset[str],
         journal: Journal,
         entry: JournalEntry | None,
+        body: bytes = b"",
         rule: Rule | None = None,
         reply_tokens: int | None = None,
     ) -> None:
@@ -31,6 +42,7 @@ class RequestContext:
         self.models = models
         self.journal = journal
         self.entry = entry
+        self.body = body  # the whole request body, already read by the app
         self.rule = rule
         self.reply_tokens = reply_tokens
         self.extra: dict[str, Any] = {}

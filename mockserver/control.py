@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from mockserver.faults import FaultSyntaxError
 from mockserver.journal import REDACTED
-from mockserver.sse import dumps
+from mockserver.replies import json_reply
 
 if TYPE_CHECKING:
     from mockserver.app import MockApp
@@ -37,10 +37,6 @@ def redact_json(value: Any) -> Any:
     return value
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status, media_type="application/json")
-
-
 async def _read(receive: Any) -> bytes:
     body = b""
     more = True
@@ -59,12 +55,12 @@ async def handle_control(app: MockApp, scope: dict[str, Any], receive: Any, send
     path, method = scope["path"], scope["method"]
     response: Response
     if path == "/__mock__/journal" and method == "GET":
-        response = _json([e.to_dict() for e in app.journal.entries()])
+        response = json_reply([e.to_dict() for e in app.journal.entries()])
     elif path == "/__mock__/journal" and method == "DELETE":
         app.reset()
         response = Response(b"", 204)
     elif path == "/__mock__/last" and method == "GET":
-        response = _json(redact_json(app.journal.last_json))
+        response = json_reply(redact_json(app.journal.last_json))
     elif path == "/__mock__/metrics" and method == "GET":
         response = Response(app.state.metrics.render(), media_type="text/plain; version=0.0.4")
     elif path == "/__mock__/scenario" and method == "POST":
@@ -75,10 +71,10 @@ async def handle_control(app: MockApp, scope: dict[str, Any], receive: Any, send
             app.scenario.add(rule)
             response = Response(b"", 204)
         except (ValueError, FaultSyntaxError) as exc:
-            response = _json({"error": str(exc)}, 400)
+            response = json_reply({"error": str(exc)}, 400)
     elif path == "/__mock__/scenario" and method == "DELETE":
         app.scenario.clear()
         response = Response(b"", 204)
     else:
-        response = _json({"error": f"no control endpoint {method} {path}"}, 404)
+        response = json_reply({"error": f"no control endpoint {method} {path}"}, 404)
     await response(scope, receive, send)

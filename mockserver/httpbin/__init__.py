@@ -6,6 +6,9 @@ Exports:
   for the paths without parameters, so the top-level app can dispatch them with a dict lookup
   before any router runs. Each endpoint checks the method itself (405 with ``Allow``, automatic
   ``HEAD``/``OPTIONS``), so it is safe to call for any method;
+- ``FAST``: ``dict[str, FastView]``, exact path -> ``view(scope) -> (status, raw headers, body)``
+  for the hottest ``GET``/``HEAD`` views (``/get``, ``/headers``...), which need neither a
+  Request nor a Response object; the same paths are in ``STATIC`` for every other method;
 - ``build_app()``: a standalone starlette app of just these routes.
 
 Bodies match psf/httpbin's for the same request (see docs/mockserver-httpbin.md for the few
@@ -28,9 +31,9 @@ from . import (  # noqa: F401  (importing registers the endpoints)
     status,
     streams,
 )
-from ._route import ROUTES, STATIC, Endpoint
+from ._route import FAST, ROUTES, STATIC, Endpoint, FastView
 
-__all__ = ["ROUTES", "STATIC", "Endpoint", "build_app"]
+__all__ = ["FAST", "ROUTES", "STATIC", "Endpoint", "FastView", "build_app"]
 
 
 def build_app() -> Starlette:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from ._multipart import Part, parse_multipart
 
@@ -45,14 +46,28 @@ def _requote_invalid(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("mockserver.url_quote", _requote_invalid)
 
 
-def header_dict(request: Request, hide_env: bool = True) -> dict[str, str]:
+# raw header name -> (WSGI-style key, hidden unless ?show_env); bounded, names repeat a lot
+_NAMES: dict[bytes, tuple[str, bool]] = {}
+_NAMES_MAX = 1024
+
+
+def _name(raw: bytes) -> tuple[str, bool]:
+    hit = _NAMES.get(raw)
+    if hit is None:
+        name = raw.decode("latin-1")
+        hit = (name.replace("_", "-").title(), name.lower() in ENV_HEADERS)
+        if len(_NAMES) < _NAMES_MAX:
+            _NAMES[raw] = hit
+    return hit
+
+
+def header_dict(scope: Scope, hide_env: bool = True) -> dict[str, str]:
     """Request headers keyed the way a WSGI app sees them; repeated headers joined by commas."""
     result: dict[str, str] = {}
-    for raw_name, raw_value in request.scope["headers"]:
-        name = raw_name.decode("latin-1")
-        if hide_env and name.lower() in ENV_HEADERS:
+    for raw_name, raw_value in scope["headers"]:
+        key, is_env = _name(raw_name)
+        if is_env and hide_env:
             continue
-        key = name.replace("_", "-").title()
         value = raw_value.decode("latin-1")
         result[key] = result[key] + "," + value if key in result else value
     return result
@@ -87,9 +102,8 @@ _URL_HEADERS = frozenset(
 )
 
 
-def request_url(request: Request) -> str:
+def request_url(scope: Scope) -> str:
     """The request URL as httpbin echoes it (scheme from ``X-Forwarded-Proto`` when present)."""
-    scope = request.scope
     # one pass over the raw headers: Headers.get() costs a scan per call on the hot path
     headers = {
         name: value.decode("latin-1") for name, value in scope["headers"] if name in _URL_HEADERS
@@ -136,20 +150,20 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
     return parse_qsl(text, keep_blank_values=True, errors="mockserver.url_quote")
 
 
-def query_args(request: Request) -> dict[str, Any]:
+def query_args(scope: Scope) -> dict[str, Any]:
     """The query string as httpbin's ``args``."""
-    query: bytes = request.scope["query_string"]
+    query: bytes = scope["query_string"]
     if not query:
         return {}
     return semiflatten(parse_pairs(query.decode("latin-1")))
 
 
-def origin(request: Request) -> str:
+def origin(scope: Scope) -> str:
     """``X-Forwarded-For`` when present (httpbin trusts it), else the peer address."""
-    for name, value in request.scope["headers"]:
+    for name, value in scope["headers"]:
         if name == b"x-forwarded-for":
             return str(value.decode("latin-1"))
-    client = request.scope.get("client")
+    client = scope.get("client")
     return str(client[0]) if client else ""
 
 
@@ -206,13 +220,13 @@ async def echo(request: Request, keys: tuple[str, ...], **extras: Any) -> dict[s
         body = RequestBody(await request.body(), request.headers.get("content-type", ""))
     for key in keys:
         if key == "url":
-            out[key] = request_url(request)
+            out[key] = request_url(request.scope)
         elif key == "args":
-            out[key] = query_args(request)
+            out[key] = query_args(request.scope)
         elif key == "headers":
-            out[key] = header_dict(request, hide_env=not _show_env(request))
+            out[key] = header_dict(request.scope, hide_env=not _show_env(request))
         elif key == "origin":
-            out[key] = origin(request)
+            out[key] = origin(request.scope)
         elif key == "method":
             out[key] = request.method
         elif body is not None:

@@ -18,8 +18,17 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
-__all__ = ["cors_headers", "json_response", "plain_response", "pretty", "text_response"]
+__all__ = [
+    "cors_headers",
+    "json_headers",
+    "json_response",
+    "plain_response",
+    "pretty",
+    "render_echo",
+    "text_response",
+]
 
 
 def _render(value: Any, indent: str, out: list[str]) -> None:
@@ -107,16 +116,55 @@ def pretty(value: Any) -> bytes:
     return "".join(out).encode("ascii")
 
 
-def cors_headers(request: Request) -> list[tuple[bytes, bytes]]:
+def _string_map(value: dict[str, Any], indent: str) -> str | None:
+    """``value`` rendered at ``indent`` when every value is a string, else None."""
+    if not value:
+        return "{}"
+    inner = indent + "    "
+    lines = []
+    for key in sorted(value):
+        item = value[key]
+        if type(item) is not str:
+            return None
+        lines.append(f"{inner}{_quote(key)}: {_quote(item)}")
+    return "{\n" + ",\n".join(lines) + "\n" + indent + "  }"
+
+
+def render_echo(args: dict[str, Any], headers: dict[str, str], origin: str, url: str) -> bytes:
+    """``pretty({"args", "headers", "origin", "url"})`` by template: ``/get``'s body.
+
+    The keys are already in sorted order; only the two maps need rendering, and a repeated
+    query key (a list value) falls back to the general `pretty`.
+    """
+    rendered_args = _string_map(args, "")
+    rendered_headers = _string_map(headers, "")
+    if rendered_args is None or rendered_headers is None:
+        return pretty({"args": args, "headers": headers, "origin": origin, "url": url})
+    return (
+        f'{{\n  "args": {rendered_args},\n  "headers": {rendered_headers},\n'
+        f'  "origin": {_quote(origin)},\n  "url": {_quote(url)}\n}}\n'
+    ).encode()
+
+
+def cors_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
     """httpbin's after-request CORS headers: echo ``Origin`` (or ``*``) and allow credentials."""
     origin = b"*"
-    for name, value in request.scope["headers"]:
+    for name, value in scope["headers"]:
         if name == b"origin":
             origin = value
             break
     return [
         (b"access-control-allow-origin", origin),
         (b"access-control-allow-credentials", b"true"),
+    ]
+
+
+def json_headers(scope: Scope, body: bytes) -> list[tuple[bytes, bytes]]:
+    """The raw header list of a 200 JSON reply, in the order starlette's ``Response`` sends."""
+    return [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+        *cors_headers(scope),
     ]
 
 
@@ -129,7 +177,7 @@ def json_response(
     """A JSON response in httpbin's layout, with CORS headers and any extra raw headers."""
     body = pretty(value)
     response = Response(body, status_code=status_code, media_type="application/json")
-    response.raw_headers.extend(cors_headers(request))
+    response.raw_headers.extend(cors_headers(request.scope))
     if headers:
         response.raw_headers.extend(headers)
     return response
@@ -143,7 +191,7 @@ def plain_response(
     response = Response(body, status_code=status_code)
     if content_type is not None:
         response.raw_headers.append((b"content-type", content_type))
-    response.raw_headers.extend(cors_headers(request))
+    response.raw_headers.extend(cors_headers(request.scope))
     return response
 
 
@@ -156,7 +204,7 @@ def text_response(
 ) -> Response:
     """A non-JSON response (Flask's default content type is HTML) with CORS headers."""
     response = Response(body, status_code=status_code, media_type=media_type)
-    response.raw_headers.extend(cors_headers(request))
+    response.raw_headers.extend(cors_headers(request.scope))
     if headers:
         response.raw_headers.extend(headers)
     return response

@@ -13,16 +13,29 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Scope
 
-from ._json import cors_headers, text_response
+from ._json import cors_headers, json_headers, text_response
 from ._multipart import MultipartError
 
-__all__ = ["ROUTES", "STATIC", "BadRequest", "Endpoint", "endpoint"]
+__all__ = [
+    "FAST",
+    "ROUTES",
+    "STATIC",
+    "BadRequest",
+    "Endpoint",
+    "FastView",
+    "endpoint",
+    "json_view",
+]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+# (status, raw headers, body) from the scope alone: no Request, no Response, no await
+FastView = Callable[[Scope], tuple[int, list[tuple[bytes, bytes]], bytes]]
 
 ROUTES: list[Route] = []
 STATIC: dict[str, Endpoint] = {}
+FAST: dict[str, FastView] = {}  # GET and HEAD only; every other method goes through STATIC
 
 _METHOD_NOT_ALLOWED = (
     "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n"
@@ -41,7 +54,7 @@ class BadRequest(ValueError):
 def _preflight(request: Request, allow: str) -> Response:
     response = Response(b"", media_type="text/html; charset=utf-8")
     response.raw_headers.append((b"allow", allow.encode()))
-    response.raw_headers.extend(cors_headers(request))
+    response.raw_headers.extend(cors_headers(request.scope))
     response.raw_headers.append(
         (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, PATCH, OPTIONS")
     )
@@ -84,6 +97,34 @@ def endpoint(*paths: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Endp
             if "{" not in path:
                 STATIC[path] = handle
         return view
+
+    return register
+
+
+def json_view(path: str) -> Callable[[Callable[[Scope], bytes]], Callable[[Scope], bytes]]:
+    """Register a GET view whose JSON body depends on the scope alone, twice over.
+
+    ``render(scope) -> bytes`` becomes an ordinary `endpoint` (so ``OPTIONS``, 405 and the
+    standalone starlette app behave as for any view) and a `FAST` raw view, which the mock
+    server's app calls for ``GET``/``HEAD`` with no Request or Response object at all.
+    """
+
+    def register(render: Callable[[Scope], bytes]) -> Callable[[Scope], bytes]:
+        async def view(request: Request) -> Response:
+            body = render(request.scope)
+            response = Response(body, media_type="application/json")
+            response.raw_headers.extend(cors_headers(request.scope))
+            return response
+
+        def fast(scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            body = render(scope)
+            return 200, json_headers(scope, body), body
+
+        view.__name__ = fast.__name__ = render.__name__
+        view.__doc__ = fast.__doc__ = render.__doc__
+        endpoint(path)(view)
+        FAST[path] = fast
+        return render
 
     return register
 

@@ -97,9 +97,9 @@ async def view_index(request: Request) -> Response:
 
 def _encoded(request: Request, marker: str) -> dict[str, object]:
     return {
-        "headers": header_dict(request, hide_env="show_env" not in request.query_params),
+        "headers": header_dict(request.scope, hide_env="show_env" not in request.query_params),
         "method": request.method,
-        "origin": origin(request),
+        "origin": origin(request.scope),
         marker: True,
     }
 

@@ -1,45 +1,53 @@
 """HTTP method and request-inspection endpoints: ``/get``, ``/post``, ``/anything``...
 
-``/get`` is the benchmark path: it builds its dict straight from the scope (no body read, no
-``get_dict`` key loop) and renders with the fast pretty-printer.
+``/get`` is the benchmark path: it is a `json_view`, so the mock server answers ``GET /get``
+straight from the ASGI scope (no Request or Response object, no body read) and renders it with
+a template of httpbin's layout.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from ._echo import echo, header_dict, origin, query_args, request_url
-from ._json import json_response
-from ._route import endpoint
+from ._json import json_response, pretty, render_echo
+from ._route import endpoint, json_view
 
 BODY_KEYS = ("url", "args", "form", "data", "origin", "headers", "files", "json")
 ANYTHING_KEYS = (*BODY_KEYS, "method")
 ALL_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "TRACE")
 
 
-def _headers(request: Request) -> dict[str, str]:
-    query: bytes = request.scope["query_string"]
-    show_env = b"show_env" in query and "show_env" in request.query_params
-    return header_dict(request, hide_env=not show_env)
+def _headers(scope: Scope) -> dict[str, str]:
+    query: bytes = scope["query_string"]
+    show_env = b"show_env" in query and "show_env" in QueryParams(query)
+    return header_dict(scope, hide_env=not show_env)
 
 
-def get_view_dict(request: Request) -> dict[str, object]:
-    """``/get``'s body; ``/cache`` and ``/etag`` reuse it as httpbin does."""
+def get_dict(scope: Scope) -> dict[str, object]:
+    """``/get``'s body as a dict; ``/cache``, ``/etag`` and ``/stream`` reuse it as httpbin does."""
     return {
-        "args": query_args(request),
-        "headers": _headers(request),
-        "origin": origin(request),
-        "url": request_url(request),
+        "args": query_args(scope),
+        "headers": _headers(scope),
+        "origin": origin(scope),
+        "url": request_url(scope),
     }
 
 
-@endpoint("/get")
-async def view_get(request: Request) -> Response:
+def get_view_dict(request: Request) -> dict[str, object]:
+    """`get_dict` of a starlette request."""
+    return get_dict(request.scope)
+
+
+@json_view("/get")
+def view_get(scope: Scope) -> bytes:
     """The request's URL, query args, headers and origin."""
-    return json_response(request, get_view_dict(request))
+    return render_echo(query_args(scope), _headers(scope), origin(scope), request_url(scope))
 
 
 @endpoint("/post", methods=("POST",))
@@ -72,25 +80,30 @@ async def view_anything(request: Request) -> Response:
     return json_response(request, await echo(request, ANYTHING_KEYS))
 
 
-@endpoint("/headers")
-async def view_headers(request: Request) -> Response:
+@json_view("/headers")
+def view_headers(scope: Scope) -> bytes:
     """The request headers."""
-    return json_response(request, {"headers": _headers(request)})
+    return pretty({"headers": _headers(scope)})
 
 
-@endpoint("/user-agent")
-async def view_user_agent(request: Request) -> Response:
+@json_view("/user-agent")
+def view_user_agent(scope: Scope) -> bytes:
     """The ``User-Agent`` header (``null`` when absent, as httpbin)."""
-    return json_response(request, {"user-agent": request.headers.get("user-agent")})
+    agent = None
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            agent = value.decode("latin-1")
+            break
+    return pretty({"user-agent": agent})
 
 
-@endpoint("/ip")
-async def view_ip(request: Request) -> Response:
+@json_view("/ip")
+def view_ip(scope: Scope) -> bytes:
     """The caller's address (``X-Forwarded-For`` wins)."""
-    return json_response(request, {"origin": origin(request)})
+    return pretty({"origin": origin(scope)})
 
 
-@endpoint("/uuid")
-async def view_uuid(request: Request) -> Response:
+@json_view("/uuid")
+def view_uuid(scope: Scope) -> bytes:
     """A fresh UUID4."""
-    return json_response(request, {"uuid": str(uuid.uuid4())})
+    return pretty({"uuid": str(uuid.uuid4())})

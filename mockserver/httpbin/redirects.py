@@ -41,7 +41,7 @@ def _empty_redirect(request: Request, location: str, status_code: int = 302) -> 
 
 def _origin_url(request: Request) -> str:
     """``scheme://host`` of this request, for absolute redirects (``url_for(_external=True)``)."""
-    url = request_url(request)
+    url = request_url(request.scope)
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.split('/', 1)[0]}"
 

@@ -71,7 +71,7 @@ def status_response(request: Request, code: int) -> Response:
         body, headers = special
         response = Response(body, status_code=code)
         response.raw_headers.extend(headers)
-    response.raw_headers.extend(cors_headers(request))
+    response.raw_headers.extend(cors_headers(request.scope))
     return response
 
 

@@ -36,7 +36,7 @@ def _streaming(
     headers: dict[str, str] | None = None,
 ) -> Response:
     response = StreamingResponse(body, status_code, headers=headers, media_type=media_type)
-    response.raw_headers.extend(cors_headers(request))
+    response.raw_headers.extend(cors_headers(request.scope))
     return response
 
 

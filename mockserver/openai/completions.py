@@ -14,7 +14,7 @@ from mockserver.openai.chat import FINGERPRINT, completion_id, validate_sampling
 from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
 from mockserver.openai.reply import Reply, plan_text
 from mockserver.openai.stream import reply_latency, sse_response
-from mockserver.sse import dumps
+from mockserver.replies import json_reply
 
 
 def prompts(body: dict[str, Any]) -> list[str]:
@@ -70,7 +70,7 @@ async def completions(request: Request) -> Response:
         "choices": [_choice(i, r.content or "", r.finish_reason) for i, r in enumerate(replies)],
         "usage": usage,
     }
-    return Response(dumps(data), media_type="application/json")
+    return json_reply(data)
 
 
 def _choice(index: int, text: str, finish: str | None) -> dict[str, Any]:

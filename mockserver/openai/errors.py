@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.context import RequestContext
-from mockserver.sse import dumps
+from mockserver.replies import json_reply
 
 
 class ApiError(Exception):
@@ -30,7 +30,7 @@ def error_response(
     ctx: RequestContext, err: ApiError, headers: dict[str, str] | None = None
 ) -> Response:
     body = ctx.dialect.error_body(err.status, err.message, err.param, err.code)
-    return Response(dumps(body), err.status, headers=headers, media_type="application/json")
+    return json_reply(body, err.status, headers)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -52,7 +52,9 @@ def api_endpoint(func: Endpoint) -> Endpoint:
 
 async def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
-    raw = await request.body()
+    ctx: RequestContext | None = request.scope.get("mock")
+    # the app has read the whole body already: skip starlette's receive/stream machinery
+    raw = ctx.body if ctx is not None else await request.body()
     if not raw:
         raise ApiError(400, "The request body is empty; expected a JSON object.")
     try:
