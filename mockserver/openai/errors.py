@@ -58,7 +58,11 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not raw:
         raise ApiError(400, "The request body is empty; expected a JSON object.")
     try:
-        data = json.loads(raw)
+        if raw[:1] == b"{" and raw[1:2] != b"\x00":
+            # what json.loads(bytes) does once json.detect_encoding has said "utf-8"
+            data = json.loads(raw.decode("utf-8", "surrogatepass"))
+        else:
+            data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"The request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -98,6 +98,8 @@ def _json_content(body: dict[str, Any], text: str) -> str | None:
 
 def _tools_to_call(body: dict[str, Any], text: str) -> list[dict[str, Any]]:
     """Which declared functions the mock calls: forced by tool_choice, or named by the user."""
+    if not body.get("tools"):
+        return []
     tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("function")]
     choice = body.get("tool_choice", "auto")
     if not tools or choice == "none":
@@ -122,6 +124,8 @@ def _call_id(name: str, args: str, i: int) -> str:
 
 
 def _truncate_at_stop(text: str, stop: Any) -> tuple[str, bool]:
+    if not stop:
+        return text, False
     stops = [stop] if isinstance(stop, str) else list(stop or [])
     cut = min((i for s in stops if s and (i := text.find(s)) >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
