@@ -240,15 +240,17 @@ class BaseClient:
             request_headers["Content-Length"] = str(len(body))
         elif stream is None and method.upper() in ("POST", "PUT", "PATCH"):
             request_headers["Content-Length"] = "0"
+        # Without an "@" there is no user:password@ to take out (skips two URL parses).
+        has_userinfo = "@" in merged_url
         request = Request(
             method,
-            strip_userinfo(merged_url),
+            strip_userinfo(merged_url) if has_userinfo else merged_url,
             headers=request_headers,
             content=body,
             stream=stream,
             extensions={
                 "timeout": self.timeout if timeout is _UNSET else Timeout.of(timeout),
-                "userinfo": userinfo(merged_url),
+                "userinfo": userinfo(merged_url) if has_userinfo else None,
             },
         )
         if cookies:
@@ -281,7 +283,9 @@ class BaseClient:
             netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
             proxy = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
         request.extensions["proxy"] = proxy
-        self.plugins.hook.sdk_request_prepared(request=request)
+        hook = self.plugins.hook.sdk_request_prepared
+        if hook.get_hookimpls():  # no observer registered: skip pluggy's call machinery
+            hook(request=request)
 
     def _after_single(self, request: Request, response: Response, started: float) -> None:
         response.request = request
@@ -292,7 +296,9 @@ class BaseClient:
             log.debug(
                 "%s %s -> %s", request.method, redact_url(request.url), response.status_code
             )
-        self.plugins.hook.sdk_response_received(request=request, response=response)
+        hook = self.plugins.hook.sdk_response_received
+        if hook.get_hookimpls():
+            hook(request=request, response=response)
 
     # -- retry decisions ------------------------------------------------------------------
     def _remaining(self, deadline: float | None) -> float | None:
