@@ -57,7 +57,7 @@ class Headers(MutableMapping[str, str]):
         request is still checked, because ``build_request`` adds per-call headers one by one.
         """
         headers = cls()
-        headers._items = [(str(name), str(value)) for name, value in pairs]
+        headers._items = list(pairs)
         return headers
 
     def add(self, name: str, value: str) -> None:
