@@ -79,12 +79,10 @@ class AiohttpTransport(AsyncBaseTransport):
         self._slots = asyncio.Semaphore(self._options.max_connections)
         return self._session
 
-    async def _acquire(self, request: Request, pool: float | None) -> asyncio.Semaphore:
+    async def _wait_for_slot(self, request: Request, pool: float | None) -> asyncio.Semaphore:
+        """Wait at most ``pool`` seconds for a free slot (only called when none is free)."""
         slots = self._slots
         assert slots is not None
-        if not slots.locked():
-            await slots.acquire()
-            return slots
         try:
             await asyncio.wait_for(slots.acquire(), pool)
         except asyncio.TimeoutError:
@@ -100,7 +98,12 @@ class AiohttpTransport(AsyncBaseTransport):
         session = self._session or self._open()
         timeout = _common.timeouts(request)
         proxy = _common.proxy_for(request)
-        slots = await self._acquire(request, timeout.pool)
+        slots = self._slots
+        assert slots is not None
+        if slots.locked():
+            slots = await self._wait_for_slot(request, timeout.pool)
+        else:
+            await slots.acquire()  # free: returns at once, without a wait_for task
         body = request.aiter_body() if request.stream is not None else request.content
         try:
             raw = await session.request(
