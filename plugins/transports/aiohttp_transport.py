@@ -180,8 +180,7 @@ class _AiohttpStream:
         except Exception as exc:
             await self.aclose()
             raise map_error(exc, self._request, None, reading=True) from exc
-        raw.release()
-        self._free()
+        self._free()  # read() returns after aiohttp released the connection to its pool
         return whole
 
     def _free(self) -> None:
