@@ -7,6 +7,8 @@ hello-world (`benchmarks/bare_asgi.py`) under the same uvicorn settings as the m
 workers, uvloop, httptools, no access log). Load comes from `wrk` (`apt-get install -y wrk`);
 without it a bounded aiohttp loader runs instead and the table says so. Targets: mock /get
 >= 5x httpbin, and >= 50% of the bare-ASGI ceiling. Every server is stopped at the end.
+A last table gives each app's CPU cost per request called in-process (no socket), the steadier
+signal when other work shares the machine.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CHAT = {"model": "mock-model", "messages": [{"role": "user", "content": "hello there"}]}
@@ -145,12 +148,68 @@ def aiohttp_load(
     return asyncio.run(run())
 
 
+def inprocess_us(app: Any, method: str, path: str, body: bytes, n: int) -> float:
+    """CPU µs per request of an ASGI app called directly (no socket, no HTTP parser).
+
+    CPU time of this process, best of 5 runs: on a shared machine that is steadier than wall
+    time, and it isolates the app's own cost from uvicorn's and the loader's.
+    """
+    headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
+    if body:
+        headers += [(b"content-type", b"application/json")]
+        headers += [(b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": b"", "headers": headers, "client": ("127.0.0.1", 5555),
+        "server": ("127.0.0.1", 8000),
+    }  # fmt: skip
+    message = {"type": "http.request", "body": body, "more_body": False}
+
+    async def receive() -> dict[str, Any]:
+        return message
+
+    async def send(reply: dict[str, Any]) -> None:
+        if reply["type"] == "http.response.start" and reply["status"] != 200:
+            raise RuntimeError(f"{path} -> {reply['status']}")
+
+    async def run() -> float:
+        await app(dict(scope), receive, send)
+        started = time.process_time()
+        for _ in range(n):
+            await app(dict(scope), receive, send)
+        return (time.process_time() - started) / n * 1e6
+
+    return min(asyncio.run(run()) for _ in range(5))
+
+
+def inprocess_table(n: int) -> None:
+    sys.path.insert(0, str(HERE.parent))
+    sys.path.insert(0, str(HERE))
+    import bare_asgi
+
+    from mockserver.app import create_app
+
+    mock = create_app()
+    chat = json.dumps(CHAT).encode()
+    rows = [
+        ("GET /get", inprocess_us(mock, "GET", "/get", b"", n)),
+        ("POST chat non-stream", inprocess_us(mock, "POST", "/v1/chat/completions", chat, n)),
+    ]
+    bare = inprocess_us(bare_asgi.app, "GET", "/get", b"", n)
+    print(f"\nin-process app cost (CPU us/request, best of 5 x {n:,}; bare ASGI {bare:.2f} us)")
+    for title, us in rows:
+        print(f"{title:32} {us:8.2f} us")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=2.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds, best kept")
+    ap.add_argument("--inprocess", type=int, default=10_000, metavar="N",
+                    help="requests per in-process run (0 skips that table)")  # fmt: skip
     args = ap.parse_args(argv)
     load = wrk if shutil.which("wrk") else aiohttp_load
     loader = "wrk" if load is wrk else "aiohttp fallback (wrk not installed)"
@@ -219,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     get = results["mock"]["get"], results["httpbin"]["get"], results["bare"]["get"]
     ok = get[0] >= 5 * get[1] and get[0] >= 0.5 * get[2]  # type: ignore[operator]
     print(f"targets (/get >= 5x httpbin and >= 50% of bare): {'met' if ok else 'NOT met'}")
+    if args.inprocess:
+        inprocess_table(args.inprocess)
     return 0
 
 
