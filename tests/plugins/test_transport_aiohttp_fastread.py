@@ -17,11 +17,14 @@ import pytest
 
 import sdk
 from sdk import errors
+from sdk.transports import TransportOptions
 
 pytest.importorskip("aiohttp")
 aiohttp_transport = pytest.importorskip("plugins.transports.aiohttp_transport")
 
 pytestmark = pytest.mark.network
+
+_POOL_2S = sdk.Timeout(pool=2.0)
 
 
 class _Spy:
@@ -171,3 +174,34 @@ async def test_a_truncated_one_shot_body_fails_typed_and_frees_the_slot(
         assert spy.outcomes() == ["ReadError"]
         # The single slot came back: the next request does not wait for the pool.
         assert (await client.get(mock_server.join("/bytes/10"))).content.__len__() == 10
+
+
+async def test_aread_all_itself_frees_the_slot_without_aclose(mock_server: Any) -> None:
+    """The ``AsyncByteStream.aread_all`` contract at the transport seam: once it has returned
+    bytes, or raised, the connection is free, with no ``aclose()`` after it. (Through
+    ``Response.aread()`` an ``aclose()`` always follows, which would hide a stream that
+    broke the contract for any other caller.)"""
+    transport = aiohttp_transport.AiohttpTransport(TransportOptions(max_connections=1))
+
+    def request(path: str, **headers: str) -> sdk.Request:
+        return sdk.Request(
+            "GET", mock_server.join(path), headers=headers, extensions={"timeout": _POOL_2S}
+        )
+
+    try:
+        first = await transport.handle_async_request(request("/bytes/100"))
+        whole = await first._stream.aread_all(1000)  # the stream object the protocol names
+        assert whole is not None and len(whole) == 100
+        # One slot: this would wait out the pool timeout if aread_all had kept it.
+        second = await transport.handle_async_request(request("/bytes/10"))
+        assert len(await second.aread()) == 10
+
+        broken = await transport.handle_async_request(
+            request("/bytes/1000", **{"X-Mock-Fault": "close-after=2"})
+        )
+        with pytest.raises(errors.ReadError):
+            await broken._stream.aread_all(10_000)
+        third = await transport.handle_async_request(request("/bytes/10"))
+        assert len(await third.aread()) == 10
+    finally:
+        await transport.aclose()
