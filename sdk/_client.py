@@ -133,7 +133,12 @@ class Client(BaseClient):
         would make exactly these calls (nothing to retry, cap or authenticate), minus the
         bookkeeping, which cost ~3 us a request."""
         try:
-            response = self._send_handling_redirects(request, follow)
+            # As in AsyncClient: the first exchange here, the redirect loop only for a redirect.
+            response = self._send_single(request)
+            if follow and response.is_redirect:
+                response = self._send_handling_redirects(request, follow, response)
+            else:
+                response.history = []
             if not stream:
                 response.read()
         except TransportError as exc:
@@ -188,10 +193,14 @@ class Client(BaseClient):
             current = next_request
             sent += 1
 
-    def _send_handling_redirects(self, request: Request, follow: bool) -> Response:
+    def _send_handling_redirects(
+        self, request: Request, follow: bool, first: Response | None = None
+    ) -> Response:
+        """Send and follow redirects; ``first`` is the first exchange's response, when the
+        caller already has it."""
         history: list[Response] = []
+        response = first if first is not None else self._send_single(request)
         while True:
-            response = self._send_single(request)
             if not (follow and response.is_redirect):
                 response.history = history
                 return response
@@ -204,6 +213,7 @@ class Client(BaseClient):
             response.close()
             history.append(response)
             request = _redirects.next_request(request, response)
+            response = self._send_single(request)
 
     def _send_single(self, request: Request) -> Response:
         transport = self._transport or self._make_transport()
@@ -329,7 +339,13 @@ class AsyncClient(BaseClient):
         would make exactly these calls (nothing to retry, cap or authenticate), minus the
         bookkeeping, which cost ~3 us a request."""
         try:
-            response = await self._send_handling_redirects(request, follow)
+            # The first exchange is sent here, not inside the redirect loop: one coroutine
+            # frame fewer for the usual answer that is not a redirect to follow.
+            response = await self._send_single(request)
+            if follow and response.is_redirect:
+                response = await self._send_handling_redirects(request, follow, response)
+            else:
+                response.history = []
             if not stream:
                 await response.aread()
         except TransportError as exc:
@@ -383,10 +399,14 @@ class AsyncClient(BaseClient):
             current = next_request
             sent += 1
 
-    async def _send_handling_redirects(self, request: Request, follow: bool) -> Response:
+    async def _send_handling_redirects(
+        self, request: Request, follow: bool, first: Response | None = None
+    ) -> Response:
+        """Send and follow redirects; ``first`` is the first exchange's response, when the
+        caller already has it."""
         history: list[Response] = []
+        response = first if first is not None else await self._send_single(request)
         while True:
-            response = await self._send_single(request)
             if not (follow and response.is_redirect):
                 response.history = history
                 return response
@@ -399,6 +419,7 @@ class AsyncClient(BaseClient):
             await response.aclose()
             history.append(response)
             request = _redirects.next_request(request, response)
+            response = await self._send_single(request)
 
     async def _send_single(self, request: Request) -> Response:
         transport = self._transport or self._make_transport()
