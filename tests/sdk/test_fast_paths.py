@@ -353,6 +353,17 @@ def harness() -> Iterator[Any]:
         h.close()
 
 
+def _tag() -> dict[str, str]:
+    """A header that marks one test's requests in the mock server's journal."""
+    return {"X-Fast-Path-Test": uuid.uuid4().hex}
+
+
+def _wire_paths(server: Any, tag: dict[str, str]) -> list[str]:
+    """The paths that reached the server carrying ``tag``, in order."""
+    ((name, value),) = tag.items()
+    return [e.path for e in server.journal.entries() if e.headers.get(name.lower()) == value]
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -598,7 +609,9 @@ def test_the_fast_path_skips_the_retry_loop_and_the_full_one_does_not(
 @pytest.mark.parametrize("face", FACES)
 def test_same_response_on_both_paths(face: Face, path: str, harness: Any, mock_server: Any) -> None:
     h = harness(face, retry=PATHS[path]())
-    r = h.get(mock_server.join("/anything/x"), params={"q": "1"}, headers={"X-A": "b"})
+    tag = _tag()
+    r = h.get(mock_server.join("/anything/x"), params={"q": "1"}, headers={"X-A": "b", **tag})
+    assert _wire_paths(mock_server, tag) == ["/anything/x"]
     body = r.json()
     assert (r.status_code, r.attempts, r.history) == (200, 1, [])
     assert body["args"] == {"q": "1"} and body["headers"]["X-A"] == "b"
@@ -655,14 +668,24 @@ def test_body_errors_carry_one_attempt_on_both_paths(
 @pytest.mark.parametrize("face", FACES)
 def test_redirects_on_both_paths(face: Face, path: str, harness: Any, mock_server: Any) -> None:
     h = harness(face, retry=PATHS[path](), max_redirects=3)
-    r = h.get(mock_server.join("/redirect/2"))
+    tag = _tag()
+    r = h.get(mock_server.join("/relative-redirect/2"), headers=tag)
     assert r.status_code == 200
     assert r.url == mock_server.join("/get")
     assert [x.status_code for x in r.history] == [302, 302]
-    not_followed = h.get(mock_server.join("/redirect/2"), follow_redirects=False)
+    # Each hop went out exactly once (no exchange sent twice, none skipped).
+    assert _wire_paths(mock_server, tag) == ["/relative-redirect/2", "/relative-redirect/1", "/get"]
+
+    tag = _tag()
+    not_followed = h.get(
+        mock_server.join("/relative-redirect/2"), headers=tag, follow_redirects=False
+    )
     assert not_followed.status_code == 302 and not_followed.history == []
+    assert not_followed.headers["location"].endswith("/relative-redirect/1")
+    assert _wire_paths(mock_server, tag) == ["/relative-redirect/2"]
+
     with pytest.raises(errors.TooManyRedirects) as info:
-        h.get(mock_server.join("/redirect/5"))
+        h.get(mock_server.join("/relative-redirect/5"))
     assert len(info.value.history) == 3
 
 
