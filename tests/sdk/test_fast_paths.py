@@ -417,7 +417,7 @@ def test_no_proxy_alone_names_no_proxy_and_no_proxy_still_excludes(
     try:
         clean_proxy_env.setenv("NO_PROXY", "example.invalid")
         assert client.get(mock_server.join("/get")).request.extensions["proxy"] is None
-        # A proxy variable arrives; NO_PROXY (set before it) still exempts the loopback host.
+        # A proxy variable arrives, with NO_PROXY naming the loopback host: still no proxy.
         clean_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{_closed_port()}")
         clean_proxy_env.setenv("NO_PROXY", "127.0.0.1")
         assert client.get(mock_server.join("/get")).request.extensions["proxy"] is None
