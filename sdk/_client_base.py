@@ -29,9 +29,11 @@ from sdk._urls import (
 from sdk.auth import Auth, BasicAuth, FunctionAuth, ProxyAuth
 from sdk.errors import (
     AuthenticationError,
+    BodyTooLarge,
     ConnectError,
     ConnectTimeout,
     DeadlineExceeded,
+    DecodingError,
     InvalidRequest,
     NetworkError,
     PoolTimeout,
@@ -57,7 +59,10 @@ _UNSET: Any = object()
 
 
 def error_kind(exc: TransportError) -> str:
-    """The retry policy's name for a transport failure."""
+    """The retry policy's name for a transport failure ("other" is never retried)."""
+    if isinstance(exc, (BodyTooLarge, DecodingError)):
+        # Our own limit or a body that is not what it claims: the same answer every time.
+        return "other"
     if isinstance(exc, (ConnectTimeout, PoolTimeout)):
         return "connect"
     if isinstance(exc, TimeoutException):
@@ -305,7 +310,8 @@ class BaseClient:
         return None if deadline is None else deadline - self.clock.monotonic()
 
     def _deadline(self, request: Request) -> float | None:
-        total = request.extensions["timeout"].total
+        timeout = request.extensions.setdefault("timeout", self.timeout)
+        total = timeout.total
         return None if total is None else self.clock.monotonic() + total
 
     def _apply_deadline(self, request: Request, deadline: float | None) -> None:

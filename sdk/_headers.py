@@ -34,13 +34,15 @@ class Headers(MutableMapping[str, str]):
     ``get_list(name)`` returns them apart. Setting a name replaces every earlier value.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_checked", "_items")
 
     def __init__(self, headers: HeaderInput = None) -> None:
         self._items: list[tuple[str, str]] = []
+        #: False only for ``from_wire`` headers: copying those (into a request) checks them.
+        self._checked = True
         if headers is None:
             return
-        if isinstance(headers, Headers):
+        if isinstance(headers, Headers) and headers._checked:
             self._items = list(headers._items)
             return
         pairs = headers.items() if isinstance(headers, Mapping) else headers
@@ -54,10 +56,12 @@ class Headers(MutableMapping[str, str]):
         The checks in :meth:`add` guard what we *send* (a CR or LF there would split the
         request); a parser has already cut received headers at CR LF, so checking them again
         cost ~0.5 us a header on every response for nothing. Anything copied from here into a
-        request is still checked, because ``build_request`` adds per-call headers one by one.
+        request is still checked: copying unchecked headers (``Headers(h)``, ``h.copy()``, a
+        ``Request(headers=h)``) validates every pair.
         """
         headers = cls()
         headers._items = list(pairs)
+        headers._checked = False
         return headers
 
     def add(self, name: str, value: str) -> None:

@@ -1,0 +1,49 @@
+"""Bugs found by review, each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+import sdk
+from sdk._headers import Headers
+
+
+def test_a_size_limit_is_not_retried(mock_server) -> None:  # type: ignore[no-untyped-def]
+    """BodyTooLarge is our own limit: the same body would pass it on no attempt."""
+    session = uuid.uuid4().hex
+    client = sdk.Client(
+        transport="requests",
+        max_body_size=10,
+        retry=sdk.RetryPolicy(attempts=3),
+        clock=sdk.FakeClock(),
+    )
+    with client, pytest.raises(sdk.BodyTooLarge) as info:
+        client.get(mock_server.join("/bytes/1000"), headers={"X-Mock-Session": session})
+    assert info.value.attempts == 1
+    sent = [e for e in mock_server.journal.entries() if e.headers.get("x-mock-session") == session]
+    assert len(sent) == 1
+
+
+def test_invalid_json_is_not_retried() -> None:
+    from sdk._client_base import error_kind
+
+    assert error_kind(sdk.DecodingError("bad json")) == "other"
+    assert error_kind(sdk.ReadError("cut")) == "read"
+
+
+def test_send_accepts_a_request_built_directly(mock_server) -> None:  # type: ignore[no-untyped-def]
+    with sdk.Client(retry=sdk.RetryPolicy(attempts=2)) as client:
+        response = client.send(sdk.Request("GET", mock_server.join("/get")))
+    assert response.status_code == 200
+    assert response.request.extensions["timeout"] == client.timeout
+
+
+def test_wire_headers_are_checked_when_copied_into_a_request() -> None:
+    received = Headers.from_wire([("X-Echo", "a\r\nInjected: 1")])
+    assert received["x-echo"] == "a\r\nInjected: 1"  # kept as received
+    with pytest.raises(sdk.InvalidHeader):
+        sdk.Request("GET", "http://h/", headers=received)
+    with pytest.raises(sdk.InvalidHeader):
+        received.copy()
