@@ -251,7 +251,9 @@ class Response:
         max_body_size: int = DEFAULT_MAX_BODY,
     ) -> None:
         self.status_code = status_code
-        self.headers = Headers(headers)
+        # A transport hands over the Headers it built (from_wire: taken as received); only
+        # other inputs are copied, and checked.
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
         self.request: Request = request  # type: ignore[assignment]
         self.reason_phrase = reason_phrase
         self.http_version = http_version
