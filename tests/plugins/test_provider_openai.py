@@ -54,8 +54,11 @@ def session() -> tuple[str, dict[str, str]]:
 
 
 def wire_bodies(server: Any, sid: str) -> list[dict[str, Any]]:
-    return [e.body for e in server.journal.entries()
-            if e.headers.get("x-mock-session") == sid and e.path == "/v1/chat/completions"]
+    return [
+        e.body
+        for e in server.journal.entries()
+        if e.headers.get("x-mock-session") == sid and e.path == "/v1/chat/completions"
+    ]
 
 
 def test_builtin_presets_are_registered() -> None:
@@ -66,20 +69,50 @@ def test_builtin_presets_are_registered() -> None:
 def test_every_chat_argument_reaches_the_wire(mock_server: Any, make_llm: Any) -> None:
     llm = make_llm("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model")
     sid, headers = session()
-    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {
-        "type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}}}]
-    llm.chat("question", system="You are terse.", history=[
-        {"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"}],
-        temperature=0.3, top_p=0.8, max_tokens=50, stop=["END"], seed=11, tools=tools,
-        tool_choice="none", response_format={"type": "text"}, extra_body={"user": "u-1"},
-        extra_headers=headers)
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "lookup",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"q": {"type": "string"}},
+                    "required": ["q"],
+                },
+            },
+        }
+    ]
+    llm.chat(
+        "question",
+        system="You are terse.",
+        history=[{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "reply"}],
+        temperature=0.3,
+        top_p=0.8,
+        max_tokens=50,
+        stop=["END"],
+        seed=11,
+        tools=tools,
+        tool_choice="none",
+        response_format={"type": "text"},
+        extra_body={"user": "u-1"},
+        extra_headers=headers,
+    )
     (body,) = wire_bodies(mock_server, sid)
     assert body["messages"][0] == {"role": "system", "content": "You are terse."}
     assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]
     assert body["messages"][-1]["content"] == "question"
-    expected = {"model": "mock-model", "temperature": 0.3, "top_p": 0.8, "max_tokens": 50,
-                "stop": ["END"], "seed": 11, "tools": tools, "tool_choice": "none",
-                "response_format": {"type": "text"}, "user": "u-1"}
+    expected = {
+        "model": "mock-model",
+        "temperature": 0.3,
+        "top_p": 0.8,
+        "max_tokens": 50,
+        "stop": ["END"],
+        "seed": 11,
+        "tools": tools,
+        "tool_choice": "none",
+        "response_format": {"type": "text"},
+        "user": "u-1",
+    }
     assert {k: body[k] for k in expected} == expected
 
 
@@ -95,8 +128,9 @@ def test_reply_fields_and_limits_come_back(mock_server: Any, make_llm: Any) -> N
 
 def test_siliconflow_thinking_is_top_level(mock_server_factory: Any, make_llm: Any) -> None:
     server = mock_server_factory(dialect="siliconflow")
-    llm = make_llm("siliconflow", base_url=server.openai_base_url, api_key=FAKE_KEY,
-              model="Qwen/Qwen3-8B")
+    llm = make_llm(
+        "siliconflow", base_url=server.openai_base_url, api_key=FAKE_KEY, model="Qwen/Qwen3-8B"
+    )
     sid, headers = session()
     on = llm.chat("hi", thinking=True, thinking_budget=2, extra_headers=headers)
     off = llm.chat("hi", thinking=False, extra_headers=headers)
@@ -131,6 +165,7 @@ def test_models_lists_the_served_ids(mock_server_factory: Any, make_llm: Any) ->
 
 # -- keys ------------------------------------------------------------------------------------
 
+
 def test_missing_key_names_the_variable(make_llm: Any) -> None:
     with pytest.raises(MissingAPIKeyError, match="set SILICONFLOW_API_KEY or pass api_key=") as e:
         make_llm("siliconflow", model="Qwen/Qwen3-8B")
@@ -159,14 +194,22 @@ def test_key_never_appears_in_reprs_errors_or_logs(
     with pytest.raises(AuthenticationFailed) as info:
         llm.chat("hi")
     err = info.value
-    texts = [repr(llm), repr(llm.provider), str(err), repr(err), repr(err.body),
-             repr(llm.provider.client), caplog.text]
+    texts = [
+        repr(llm),
+        repr(llm.provider),
+        str(err),
+        repr(err),
+        repr(err.body),
+        repr(llm.provider.client),
+        caplog.text,
+    ]
     assert all(FAKE_KEY not in t for t in texts)
     assert "[REDACTED]" in repr(llm.provider)
     assert err.status_code == 401 and err.code == "invalid_api_key"
 
 
 # -- errors, retries, hooks ------------------------------------------------------------------
+
 
 def test_unknown_model_is_not_found(mock_server: Any, make_llm: Any) -> None:
     llm = make_llm("openai-compatible", base_url=mock_server.openai_base_url, model="no-such-model")
@@ -207,8 +250,13 @@ def test_hooks_see_llm_requests_and_the_client_retries_a_429(
 ) -> None:
     observer = Observer()
     host = PluginHost(plugins=[("observer", observer)])
-    llm = make_llm("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model",
-              plugins=host, retry=RetryPolicy.from_openai())
+    llm = make_llm(
+        "openai-compatible",
+        base_url=mock_server.openai_base_url,
+        model="mock-model",
+        plugins=host,
+        retry=RetryPolicy.from_openai(),
+    )
     sid, headers = session()
     headers["X-Mock-Fault"] = "calls=1;status=429;retry-after=0"
     result = llm.chat("after a rate limit", extra_headers=headers)
@@ -221,8 +269,13 @@ def test_hooks_see_llm_requests_and_the_client_retries_a_429(
 
 def test_exhausted_rate_limit_is_a_rate_limit_error(mock_server: Any, make_llm: Any) -> None:
     clock = FakeClock()
-    llm = make_llm("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model",
-              retry=RetryPolicy.from_openai(), clock=clock)
+    llm = make_llm(
+        "openai-compatible",
+        base_url=mock_server.openai_base_url,
+        model="mock-model",
+        retry=RetryPolicy.from_openai(),
+        clock=clock,
+    )
     sid, headers = session()
     headers["X-Mock-Fault"] = "status=429;retry-after=2"
     with pytest.raises(RateLimitError) as info:
@@ -233,8 +286,9 @@ def test_exhausted_rate_limit_is_a_rate_limit_error(mock_server: Any, make_llm: 
 
 
 def test_no_retry_means_one_attempt(mock_server: Any, make_llm: Any) -> None:
-    llm = make_llm("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model",
-              retry=0)
+    llm = make_llm(
+        "openai-compatible", base_url=mock_server.openai_base_url, model="mock-model", retry=0
+    )
     sid, headers = session()
     headers["X-Mock-Fault"] = "calls=1;status=503"
     from sdk.errors import InternalServerError
@@ -245,8 +299,9 @@ def test_no_retry_means_one_attempt(mock_server: Any, make_llm: Any) -> None:
 
 
 async def test_async_chat_and_models(mock_server: Any) -> None:
-    async with LLM("openai-compatible", base_url=mock_server.openai_base_url,
-                   model="mock-model") as llm:
+    async with LLM(
+        "openai-compatible", base_url=mock_server.openai_base_url, model="mock-model"
+    ) as llm:
         result = await llm.achat("async hi", system="s")
         assert result.content == "Echo: async hi"
         assert "mock-thinking" in await llm.amodels()

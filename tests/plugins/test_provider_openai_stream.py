@@ -27,9 +27,19 @@ SYNC = ["requests", "httpx"]
 #: connection setup is slower, to keep the suite quick (a leak shows after 2 either way).
 ABANDON = {"requests": 200, "aiohttp": 200, "httpx": 60}
 ASYNC = ["httpx", "aiohttp"]
-TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {
-    "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
-    "required": ["city", "days"]}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+                "required": ["city", "days"],
+            },
+        },
+    }
+]
 
 
 def fault(spec: str) -> dict[str, str]:
@@ -42,8 +52,9 @@ def open_llm(mock_server: Any) -> Any:
 
     def make(transport: str, **kwargs: Any) -> LLM:
         kwargs.setdefault("model", "mock-thinking")
-        llm = LLM("openai-compatible", base_url=mock_server.openai_base_url,
-                  transport=transport, **kwargs)
+        llm = LLM(
+            "openai-compatible", base_url=mock_server.openai_base_url, transport=transport, **kwargs
+        )
         made.append(llm)
         return llm
 
@@ -108,9 +119,7 @@ def test_faults_are_typed(open_llm: Any, transport: str) -> None:
 
 
 @pytest.mark.parametrize("transport", SYNC)
-def test_keepalive_only_stream_hits_the_first_token_deadline(
-    open_llm: Any, transport: str
-) -> None:
+def test_keepalive_only_stream_hits_the_first_token_deadline(open_llm: Any, transport: str) -> None:
     llm = open_llm(transport)
     deadline = StreamTimeout(connect=5, first_token=0.3, idle=0.3, total=10)
     with pytest.raises(ReadTimeout, match="first_token"):
