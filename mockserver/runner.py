@@ -5,7 +5,8 @@ as is, `mockserver.server.LiveServer` adds a `MockConfig`. What it guarantees:
 
 - the socket is bound by us before uvicorn starts (127.0.0.1, port 0 by default), so the port
   is known without a race and two test sessions never collide;
-- ``ssl_certfile``/``ssl_keyfile`` switch it to https (``protocol`` follows);
+- ``ssl_certfile``/``ssl_keyfile`` switch it to https (``protocol`` follows); ``ssl_ca_certs``
+  with ``ssl_cert_reqs=ssl.CERT_REQUIRED`` makes it demand a client certificate (mutual TLS);
 - ``start()`` returns only once uvicorn accepts connections, or raises `ServerStartError`
   naming the URL and the cause (bad TLS files, a crashed lifespan, the timeout);
 - ``stop()`` may be called any number of times; it joins the thread, closes the socket, and a
@@ -117,6 +118,8 @@ class ThreadedServer(ServerURL):
         *,
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
+        ssl_ca_certs: str | None = None,
+        ssl_cert_reqs: int | None = None,
         startup_timeout: float = 10.0,
     ) -> None:
         self.app = app if app is not None else default_app()
@@ -127,7 +130,11 @@ class ThreadedServer(ServerURL):
         self.host = host
         self.port = 0
         self._requested = (host, port)
-        self._ssl = {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile}
+        self._ssl: dict[str, Any] = {"ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile}
+        if ssl_ca_certs is not None:
+            self._ssl["ssl_ca_certs"] = ssl_ca_certs
+        if ssl_cert_reqs is not None:
+            self._ssl["ssl_cert_reqs"] = ssl_cert_reqs
         self._startup_timeout = startup_timeout
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None

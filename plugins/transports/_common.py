@@ -185,6 +185,8 @@ def find_cause(exc: BaseException, *types: type[BaseException]) -> BaseException
 def root_reason(exc: BaseException) -> str:
     """A short, secret-free reason: the innermost OS/TLS error's type and strerror."""
     for cause in reversed(list(causes(exc))):
+        if isinstance(cause, _SSL_RETRY_SIGNALS):
+            continue
         if isinstance(cause, ssl.SSLError):
             detail = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
             return f"{type(cause).__name__}: {detail or 'handshake failed'}"
@@ -202,8 +204,19 @@ def message(what: str, request: Request, exc: BaseException | None = None) -> st
     return text
 
 
+#: "call again once the socket is ready": flow control of a non-blocking TLS object, not a
+#: failure; it turns up as the implicit ``__context__`` of whatever broke next (anyio's TLS
+#: stream raises a connection reset inside its ``except SSLWantReadError``), so a peer that
+#: refused a client certificate by resetting the socket must still read as a ReadError.
+_SSL_RETRY_SIGNALS = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
 def is_tls_failure(exc: BaseException) -> bool:
-    return find_cause(exc, ssl.SSLError, ssl.CertificateError) is not None
+    return any(
+        isinstance(cause, (ssl.SSLError, ssl.CertificateError))
+        and not isinstance(cause, _SSL_RETRY_SIGNALS)
+        for cause in causes(exc)
+    )
 
 
 def is_peer_close(exc: BaseException) -> bool:
