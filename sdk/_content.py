@@ -101,6 +101,8 @@ def encode_body(
     json: Any = None,
 ) -> Body:
     """Turn the user's body arguments into (content, stream, content type)."""
+    if content is None and data is None and json is None and not files:
+        return None, None, None  # no body (most GETs): skip building the "pass only one" list
     given = [name for name, v in (("content", content), ("json", json)) if v is not None]
     if data is not None and not files:
         given.append("data")
