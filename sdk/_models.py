@@ -325,8 +325,15 @@ class Response:
         return self.content.decode(self.encoding, errors="replace")
 
     def json(self, **kwargs: Any) -> Any:
+        content = self.content
         try:
-            return jsonlib.loads(self.content, **kwargs)
+            # json.loads(bytes) sniffs UTF-8/16/32 from the BOM and NUL pattern, then decodes
+            # with "surrogatepass". A body starting "{" or "[" with no NUL second byte is
+            # UTF-8 to that sniffer, so decode it the same way without the sniffing (~0.5 us);
+            # anything else (UTF-16/32, BOMs, scalars) takes json.loads(bytes) itself.
+            if content[:1] in (b"{", b"[") and content[1:2] != b"\x00":
+                return jsonlib.loads(content.decode("utf-8", "surrogatepass"), **kwargs)
+            return jsonlib.loads(content, **kwargs)
         except ValueError as exc:
             raise DecodingError(
                 f"response body is not valid JSON ({exc})", request=self.request
