@@ -250,7 +250,6 @@ class BaseClient:
         request = Request(
             method,
             strip_userinfo(merged_url) if has_userinfo else merged_url,
-            headers=request_headers,
             content=body,
             stream=stream,
             extensions={
@@ -258,6 +257,9 @@ class BaseClient:
                 "userinfo": userinfo(merged_url) if has_userinfo else None,
             },
         )
+        # request_headers is this call's own, already checked copy (the defaults' copy() and
+        # add() both validate): hand it over rather than have Request copy it a second time.
+        request.headers = request_headers
         if cookies:
             jar = Cookies(self.cookies)
             for name, value in cookies.items():
