@@ -277,7 +277,7 @@ class BaseClient:
 
     def _prepare_single(self, request: Request) -> None:
         """Per-exchange work before the transport: cookies, proxy choice, observers."""
-        if len(self.cookies):  # an empty jar adds nothing; skip building urllib's adapter
+        if self.cookies.may_have_cookies():  # an empty jar adds nothing: skip urllib's adapter
             self.cookies.add_to(request)
         proxy = self.proxy
         if proxy is None and self.trust_env and _env_names_a_proxy():

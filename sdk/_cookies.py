@@ -72,6 +72,16 @@ class Cookies:
     def __len__(self) -> int:
         return len(self.jar)
 
+    def may_have_cookies(self) -> bool:
+        """False only when the jar holds no cookie: a cheap test for the per-request path.
+
+        ``len()`` walks every cookie in the jar (~0.3 us even when empty); this looks at the
+        jar's top-level domain table instead. It may say True for a jar emptied by
+        ``clear(domain)`` (empty tables stay behind), which only costs the full path.
+        """
+        table = getattr(self.jar, "_cookies", None)  # CPython's CookieJar keeps its cookies here
+        return bool(table) if isinstance(table, dict) else len(self.jar) > 0
+
     def clear(self) -> None:
         self.jar.clear()
 
