@@ -6,7 +6,6 @@ sleep and read, one blocking and one awaiting.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import threading
 from collections.abc import Mapping
@@ -297,7 +296,7 @@ class BaseClient:
     def _after_single(self, request: Request, response: Response, started: float) -> None:
         response.request = request
         response.max_body_size = self.max_body_size
-        response.elapsed = datetime.timedelta(seconds=self.clock.monotonic() - started)
+        response._elapsed = self.clock.monotonic() - started  # seconds; see Response.elapsed
         self.cookies.extract(response)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(

@@ -258,7 +258,8 @@ class Response:
         self.reason_phrase = reason_phrase
         self.http_version = http_version
         self.history: list[Response] = []
-        self.elapsed = datetime.timedelta(0)
+        #: Seconds (a float, as the client measured them) until ``elapsed`` is first read.
+        self._elapsed: datetime.timedelta | float = 0.0
         self.max_body_size = max_body_size
         self._content = content
         self._stream = stream if content is None else None
@@ -279,6 +280,22 @@ class Response:
     @property
     def is_redirect(self) -> bool:
         return self.status_code in (301, 302, 303, 307, 308) and "location" in self.headers
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        """Time from sending the request until the response headers arrived.
+
+        The client stores plain seconds; the timedelta (~0.3 us to build) is made on first
+        read, which most responses never get.
+        """
+        elapsed = self._elapsed
+        if not isinstance(elapsed, datetime.timedelta):
+            elapsed = self._elapsed = datetime.timedelta(seconds=elapsed)
+        return elapsed
+
+    @elapsed.setter
+    def elapsed(self, value: datetime.timedelta) -> None:
+        self._elapsed = value
 
     @property
     def url(self) -> str:
