@@ -427,34 +427,29 @@ class Response:
 
     # -- async body -----------------------------------------------------------------------
     async def aread(self) -> bytes:
-        if self._content is None:
-            whole = await self._aread_all()
-            if whole is None:
-                whole = b"".join([chunk async for chunk in self.aiter_raw()])
-            self._content = whole
-        return self._content
-
-    async def _aread_all(self) -> bytes | None:
-        """The stream's one-await read (see ``AsyncByteStream``), or None to iterate instead.
-
-        The stream only says yes for a body it knows fits ``max_body_size``; the size is
-        checked again here so a stream that got it wrong still cannot hand back more.
-        """
+        if self._content is not None:
+            return self._content
         read_all = getattr(self._stream, "aread_all", None)
-        if read_all is None or self._stream_consumed:
-            return None
-        self._stream_consumed = True
-        try:
-            whole: bytes | None = await read_all(self.max_body_size)
-            if whole is None:
-                self._stream_consumed = False  # nothing was read: iterate as usual
-                return None
-            self._check_size(len(whole))
-        except BaseException:
-            await self.aclose()
-            raise
-        await self.aclose()
-        return whole
+        if read_all is not None and not self._stream_consumed:
+            # The stream's one-await read (see ``AsyncByteStream``). It only says yes for a
+            # body it knows fits ``max_body_size``; the size is checked again so a stream
+            # that got it wrong still cannot hand back more. Inline, not in a helper
+            # coroutine: one frame fewer on the path nearly every response takes.
+            self._stream_consumed = True
+            try:
+                whole: bytes | None = await read_all(self.max_body_size)
+                if whole is not None:
+                    self._check_size(len(whole))
+            except BaseException:
+                await self.aclose()
+                raise
+            if whole is not None:
+                await self.aclose()
+                self._content = whole
+                return whole
+            self._stream_consumed = False  # nothing was read: iterate as usual
+        self._content = b"".join([chunk async for chunk in self.aiter_raw()])
+        return self._content
 
     async def aiter_raw(self) -> AsyncIterator[bytes]:
         if self._content is not None:
