@@ -54,8 +54,8 @@ def _auto_headers_to_skip(request: Request, body: object) -> list[str] | None:
     """
     headers = request.headers
     skip = [name for name in ("User-Agent", "Accept") if name not in headers]
-    if (body is not None or request.method in _CONTENT_TYPE_METHODS) and (
-        "content-type" not in headers
+    if "content-type" not in headers and (
+        body is not None or request.method in _CONTENT_TYPE_METHODS
     ):
         skip.append("Content-Type")
     return skip or None
