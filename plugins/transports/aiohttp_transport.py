@@ -9,9 +9,8 @@ Choices, all to keep per-request work small and behaviour identical to the other
 - One ``ClientSession`` per transport (made on first use, inside the running loop), with a
   ``TCPConnector(limit=max_connections)``, ``auto_decompress=True`` (aiohttp decodes
   gzip/deflate/br in bounded steps), ``trust_env=False``, a ``DummyCookieJar`` (the client owns
-  cookies) and, per request, ``skip_auto_headers`` for whichever of User-Agent, Accept and
-  Content-Type aiohttp would add and the request lacks (``_auto_headers_to_skip``), so only
-  the headers the request carries (plus Host and framing) reach the wire.
+  cookies) and ``skip_auto_headers`` for User-Agent, Accept, Accept-Encoding and Content-Type,
+  so only the headers the request carries (plus Host and framing) reach the wire.
 - The pool timeout: aiohttp reports a slow pool wait and a slow TCP connect as the same
   exception, so the transport bounds in-flight exchanges with its own ``_Slots`` (waited on for
   at most ``pool`` seconds, released when the body is finished or closed) and aiohttp's own
@@ -38,27 +37,7 @@ from sdk.hookspecs import hookimpl
 from sdk.registry import Register
 from sdk.transports import AsyncBaseTransport, TransportOptions
 
-#: aiohttp gives these methods a default Content-Type even without a body.
-_CONTENT_TYPE_METHODS = frozenset({"POST", "PUT", "PATCH"})
-
-
-def _auto_headers_to_skip(request: Request, body: object) -> list[str] | None:
-    """The headers aiohttp would add on its own that this request does not carry, or None.
-
-    aiohttp adds User-Agent, Accept and Accept-Encoding when they are absent, and a
-    Content-Type for any body (and for POST/PUT/PATCH without one). Asking it to skip
-    headers costs ~3 us a request (it builds a sorted multidict and copies the headers), so
-    it is asked only for names that are actually absent: the usual request, which carries
-    the client's User-Agent and Accept, gets None. ``wire_headers`` always sends
-    Accept-Encoding.
-    """
-    headers = request.headers
-    skip = [name for name in ("User-Agent", "Accept") if name not in headers]
-    if "content-type" not in headers and (
-        body is not None or request.method in _CONTENT_TYPE_METHODS
-    ):
-        skip.append("Content-Type")
-    return skip or None
+_SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
 
 @functools.lru_cache(maxsize=64)
@@ -138,6 +117,7 @@ class AiohttpTransport(AsyncBaseTransport):
             auto_decompress=True,
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
             timeout=_client_timeout(None, None),
         )
         # aiohttp silently resends an idempotent request once when a pooled connection turns
@@ -174,7 +154,6 @@ class AiohttpTransport(AsyncBaseTransport):
                 request.url,
                 headers=_common.wire_headers(request),
                 data=body,
-                skip_auto_headers=_auto_headers_to_skip(request, body),
                 allow_redirects=False,
                 proxy=proxy,
                 timeout=_client_timeout(timeout.connect, _common.headers_timeout(timeout)),
