@@ -1,201 +1,21 @@
-"""The transport parametrization for the contract suite.
+"""The contract suite's fixtures: the transport matrix, and a raw server for a gzip bomb.
 
 Every contract test takes ``make_client`` and runs once per (transport, face) pair:
 ``requests-sync``, ``httpx-sync``, ``httpx-async`` and ``aiohttp-async`` (skipped when aiohttp
-is not installed). Test bodies are written once, against :class:`Harness`, which drives an
-``sdk.Client`` directly or an ``sdk.AsyncClient`` on a private event loop, so one body proves
-the same observable behaviour on all four.
+is not installed); the cases and the :class:`~tests._transport_cases.Harness` the test bodies
+drive live in ``tests/_transport_cases.py``, shared with the reliability suite.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-import sdk
-from sdk import FakeClock
-
-
-@dataclass(frozen=True)
-class Case:
-    transport: str
-    is_async: bool
-
-    @property
-    def id(self) -> str:
-        return f"{self.transport}-{'async' if self.is_async else 'sync'}"
-
-
-_HAS_AIOHTTP = importlib.util.find_spec("aiohttp") is not None
-
-CASES = [
-    pytest.param(Case("requests", False), id="requests-sync"),
-    pytest.param(Case("httpx", False), id="httpx-sync"),
-    pytest.param(Case("httpx", True), id="httpx-async"),
-    pytest.param(
-        Case("aiohttp", True),
-        id="aiohttp-async",
-        marks=pytest.mark.skipif(not _HAS_AIOHTTP, reason="aiohttp is not installed"),
-    ),
-]
-
-
-class Harness:
-    """One client of the case's kind, with sync-looking helpers for the test bodies."""
-
-    def __init__(self, case: Case, **kwargs: Any) -> None:
-        self.case = case
-        kwargs.setdefault("clock", FakeClock())
-        self.clock = kwargs["clock"]
-        cls = sdk.AsyncClient if case.is_async else sdk.Client
-        self.client: Any = cls(transport=case.transport, **kwargs)
-        self._loop = asyncio.new_event_loop() if case.is_async else None
-        self._closed = False
-
-    def run(self, coro: Any) -> Any:
-        assert self._loop is not None
-        return self._loop.run_until_complete(coro)
-
-    def request(self, method: str, url: str, **kwargs: Any) -> sdk.Response:
-        if self._loop is None:
-            return self.client.request(method, url, **kwargs)  # type: ignore[no-any-return]
-        return self.run(self.client.request(method, url, **kwargs))  # type: ignore[no-any-return]
-
-    def get(self, url: str, **kwargs: Any) -> sdk.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> sdk.Response:
-        return self.request("POST", url, **kwargs)
-
-    def stream(
-        self, method: str, url: str, *, take: int | None = None, lines: bool = False, **kwargs: Any
-    ) -> tuple[sdk.Response, list[Any]]:
-        """Open a stream, collect up to ``take`` chunks (or lines), close it (early if ``take``)."""
-        if self._loop is None:
-            with self.client.stream(method, url, **kwargs) as response:
-                items = []
-                source = response.iter_lines() if lines else response.iter_bytes()
-                for item in source:
-                    items.append(item)
-                    if take is not None and len(items) >= take:
-                        break
-                return response, items
-
-        async def collect() -> tuple[sdk.Response, list[Any]]:
-            async with self.client.stream(method, url, **kwargs) as response:
-                items = []
-                source = response.aiter_lines() if lines else response.aiter_bytes()
-                async for item in source:
-                    items.append(item)
-                    if take is not None and len(items) >= take:
-                        break
-                return response, items
-
-        return self.run(collect())  # type: ignore[no-any-return]
-
-    def open_stream(self, method: str, url: str, **kwargs: Any) -> sdk.Response:
-        """Send with the body left unread (the caller must ``close_response``)."""
-        request = self.client.build_request(method, url, **kwargs)
-        if self._loop is None:
-            return self.client.send(request, stream=True)  # type: ignore[no-any-return]
-        return self.run(self.client.send(request, stream=True))  # type: ignore[no-any-return]
-
-    def close_response(self, response: sdk.Response) -> None:
-        if self._loop is None:
-            response.close()
-        else:
-            self.run(response.aclose())
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._loop is None:
-            self.client.close()
-            return
-        try:
-            self.run(self.client.aclose())
-            self.run(asyncio.sleep(0))  # let transports finish closing their sockets
-        finally:
-            self._loop.close()
-
-
-@pytest.fixture(params=CASES)
-def case(request: pytest.FixtureRequest) -> Case:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def make_client(case: Case) -> Iterator[Callable[..., Harness]]:
-    """``make_client(**Client kwargs) -> Harness`` on the case's transport; closed afterwards."""
-    made: list[Harness] = []
-
-    def factory(**kwargs: Any) -> Harness:
-        harness = Harness(case, **kwargs)
-        made.append(harness)
-        return harness
-
-    yield factory
-    for harness in made:
-        harness.close()
-
-
-@pytest.fixture
-def server(mock_server: Any) -> Any:
-    """The shared live mock server with an empty journal."""
-    mock_server.reset()
-    return mock_server
-
-
-class RawServer:
-    """A loopback socket server that answers every request with one fixed raw HTTP response.
-
-    For replies the mock server will not produce on purpose (a gzip bomb); it reads the request
-    head, writes ``response`` and closes the connection.
-    """
-
-    def __init__(self, response: bytes) -> None:
-        import socket
-        import threading
-
-        self.response = response
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                head = b""
-                try:
-                    while b"\r\n\r\n" not in head:
-                        data = conn.recv(65536)
-                        if not data:
-                            break
-                        head += data
-                    conn.sendall(self.response)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self._sock.close()
+from tests._raw_server import RawServer, replying
+from tests._transport_cases import case as case
+from tests._transport_cases import make_client as make_client
+from tests._transport_cases import server as server
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +28,6 @@ def gzip_bomb() -> Iterator[RawServer]:
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
         f"Content-Encoding: gzip\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     )
-    server = RawServer(head.encode() + body)
+    server = RawServer(replying(head.encode() + body))
     yield server
     server.close()

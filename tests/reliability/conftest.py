@@ -1,49 +1,25 @@
 """The reliability suite's matrix and its figures.
 
 Every HTTP fault case runs once per (transport, face): ``requests-sync``, ``httpx-sync``,
-``httpx-async`` and ``aiohttp-async``, through the contract suite's :class:`Harness` (one test
-body drives an ``sdk.Client`` or an ``sdk.AsyncClient`` on a private loop). Passed cases are
-counted per transport, and the counts that tests add through ``_report`` are printed at the end
-and written to ``$HOOKWIRE_RELIABILITY_REPORT`` when it is set (see docs/reliability.md).
+``httpx-async`` and ``aiohttp-async``, through the ``Harness`` of ``tests/_transport_cases.py``
+(shared with the contract suite: one test body drives an ``sdk.Client`` or an
+``sdk.AsyncClient`` on a private loop). Passed cases are counted per transport, and the
+counts that tests add through ``_report`` are printed at the end and written to
+``$HOOKWIRE_RELIABILITY_REPORT`` when it is set (see docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.contract.conftest import CASES, Case, Harness
+from tests._transport_cases import case as case
+from tests._transport_cases import make_client as make_client
+from tests._transport_cases import server as server
 from tests.reliability import _report
-
-
-@pytest.fixture(params=CASES)
-def case(request: pytest.FixtureRequest) -> Case:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def make_client(case: Case) -> Iterator[Callable[..., Harness]]:
-    """``make_client(**Client kwargs) -> Harness`` on the case's transport; closed afterwards."""
-    made: list[Harness] = []
-
-    def factory(**kwargs: Any) -> Harness:
-        harness = Harness(case, **kwargs)
-        made.append(harness)
-        return harness
-
-    yield factory
-    for harness in made:
-        harness.close()
-
-
-@pytest.fixture
-def server(mock_server: Any) -> Any:
-    """The shared live mock server with an empty journal."""
-    mock_server.reset()
-    return mock_server
 
 
 @pytest.fixture

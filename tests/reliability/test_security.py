@@ -32,7 +32,7 @@ import pytest
 import sdk
 from sdk import errors
 from sdk.llm import LLM
-from tests.contract.conftest import CASES, Harness
+from tests._transport_cases import CASES, Harness
 from tests.reliability import _report
 
 pytestmark = pytest.mark.network
