@@ -28,6 +28,7 @@ from mockserver.app import create_app
 from mockserver.config import MockConfig
 from mockserver.runner import ThreadedServer
 from sdk import errors
+from tests._raw_server import RawServer
 
 trustme = pytest.importorskip("trustme")
 
@@ -98,39 +99,22 @@ class AlertingTLSServer:
     """
 
     def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.url = f"https://127.0.0.1:{self._sock.getsockname()[1]}"
         self.handshake_errors: list[ssl.SSLError] = []
         self._refused = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        self._server = RawServer(self._refuse, tls_context=context)
+        self.url = self._server.url
 
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                continue
-            conn.settimeout(2)
-            tls = self._context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-            with tls:
-                try:
-                    tls.do_handshake()
-                except ssl.SSLError as exc:
-                    with self._refused:
-                        self.handshake_errors.append(exc)
-                        self._refused.notify_all()
-                try:
-                    tls.shutdown(socket.SHUT_WR)  # plain TCP from here on
-                    while tls.recv(65536):
-                        pass
-                except OSError:
-                    pass
+    def _refuse(self, tls: socket.socket) -> None:
+        assert isinstance(tls, ssl.SSLSocket)  # the handshake has not run yet
+        try:
+            tls.do_handshake()
+        except ssl.SSLError as exc:
+            with self._refused:
+                self.handshake_errors.append(exc)
+                self._refused.notify_all()
+        tls.shutdown(socket.SHUT_WR)  # plain TCP from here on; RawServer swallows OSError
+        while tls.recv(65536):
+            pass
 
     def refusals_after(self, count: int) -> list[ssl.SSLError]:
         """The handshake errors past the first ``count``, waiting (2 s at most) for one.
@@ -142,9 +126,7 @@ class AlertingTLSServer:
             return self.handshake_errors[count:]
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self._sock.close()
+        self._server.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,7 @@ what the chunked path and the sync requests transport deliver.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +18,7 @@ import pytest
 import sdk
 from sdk import errors
 from sdk.transports import TransportOptions
+from tests._raw_server import RawServer, replying
 
 pytest.importorskip("aiohttp")
 aiohttp_transport = pytest.importorskip("plugins.transports.aiohttp_transport")
@@ -213,39 +211,6 @@ async def test_aread_all_itself_frees_the_slot_without_aclose(mock_server: Any) 
 # -- the premise of Headers.from_wire: the parser never hands over CR, LF or NUL -------------
 
 
-class _OneReplyServer:
-    """Loopback socket that answers each connection with ``reply`` (bytes the mock server
-    will not produce: a malformed header line), then closes it."""
-
-    def __init__(self, reply: bytes) -> None:
-        self._reply = reply
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(4)
-        self._sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/"
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                with contextlib.suppress(OSError):
-                    conn.recv(65536)
-                    conn.sendall(self._reply)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self._sock.close()
-
-
 @pytest.mark.parametrize(
     ("raw_value", "expected"),
     [
@@ -260,19 +225,19 @@ async def test_response_headers_reach_from_wire_without_cr_lf_or_nul(
 ) -> None:
     """``Headers.from_wire`` skips the CR/LF/NUL check because the backend's parser already
     refuses them; this pins that premise for the aiohttp transport."""
-    server = _OneReplyServer(
+    reply = (
         b"HTTP/1.1 200 OK\r\nX-Odd: "
         + raw_value
         + b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
     )
-    try:
+    # bytes the mock server will not produce: a malformed header line
+    with RawServer(replying(reply)) as server:
+        url = server.url + "/"
         async with sdk.AsyncClient(transport="aiohttp") as client:
             if expected is None:
                 with pytest.raises(errors.ProtocolError):
-                    await client.get(server.url)
+                    await client.get(url)
                 return
-            r = await client.get(server.url)
+            r = await client.get(url)
         assert r.headers["x-odd"] == expected
         assert not any(c in v for _, v in r.headers.multi_items() for c in "\r\n\x00")
-    finally:
-        server.close()
