@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests._serve_process import free_port, wait_until_serving
 from tests.cli.conftest import Run, hookwire_exe
 
 SECRET = "sk-" + "cli-test-0123456789"
@@ -104,27 +102,14 @@ def test_disabled_plugin_is_not_listed(hookwire: Run) -> None:
     assert "transport-httpx" not in {p["name"] for p in doc["plugins"]}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_mock_serve_runs_the_server_until_ctrl_c(cli_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [hookwire_exe(), "mock", "serve", "--port", str(port), "--dialect", "vllm"],
         env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-                time.sleep(0.1)
+        r = wait_until_serving(proc, f"http://127.0.0.1:{port}/v1/models")
         assert "Qwen/Qwen3-4B" in {m["id"] for m in r.json()["data"]}
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=15)

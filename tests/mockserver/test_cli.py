@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
 from mockserver.cli import config_from_args
+from tests._serve_process import free_port, wait_until_serving
 
 
 def test_parse_all_options(tmp_path):
@@ -67,29 +65,16 @@ def test_bad_arguments_exit_2_with_message(argv, needle, capsys):
     assert info.value.code == 2 and needle in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_process_serves_and_stops_on_signal(sig):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "--port", str(port), "--dialect", "vllm"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-                time.sleep(0.05)
+        r = wait_until_serving(proc, f"http://127.0.0.1:{port}/v1/models")
         assert "Qwen/Qwen3-4B" in r.text
         proc.send_signal(sig)
         assert proc.wait(timeout=10) == 0
