@@ -30,7 +30,6 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from types import TracebackType
 
 #: Runs once per accepted connection, on the server thread.
 Handler = Callable[[socket.socket], None]
@@ -99,10 +98,5 @@ class RawServer:
     def __enter__(self) -> RawServer:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
