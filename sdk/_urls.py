@@ -45,7 +45,11 @@ def encode_params(params: QueryParams) -> list[tuple[str, str]]:
 
 def build_url(base_url: str, url: str, params: QueryParams = None) -> str:
     """Join ``url`` onto ``base_url`` and append ``params`` to any query it already has."""
-    if base_url and not urlsplit(url).scheme:
+    try:
+        relative = bool(base_url) and not urlsplit(url).scheme
+    except ValueError as exc:
+        raise InvalidURL(f"invalid URL {redact_url(url)[:80]!r}: {exc}") from exc
+    if relative:
         base = base_url if base_url.endswith("/") else base_url + "/"
         url = urljoin(base, url.lstrip("/")) if url else base_url
     validate_url(url)
@@ -98,14 +102,20 @@ def request_target(url: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any user:password@ credentials hidden."""
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"[REDACTED]@{host}", parts.path, parts.query, parts.fragment))
+    """The URL with any user:password@ credentials hidden; never raises (it builds messages)."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None and parts.username is None:
+            return url
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        # Unparseable (a bad IPv6 literal or port): hide anything that could be userinfo.
+        scheme, sep, rest = url.partition("//")
+        return f"{scheme}{sep}[REDACTED]@{rest.rpartition('@')[2]}" if "@" in rest else url
+    netloc = f"[REDACTED]@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def userinfo(url: str) -> tuple[str, str] | None:

@@ -47,3 +47,13 @@ def test_wire_headers_are_checked_when_copied_into_a_request() -> None:
         sdk.Request("GET", "http://h/", headers=received)
     with pytest.raises(sdk.InvalidHeader):
         received.copy()
+
+
+@pytest.mark.parametrize("url", ["//\r[", "http://[::1", "http://u:pw@[::1/x", "http://h:port/"])
+def test_unparseable_urls_raise_invalid_url_without_leaking(url: str) -> None:
+    """Found by the fuzz suite: urlsplit's bare ValueError escaped while building the message."""
+    with sdk.Client() as client, pytest.raises(sdk.InvalidURL) as info:
+        client.build_request("GET", url)
+    assert "pw" not in str(info.value)
+    with sdk.Client(base_url="http://h/") as client, pytest.raises(sdk.InvalidURL):
+        client.build_request("GET", url)
