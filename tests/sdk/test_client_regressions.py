@@ -49,6 +49,7 @@ def test_wire_headers_are_checked_when_copied_into_a_request() -> None:
         received.copy()
 
 
+# pragma: allowlist nextline secret
 @pytest.mark.parametrize("url", ["//\r[", "http://[::1", "http://u:pw@[::1/x", "http://h:port/"])
 def test_unparseable_urls_raise_invalid_url_without_leaking(url: str) -> None:
     """Found by the fuzz suite: urlsplit's bare ValueError escaped while building the message."""
