@@ -67,7 +67,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Return once ``proc`` accepts connections on ``port``; raise if it exits or times out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -93,7 +94,7 @@ def local_server(timeout: float = 15.0) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_listening(port, proc, timeout)
+        wait_listening(port, proc, timeout)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

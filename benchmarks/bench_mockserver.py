@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,33 +29,19 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _servers import free_port, wait_listening  # noqa: E402 - a sibling script module
+
 CHAT = {"model": "mock-model", "messages": [{"role": "user", "content": "hello there"}]}
 STREAM = {**CHAT, "stream": True}
 STREAM_CHUNKS = 1002  # 1,000 tokens + the role chunk + the finish chunk
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server on {port} exited with {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"server on {port} did not start")
 
 
 @contextlib.contextmanager
 def server(cmd: list[str], port: int) -> Iterator[str]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=HERE.parent)
     try:
-        wait_ready(port, proc)
+        wait_listening(port, proc)
         time.sleep(0.3)  # let every worker finish booting
         yield f"http://127.0.0.1:{port}"
     finally:
