@@ -1,4 +1,4 @@
-"""Per-request cost of ``sdk.Client``/``sdk.AsyncClient`` against the raw library underneath.
+"""Per-request cost of ``hookwire.Client``/``AsyncClient`` against the raw library underneath.
 
 One run, one local server (``_servers.local_server``: a bare ASGI app under uvicorn in its own
 process), three pairs, each measured side by side:
@@ -6,9 +6,9 @@ process), three pairs, each measured side by side:
 =====================================  ==================================  ========
 SDK                                    raw peer                            target
 =====================================  ==================================  ========
-``sdk.Client(transport="requests")``   ``requests.Session``                <= 1.10x
-``sdk.Client(transport="httpx")``      ``httpx.Client``                    <= 1.10x
-``sdk.AsyncClient(transport="aiohttp")`` ``aiohttp.ClientSession``         <= 1.25x
+``hookwire.Client(transport="requests")``   ``requests.Session``                <= 1.10x
+``hookwire.Client(transport="httpx")``      ``httpx.Client``                    <= 1.10x
+``hookwire.AsyncClient(transport="aiohttp")`` ``aiohttp.ClientSession``         <= 1.25x
 =====================================  ==================================  ========
 
 Sync: sequential ``GET`` + ``.json()``. Async: 64 concurrent ``GET`` + ``.json()``
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from _servers import local_server
 
-import sdk
+import hookwire
 
 CONCURRENCY = 64
 
@@ -55,8 +55,8 @@ class Pair:
 
     def add(self, side: str, sample: tuple[float, float]) -> None:
         wall, cpu = sample
-        (self.sdk_us if side == "sdk" else self.raw_us).append(wall)
-        (self.sdk_cpu if side == "sdk" else self.raw_cpu).append(cpu)
+        (self.sdk_us if side == "hookwire" else self.raw_us).append(wall)
+        (self.sdk_cpu if side == "hookwire" else self.raw_cpu).append(cpu)
 
     def report(self) -> str:
         sdk_med = statistics.median(self.sdk_us)
@@ -70,10 +70,10 @@ class Pair:
         verdict = "meets" if ratio <= self.target else "MISSES"
         return (
             f"{self.name}\n"
-            f"  wall per request: sdk {sdk_med:.1f} us, raw {raw_med:.1f} us -> {ratio:.3f}x "
+            f"  wall per request: hookwire {sdk_med:.1f} us, raw {raw_med:.1f} us -> {ratio:.3f}x "
             f"(median of per-round ratios {round_ratio:.3f}x, best rounds {best_ratio:.3f}x); "
             f"target <= {self.target:.2f}x: {verdict}\n"
-            f"  client CPU per request: sdk {cpu_sdk:.1f} us, raw {cpu_raw:.1f} us -> "
+            f"  client CPU per request: hookwire {cpu_sdk:.1f} us, raw {cpu_raw:.1f} us -> "
             f"{cpu_sdk / cpu_raw:.3f}x"
         )
 
@@ -101,7 +101,7 @@ def run_sync_pair(
     for get_json in (sdk_get, raw_get):
         time_sync(get_json, url, args.warmup)
     for i in range(args.rounds):
-        order = [("sdk", sdk_get), ("raw", raw_get)]
+        order = [("hookwire", sdk_get), ("raw", raw_get)]
         for side, get_json in order if i % 2 == 0 else order[::-1]:
             pair.add(side, time_sync(get_json, url, args.requests))
 
@@ -110,7 +110,7 @@ def bench_requests(url: str, args: argparse.Namespace) -> Pair:
     import requests
 
     pair = Pair("Client(requests) vs requests.Session", 1.10)
-    with sdk.Client(transport="requests") as client, requests.Session() as session:
+    with hookwire.Client(transport="requests") as client, requests.Session() as session:
         run_sync_pair(
             pair,
             lambda u: client.get(u).json(),
@@ -133,7 +133,7 @@ def bench_requests_no_env(url: str, args: argparse.Namespace) -> Pair:
     import requests
 
     pair = Pair("Client(requests) vs requests.Session(trust_env=False) [informational]", 1.10)
-    with sdk.Client(transport="requests") as client, requests.Session() as session:
+    with hookwire.Client(transport="requests") as client, requests.Session() as session:
         session.trust_env = False
         run_sync_pair(
             pair,
@@ -149,7 +149,7 @@ def bench_httpx(url: str, args: argparse.Namespace) -> Pair:
     import httpx
 
     pair = Pair("Client(httpx) vs httpx.Client", 1.10)
-    with sdk.Client(transport="httpx") as client, httpx.Client() as raw:
+    with hookwire.Client(transport="httpx") as client, httpx.Client() as raw:
         run_sync_pair(
             pair,
             lambda u: client.get(u).json(),
@@ -194,7 +194,7 @@ async def bench_aiohttp(url: str, args: argparse.Namespace, *, same_timeouts: bo
         timeout = aiohttp.ClientTimeout(total=300)  # aiohttp's own default
 
     session_cm = aiohttp.ClientSession(timeout=timeout)
-    async with sdk.AsyncClient(transport="aiohttp") as client, session_cm as session:
+    async with hookwire.AsyncClient(transport="aiohttp") as client, session_cm as session:
 
         async def sdk_get(u: str) -> object:
             return (await client.get(u)).json()
@@ -206,7 +206,7 @@ async def bench_aiohttp(url: str, args: argparse.Namespace, *, same_timeouts: bo
         for get_json in (sdk_get, raw_get):
             await time_async(get_json, url, args.batches)
         for i in range(args.rounds):
-            order = [("sdk", sdk_get), ("raw", raw_get)]
+            order = [("hookwire", sdk_get), ("raw", raw_get)]
             for side, get_json in order if i % 2 == 0 else order[::-1]:
                 pair.add(side, await time_async(get_json, url, args.batches))
         if args.profile:

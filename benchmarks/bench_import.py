@@ -1,4 +1,4 @@
-"""Cold-import cost of ``import sdk`` against ``import openai`` (target: sdk <= 0.15x openai).
+"""Cold-import cost of ``import hookwire`` against ``import openai`` (target: <= 0.15x openai).
 
 Each sample is a fresh interpreter, so nothing is cached in ``sys.modules``; ``.pyc`` files are
 warm on disk (a user's second run, the common case). Two measures, interleaved sdk/openai/bare
@@ -8,7 +8,8 @@ so drift in machine load hits all of them alike:
 - importtime: the sum of the top-level cumulative times ``python -X importtime`` reports, minus
   the same sum for ``pass`` (excludes process start-up; the more precise of the two).
 
-Besides ``import sdk`` (which loads names lazily), ``sdk.Client`` measures what a user pays before
+Besides ``import hookwire`` (which loads names lazily), ``hookwire.Client`` measures what a user
+pays before
 the first request: the client facade, models, auth, retry and the plugin host's pluggy, but still
 no HTTP library (the transport is imported on first send).
 
@@ -56,9 +57,10 @@ def modules_after(code: str) -> set[str]:
 
 
 def third_party_loaded(code: str) -> list[str]:
-    """Top-level modules ``code`` loads beyond a bare interpreter, the stdlib and sdk itself."""
+    """Top-level modules ``code`` loads beyond a bare interpreter, the stdlib and hookwire
+    itself."""
     extra = modules_after(code) - modules_after("pass") - set(sys.stdlib_module_names)
-    return sorted(extra - {"sdk"})
+    return sorted(extra - {"hookwire"})
 
 
 def main() -> None:
@@ -66,8 +68,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     cases = {
-        "sdk": "import sdk",
-        "sdk.Client": "import sdk; sdk.Client",
+        "hookwire": "import hookwire",
+        "hookwire.Client": "import hookwire; hookwire.Client",
         "openai": "import openai",
         "requests": "import requests",
         "httpx": "import httpx",
@@ -96,7 +98,7 @@ def main() -> None:
         i = statistics.median(itime[name]) / 1e3 - bare_itime_ms
         results[name] = (w, i)
         print(f"{name:<12} {w:>13.1f} {i:>14.1f}")
-    for name in ("sdk", "sdk.Client"):
+    for name in ("hookwire", "hookwire.Client"):
         ratio_itime = results[name][1] / results["openai"][1]
         ratio_wall = results[name][0] / results["openai"][0]
         verdict = "meets" if ratio_itime <= TARGET else "MISSES"
@@ -104,7 +106,7 @@ def main() -> None:
             f"{name}/openai: {ratio_itime:.4f}x (importtime), {ratio_wall:.4f}x (wall); "
             f"{verdict} the <= {TARGET}x target"
         )
-    for name in ("sdk", "sdk.Client"):
+    for name in ("hookwire", "hookwire.Client"):
         print(f"third-party modules loaded by `{cases[name]}`: {third_party_loaded(cases[name])}")
 
 

@@ -1,6 +1,7 @@
-"""LLM client cost: hookwire's ``sdk.LLM`` vs the official ``openai`` client, same server, one run.
+"""LLM client cost: ``hookwire.LLM`` vs the official ``openai`` client, same server, one run.
 
-Both clients talk to one mock server (``python -m mockserver``, uvicorn in its own process, so
+Both clients talk to one mock server (``python -m hookwire.mockserver``, uvicorn in its own
+process, so
 the server's CPU is not charged to the client). Two measurements, each as a ratio of the SDK's
 time to openai's (lower is better; targets from issue 4):
 
@@ -24,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-import sdk
+import hookwire
 
 MODEL = "mock-model"
 PROMPT = "benchmark this round trip"
@@ -38,10 +39,10 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def mock_server() -> Iterator[str]:
-    """``python -m mockserver`` on a free port in a subprocess; yields its /v1 URL."""
+    """``python -m hookwire.mockserver`` on a free port in a subprocess; yields its /v1 URL."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--port", str(port), "--dialect", "openai"],
+        [sys.executable, "-m", "hookwire.mockserver", "--port", str(port), "--dialect", "openai"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -74,14 +75,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=200, help="chat round trips per round")
     parser.add_argument("--streams", type=int, default=5, help="2,000-chunk streams per round")
-    parser.add_argument("--transport", default=None, help="sdk transport (default: the default)")
+    parser.add_argument(
+        "--transport", default=None, help="transport name (default: hookwire's default)"
+    )
     args = parser.parse_args()
 
     import openai
 
     with mock_server() as base_url:
         options = {"transport": args.transport} if args.transport else {}
-        llm = sdk.LLM("openai-compatible", base_url=base_url, model=MODEL, api_key="sk-bench",
+        llm = hookwire.LLM("openai-compatible", base_url=base_url, model=MODEL, api_key="sk-bench",
                       **options)
         client = openai.OpenAI(base_url=base_url, api_key="sk-bench")
         messages = [{"role": "user", "content": PROMPT}]
@@ -114,21 +117,21 @@ def main() -> int:
                 for _chunk in stream:
                     pass
 
-        chat = best_of(args.rounds, {"sdk": sdk_chat, "openai": openai_chat})
-        stream = best_of(args.rounds, {"sdk": sdk_stream, "openai": openai_stream})
+        chat = best_of(args.rounds, {"hookwire": sdk_chat, "openai": openai_chat})
+        stream = best_of(args.rounds, {"hookwire": sdk_stream, "openai": openai_stream})
         llm.close()
         client.close()
 
     transport = llm.provider.client.transport_name
     print(f"python {sys.version.split()[0]}, openai {openai.__version__}, "
-          f"sdk transport {transport}, pid {os.getpid()}")
+          f"hookwire transport {transport}, pid {os.getpid()}")
     for name, result, n, target in (("chat round trip", chat, args.calls, 0.6),
                                     ("2,000-chunk stream", stream, args.streams, 0.5)):
-        per_sdk = result["sdk"] / n * 1e3
+        per_sdk = result["hookwire"] / n * 1e3
         per_openai = result["openai"] / n * 1e3
-        ratio = result["sdk"] / result["openai"]
+        ratio = result["hookwire"] / result["openai"]
         verdict = "meets" if ratio <= target else "MISSES"
-        print(f"{name:20s} sdk {per_sdk:8.3f} ms  openai {per_openai:8.3f} ms  "
+        print(f"{name:20s} hookwire {per_sdk:8.3f} ms  openai {per_openai:8.3f} ms  "
               f"ratio {ratio:.2f}x ({verdict} target <= {target}x)")
     return 0
 

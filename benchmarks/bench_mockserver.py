@@ -173,7 +173,7 @@ def inprocess_table(n: int) -> None:
     sys.path.insert(0, str(HERE))
     import bare_asgi
 
-    from mockserver.app import create_app
+    from hookwire.mockserver.app import create_app
 
     mock = create_app()
     chat = json.dumps(CHAT).encode()
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     load_before = os.getloadavg()[0]
     mock_port, bare_port, httpbin_port = free_port(), free_port(), free_port()
-    mock_cmd = [sys.executable, "-m", "mockserver", "--port", str(mock_port)]
+    mock_cmd = [sys.executable, "-m", "hookwire.mockserver", "--port", str(mock_port)]
     mock_cmd += ["--workers", str(args.workers)]
     bare_cmd = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--app-dir", str(HERE)]
     bare_cmd += ["--port", str(bare_port), *uvicorn_flags(args.workers)]

@@ -34,8 +34,8 @@ from typing import Any
 
 import torch
 
-from plugins.providers._local_engine import LocalEngine
-from plugins.providers.tiny_model import build_tiny_model
+from hookwire.plugins.providers._local_engine import LocalEngine
+from hookwire.plugins.providers.tiny_model import build_tiny_model
 
 MESSAGES = [{"role": "user", "content": "你好，请介绍一下自己"}]
 

@@ -1,4 +1,4 @@
-"""The requests tutorial, rewritten with hookwire's ``sdk.Client``.
+"""The requests tutorial, rewritten with hookwire's ``hookwire.Client``.
 
 Every call of the seed tutorial's requests section ("Requests库的使用": GET and the status
 code, ``if response:``, ``raise_for_status()``, the body as bytes/text/JSON, headers, params and
@@ -10,7 +10,7 @@ SDK really did it.
 The tutorial talks to api.github.com and httpbin.org; here everything goes to an httpbin-
 compatible server, by default hookwire's bundled mock server::
 
-    python -m mockserver --port 8080 &           # or any httpbin
+    python -m hookwire.mockserver --port 8080 &           # or any httpbin
     python examples/http_tutorial.py http://127.0.0.1:8080
     HTTPBIN_URL=http://127.0.0.1:8080 python examples/http_tutorial.py --transport httpx
 
@@ -28,13 +28,13 @@ from collections.abc import Generator
 from typing import Any
 from urllib.parse import urlsplit
 
-import sdk
+import hookwire
 
 Observed = dict[str, Any]
 
 
 # -- 1. GET and the response ----------------------------------------------------------------
-def get_and_status(client: sdk.Client) -> Observed:
+def get_and_status(client: hookwire.Client) -> Observed:
     """``requests.get(url)``, ``response.status_code`` and ``if response:`` (ok below 400)."""
     response = client.get("/get")
     print(f"GET /get -> {response.status_code}")
@@ -47,17 +47,17 @@ def get_and_status(client: sdk.Client) -> Observed:
     return {"status": response.status_code, "truthy": bool(response), "falsy_404": bool(missing)}
 
 
-def raise_for_status_loop(client: sdk.Client) -> Observed:
+def raise_for_status_loop(client: hookwire.Client) -> Observed:
     """``raise_for_status()`` over a good and a bad URL: only the bad one raises."""
     outcomes: dict[str, str] = {}
     for url in ["/get", "/status/404"]:
         try:
             response = client.get(url)
             response.raise_for_status()
-        except sdk.HTTPStatusError as http_err:
+        except hookwire.HTTPStatusError as http_err:
             print(f"HTTP error occurred: {http_err}")
             outcomes[url] = f"HTTPStatusError {http_err.response.status_code}"
-        except sdk.SDKError as err:
+        except hookwire.SDKError as err:
             print(f"Other error occurred: {err}")
             outcomes[url] = f"other {type(err).__name__}"
         else:
@@ -66,7 +66,7 @@ def raise_for_status_loop(client: sdk.Client) -> Observed:
     return {"raise_for_status": outcomes}
 
 
-def response_content(client: sdk.Client) -> Observed:
+def response_content(client: hookwire.Client) -> Observed:
     """The payload as bytes (``.content``), str (``.text``, encoding settable) and ``.json()``."""
     response = client.get("/encoding/utf8")
     raw = response.content
@@ -87,7 +87,7 @@ def response_content(client: sdk.Client) -> Observed:
     }
 
 
-def response_headers(client: sdk.Client) -> Observed:
+def response_headers(client: hookwire.Client) -> Observed:
     """``response.headers`` is a case-insensitive mapping."""
     response = client.get("/json")
     print(f"headers: {dict(response.headers)}")
@@ -99,7 +99,7 @@ def response_headers(client: sdk.Client) -> Observed:
 
 
 # -- 2. Customising a GET ---------------------------------------------------------------------
-def params_and_headers(client: sdk.Client) -> Observed:
+def params_and_headers(client: hookwire.Client) -> Observed:
     """Query ``params`` (the GitHub search example) and a custom ``Accept`` header."""
     response = client.get(
         "/get",
@@ -117,7 +117,7 @@ def params_and_headers(client: sdk.Client) -> Observed:
 
 
 # -- 3. The other methods -----------------------------------------------------------------------
-def other_methods(client: sdk.Client) -> Observed:
+def other_methods(client: hookwire.Client) -> Observed:
     """GET POST PUT DELETE HEAD PATCH OPTIONS, and the generic ``request("GET", ...)``."""
     responses = {
         "GET": client.get("/get"),
@@ -141,7 +141,7 @@ def other_methods(client: sdk.Client) -> Observed:
 
 
 # -- 4. Sending data --------------------------------------------------------------------------
-def form_bodies(client: sdk.Client) -> Observed:
+def form_bodies(client: hookwire.Client) -> Observed:
     """Form data as a dict or as a list of tuples: both become x-www-form-urlencoded."""
     as_dict = client.post("/post", data={"key": "value"})
     as_pairs = client.post("/post", data=[("key", "value"), ("key", "other")])
@@ -154,7 +154,7 @@ def form_bodies(client: sdk.Client) -> Observed:
     }
 
 
-def json_body(client: sdk.Client) -> Observed:
+def json_body(client: hookwire.Client) -> Observed:
     """``json=``: the SDK serialises it and sets Content-Type; httpbin echoes both."""
     response = client.post("/post", json={"key": "value"})
     json_response = response.json()
@@ -168,7 +168,7 @@ def json_body(client: sdk.Client) -> Observed:
 
 
 # -- 5. The prepared request ---------------------------------------------------------------------
-def prepared_request(client: sdk.Client) -> Observed:
+def prepared_request(client: hookwire.Client) -> Observed:
     """``response.request`` is what was sent: headers, URL and body bytes."""
     response = client.post("/post", json={"key": "value"})
     print(response.request.headers["Content-Type"])
@@ -183,7 +183,7 @@ def prepared_request(client: sdk.Client) -> Observed:
 
 
 # -- 6. Authentication --------------------------------------------------------------------------
-def basic_auth(client: sdk.Client) -> Observed:
+def basic_auth(client: hookwire.Client) -> Observed:
     """``auth=("user", "passwd")`` is HTTP Basic; the header is computed by the SDK."""
     response = client.get("/basic-auth/user/passwd", auth=("user", "passwd"))
     print(response.status_code)
@@ -198,16 +198,18 @@ def basic_auth(client: sdk.Client) -> Observed:
     }
 
 
-def digest_auth(client: sdk.Client) -> Observed:
-    """``sdk.DigestAuth`` (requests' ``HTTPDigestAuth``): answers the server's 401 challenge."""
-    auth = sdk.DigestAuth("user", "passwd")
+def digest_auth(client: hookwire.Client) -> Observed:
+    """``hookwire.DigestAuth`` (requests' ``HTTPDigestAuth``): answers the server's 401
+    challenge."""
+    auth = hookwire.DigestAuth("user", "passwd")
     response = client.get("/digest-auth/auth/user/passwd", auth=auth)
     print(f"digest -> {response.status_code} {response.json()}")
-    sha = client.get("/digest-auth/auth/user/passwd/SHA-256", auth=sdk.DigestAuth("user", "passwd"))
+    digest = hookwire.DigestAuth("user", "passwd")
+    sha = client.get("/digest-auth/auth/user/passwd/SHA-256", auth=digest)
     print(f"digest SHA-256 -> {sha.status_code}")
     try:
-        client.get("/digest-auth/auth/user/passwd", auth=sdk.DigestAuth("user", "nope"))
-    except sdk.AuthenticationError as exc:
+        client.get("/digest-auth/auth/user/passwd", auth=hookwire.DigestAuth("user", "nope"))
+    except hookwire.AuthenticationError as exc:
         refused = type(exc).__name__
         print(f"wrong digest password -> {refused}: {exc}")
     else:
@@ -221,17 +223,19 @@ def digest_auth(client: sdk.Client) -> Observed:
     }
 
 
-class TokenAuth(sdk.Auth):
-    """The tutorial's custom ``TokenAuth``: an ``sdk.Auth`` subclass that adds a header.
+class TokenAuth(hookwire.Auth):
+    """The tutorial's custom ``TokenAuth``: an ``hookwire.Auth`` subclass that adds a header.
 
-    (``sdk.BearerAuth(token)`` does the same and can refresh a token; this shows how to write
+    (``hookwire.BearerAuth(token)`` does the same and can refresh a token; this shows how to write
     your own scheme, which then works on every transport, sync and async.)
     """
 
     def __init__(self, token: str) -> None:
         self._token = token
 
-    def auth_flow(self, request: sdk.Request) -> Generator[sdk.Request, sdk.Response, None]:
+    def auth_flow(
+        self, request: hookwire.Request
+    ) -> Generator[hookwire.Request, hookwire.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
 
@@ -240,14 +244,14 @@ class TokenAuth(sdk.Auth):
 
 
 # -- 7. Timeouts ------------------------------------------------------------------------------
-def timeouts(client: sdk.Client) -> Observed:
+def timeouts(client: hookwire.Client) -> Observed:
     """``timeout=1`` and ``timeout=(connect, read)``; a slow server raises TimeoutException."""
     fast = client.get("/get", timeout=1)
     tuple_form = client.get("/get", timeout=(3.05, 5))
     print(f"timeout=1 -> {fast.status_code}; timeout=(3.05, 5) -> {tuple_form.status_code}")
     try:
         client.get("/delay/2", timeout=(3.05, 0.5))
-    except sdk.TimeoutException as exc:
+    except hookwire.TimeoutException as exc:
         print(f"The request timed out ({type(exc).__name__}: {exc})")
         raised = type(exc).__name__
     else:
@@ -284,7 +288,7 @@ def session(base_url: str, transport: str) -> Observed:
     token = "tutorial-token"  # stands in for <YOUR_GITHUB_PA_TOKEN>
     port = urlsplit(base_url).port or 80
     before = _client_ports(port)
-    with sdk.Client(base_url=base_url, auth=TokenAuth(token), transport=transport) as client:
+    with hookwire.Client(base_url=base_url, auth=TokenAuth(token), transport=transport) as client:
         response1 = client.get("/bearer")
         response2 = client.get("/bearer")
         after = _client_ports(port)
@@ -300,14 +304,14 @@ def session(base_url: str, transport: str) -> Observed:
 
 # -- 9. Retries ----------------------------------------------------------------------------------
 def retries(base_url: str, transport: str) -> Observed:
-    """``retry=sdk.RetryPolicy(...)`` where requests needs an HTTPAdapter: 503, 503, then 200.
+    """``retry=hookwire.RetryPolicy(...)`` where requests needs an HTTPAdapter: 503, 503, then 200.
 
     The mock server scripts the failures: calls 1-2 of this ``X-Mock-Session`` get a 503 with
     ``Retry-After: 0``, so the policy waits 0 s (the server's word) and tries again.
     """
     session_id = f"tutorial-{uuid.uuid4().hex}"
-    policy = sdk.RetryPolicy(attempts=4, statuses=frozenset({503}), backoff_base=0.05)
-    with sdk.Client(base_url=base_url, transport=transport, retry=policy) as client:
+    policy = hookwire.RetryPolicy(attempts=4, statuses=frozenset({503}), backoff_base=0.05)
+    with hookwire.Client(base_url=base_url, transport=transport, retry=policy) as client:
         response = client.get(
             "/get",
             headers={
@@ -325,13 +329,13 @@ def retries(base_url: str, transport: str) -> Observed:
 
 # -- 10. Async ---------------------------------------------------------------------------------
 async def async_requests(base_url: str, transport: str) -> Observed:
-    """What requests cannot do: ``sdk.AsyncClient`` on aiohttp or httpx, same API, awaited."""
-    async with sdk.AsyncClient(base_url=base_url, transport=transport) as client:
+    """What requests cannot do: ``hookwire.AsyncClient`` on aiohttp or httpx, same API, awaited."""
+    async with hookwire.AsyncClient(base_url=base_url, transport=transport) as client:
         responses = await asyncio.gather(*(client.get("/get", params={"n": i}) for i in range(5)))
         posted = await client.post("/post", json={"key": "value"})
         basic = await client.get("/basic-auth/user/passwd", auth=("user", "passwd"))
         digest = await client.get(
-            "/digest-auth/auth/user/passwd", auth=sdk.DigestAuth("user", "passwd")
+            "/digest-auth/auth/user/passwd", auth=hookwire.DigestAuth("user", "passwd")
         )
     print(f"async ({transport}): {[r.status_code for r in responses]}, POST {posted.status_code}")
     return {
@@ -349,7 +353,7 @@ def main(
 ) -> Observed:
     """Run every section against ``base_url``; return what was observed, section by section."""
     observed: Observed = {"transport": transport, "async_transport": async_transport}
-    with sdk.Client(base_url=base_url, transport=transport) as client:
+    with hookwire.Client(base_url=base_url, transport=transport) as client:
         for section in (
             get_and_status,
             raise_for_status_loop,
@@ -376,7 +380,7 @@ def main(
 
 
 def _cli() -> None:
-    parser = argparse.ArgumentParser(description="The requests tutorial on hookwire's sdk.")
+    parser = argparse.ArgumentParser(description="The requests tutorial, on hookwire.")
     parser.add_argument("base_url", nargs="?", default=os.environ.get("HTTPBIN_URL"))
     parser.add_argument("--transport", default="requests", help="sync transport: requests|httpx")
     parser.add_argument("--async-transport", default="aiohttp", help="aiohttp|httpx|none")

@@ -1,4 +1,4 @@
-"""The seed tutorial's cloud LLM section, rewritten with hookwire's ``sdk.LLM``.
+"""The seed tutorial's cloud LLM section, rewritten with hookwire's ``hookwire.LLM``.
 
 The tutorial called SiliconFlow through the ``openai`` client and wrapped it in
 ``chat_with_model(user_input, history, temperature, system_prompt)`` -- a helper that replaced
@@ -12,7 +12,7 @@ Run it against SiliconFlow::
 
 or against the bundled mock server (no key needed to reach it, any key is accepted)::
 
-    python -m mockserver --dialect siliconflow --port 8080 &
+    python -m hookwire.mockserver --dialect siliconflow --port 8080 &
     SILICONFLOW_BASE_URL=http://127.0.0.1:8080/v1 SILICONFLOW_API_KEY=sk-x \\
         python examples/llm_cloud_chat.py
 """
@@ -23,22 +23,22 @@ import os
 import sys
 from typing import Any
 
-import sdk
+import hookwire
 
 MODEL = os.environ.get("SILICONFLOW_MODEL", "Qwen/Qwen3-8B")
 
 
-def make_llm() -> sdk.LLM:
+def make_llm() -> hookwire.LLM:
     """SiliconFlow, with the base URL overridable (``SILICONFLOW_BASE_URL``) for a test server.
 
     The key comes from ``SILICONFLOW_API_KEY`` (or the hookwire config file); a missing key is
     a ``MissingAPIKeyError`` that says which variable to set.
     """
-    return sdk.LLM("siliconflow", model=MODEL, base_url=os.environ.get("SILICONFLOW_BASE_URL"))
+    return hookwire.LLM("siliconflow", model=MODEL, base_url=os.environ.get("SILICONFLOW_BASE_URL"))
 
 
 def chat_with_model(
-    llm: sdk.LLM,
+    llm: hookwire.LLM,
     user_input: str,
     history: list[dict[str, Any]] | None = None,
     temperature: float = 0.7,
@@ -95,6 +95,6 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except sdk.MissingAPIKeyError as exc:
+    except hookwire.MissingAPIKeyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

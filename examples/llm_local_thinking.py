@@ -1,4 +1,4 @@
-"""The seed tutorial's local Qwen3 section (2.2), rewritten with ``sdk.LLM("transformers")``.
+"""The seed tutorial's local Qwen3 section (2.2), rewritten with ``hookwire.LLM("transformers")``.
 
 The tutorial loaded ``Qwen3-4B-Thinking-2507`` with transformers, rendered the chat template
 with ``enable_thinking``, called ``generate`` and split the output at token id 151668
@@ -19,11 +19,11 @@ import sys
 import tempfile
 from typing import Any
 
-import sdk
+import hookwire
 
 
 def chat_with_local_model(
-    llm: sdk.LLM,
+    llm: hookwire.LLM,
     user_input: str,
     history: list[dict[str, Any]] | None = None,
     temperature: float = 0.7,
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = args.model
     if args.tiny:
-        from plugins.providers.tiny_model import build_tiny_model
+        from hookwire.plugins.providers.tiny_model import build_tiny_model
 
         path = str(build_tiny_model(tempfile.mkdtemp(prefix="tiny-qwen3-")))
     if not path:
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     def progress(p: Any) -> None:
         print(f"[{p.elapsed_s:5.1f}s] {p.message}", file=sys.stderr)
 
-    with sdk.LLM("transformers", model=path, device=args.device, progress=progress) as llm:
+    with hookwire.LLM("transformers", model=path, device=args.device, progress=progress) as llm:
         # the tutorial's first program: one question, thinking on
         result = llm.chat("你好，请介绍一下自己", thinking=True, max_tokens=args.max_new_tokens)
         print("thinking content:", result.reasoning or "")
@@ -89,6 +89,6 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except sdk.SDKError as exc:
+    except hookwire.SDKError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -1,4 +1,4 @@
-"""The seed tutorial's vLLM section (2.3), rewritten with hookwire's ``sdk.LLM("vllm")``.
+"""The seed tutorial's vLLM section (2.3), rewritten with hookwire's ``hookwire.LLM("vllm")``.
 
 The tutorial started ``vllm serve`` by hand and called it through the ``openai`` client with a
 dummy key and a hard-coded model name. Here the provider finds the served model itself
@@ -16,7 +16,7 @@ Start it from here (``--serve MODEL``; waits until healthy, stops it at the end)
 
 Against the bundled mock server in its vllm dialect::
 
-    python -m mockserver --dialect vllm --port 8000 &
+    python -m hookwire.mockserver --dialect vllm --port 8000 &
     python examples/llm_vllm_chat.py
 
 Several replicas: ``VLLM_REPLICAS=http://a:8000/v1,http://b:8000/v1``.
@@ -30,7 +30,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-import sdk
+import hookwire
 
 
 @contextlib.contextmanager
@@ -39,17 +39,17 @@ def server(model: str | None) -> Iterator[str | None]:
     if model is None:
         yield os.environ.get("VLLM_BASE_URL")
         return
-    from plugins.providers.vllm_launcher import VLLMLauncher
+    from hookwire.plugins.providers.vllm_launcher import VLLMLauncher
 
     with VLLMLauncher(model, port=0, log=lambda line: print("  [vllm]", line)) as launcher:
         yield launcher.base_url
 
 
-def make_llm(base_url: str | None) -> sdk.LLM:
+def make_llm(base_url: str | None) -> hookwire.LLM:
     replicas = os.environ.get("VLLM_REPLICAS")
     if replicas:
-        return sdk.LLM("vllm", replicas=replicas.split(","), model="auto")
-    return sdk.LLM("vllm", base_url=base_url, model="auto")
+        return hookwire.LLM("vllm", replicas=replicas.split(","), model="auto")
+    return hookwire.LLM("vllm", base_url=base_url, model="auto")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +80,6 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except sdk.SDKError as exc:
+    except hookwire.SDKError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -1,6 +1,6 @@
-"""`python -m mockserver --help`."""
+"""`python -m hookwire.mockserver --help`."""
 
-from mockserver.cli import main
+from hookwire.mockserver.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -18,20 +18,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from mockserver import faultio
-from mockserver.config import MockConfig
-from mockserver.context import RequestContext
-from mockserver.control import CONTROL_PREFIX, handle_control
-from mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
-from mockserver.httpbin import FAST as HTTPBIN_FAST
-from mockserver.httpbin import ROUTES as HTTPBIN_ROUTES
-from mockserver.httpbin import STATIC as HTTPBIN_STATIC
-from mockserver.journal import Journal, JournalEntry
-from mockserver.metrics import Metrics
-from mockserver.openai import routes as openai_routes
-from mockserver.openai.dialects import DIALECTS
-from mockserver.replies import json_reply
-from mockserver.scenario import Scenario, load_rules
+from hookwire.mockserver import faultio
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.control import CONTROL_PREFIX, handle_control
+from hookwire.mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
+from hookwire.mockserver.httpbin import FAST as HTTPBIN_FAST
+from hookwire.mockserver.httpbin import ROUTES as HTTPBIN_ROUTES
+from hookwire.mockserver.httpbin import STATIC as HTTPBIN_STATIC
+from hookwire.mockserver.journal import Journal, JournalEntry
+from hookwire.mockserver.metrics import Metrics
+from hookwire.mockserver.openai import routes as openai_routes
+from hookwire.mockserver.openai.dialects import DIALECTS
+from hookwire.mockserver.replies import json_reply
+from hookwire.mockserver.scenario import Scenario, load_rules
 
 Scope = dict[str, Any]
 _OPENAI = openai_routes.STATIC
@@ -181,7 +181,7 @@ class MockApp:
         except faultio.ConnectionDropped:
             entry.status = status = 0  # journaled as "no complete response"
             if transport is None:
-                raise  # in-process: mockserver.testing turns it into httpx's error
+                raise  # in-process: hookwire.mockserver.testing turns it into httpx's error
         finally:
             self._metrics.observe(method, label, status, time.perf_counter() - started)
 

@@ -1,4 +1,4 @@
-"""`python -m mockserver` / `hookwire mock serve`: the command line."""
+"""`python -m hookwire.mockserver` / `hookwire mock serve`: the command line."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from mockserver.config import DIALECTS, ConfigError, MockConfig
-from mockserver.faults import FaultSyntaxError
-from mockserver.scenario import load_rules
+from hookwire.mockserver.config import DIALECTS, ConfigError, MockConfig
+from hookwire.mockserver.faults import FaultSyntaxError
+from hookwire.mockserver.scenario import load_rules
 
 
 def _latency(text: str) -> tuple[float, float]:
@@ -25,7 +25,7 @@ def _latency(text: str) -> tuple[float, float]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m mockserver",
+        prog="python -m hookwire.mockserver",
         description="OpenAI/vLLM-compatible + httpbin-compatible mock HTTP server.",
     )
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
@@ -85,7 +85,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT/SIGTERM; returns the exit status."""
-    from mockserver.server import serve
+    from hookwire.mockserver.server import serve
 
     config = config_from_args(argv)
     print(

@@ -9,7 +9,7 @@ two fixtures asking for the same dialect and key share one server.
 | port              | 0             | 0 picks a free port                                   |
 | dialect           | "openai"      | "openai", "vllm" or "siliconflow": error shape, models |
 | api_key           | None          | when set, every /v1/* call needs `Bearer <api_key>`   |
-| workers           | 1             | uvicorn worker processes (`python -m mockserver` only) |
+| workers           | 1             | uvicorn worker processes (`hookwire mock serve` only) |
 | ttft              | 0.0           | seconds before the first token of a reply             |
 | inter_token_delay | 0.0           | seconds between streamed tokens                       |
 | scenario          | None          | TOML file of scripted rules (see docs/mockserver.md)  |

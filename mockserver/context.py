@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mockserver.config import MockConfig
-    from mockserver.faults import Rule
-    from mockserver.journal import Journal, JournalEntry
-    from mockserver.openai.dialects import Dialect
+    from hookwire.mockserver.config import MockConfig
+    from hookwire.mockserver.faults import Rule
+    from hookwire.mockserver.journal import Journal, JournalEntry
+    from hookwire.mockserver.openai.dialects import Dialect
 
 
 class RequestContext:

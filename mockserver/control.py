@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
-from mockserver.faults import FaultSyntaxError
-from mockserver.journal import REDACTED
-from mockserver.replies import json_reply
+from hookwire.mockserver.faults import FaultSyntaxError
+from hookwire.mockserver.journal import REDACTED
+from hookwire.mockserver.replies import json_reply
 
 if TYPE_CHECKING:
-    from mockserver.app import MockApp
+    from hookwire.mockserver.app import MockApp
 
 CONTROL_PREFIX = "/__mock__/"
 _SECRET_KEYS = frozenset({"api_key", "apikey", "api-key", "authorization", "password", "secret"})

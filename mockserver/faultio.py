@@ -3,7 +3,7 @@
 Over uvicorn the app reaches the connection's asyncio transport (the `send` callable is bound
 to uvicorn's request cycle, which holds it) and closes it, so the client sees a real EOF
 mid-response. In-process (httpx's ASGITransport, respx) there is no socket: the app raises
-`ConnectionDropped` / `StreamStalled` and the in-process transport of `mockserver.testing`
+`ConnectionDropped` / `StreamStalled` and the in-process transport of `hookwire.mockserver.testing`
 maps them onto httpx's RemoteProtocolError / ReadTimeout.
 """
 
@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from mockserver.sse import KEEPALIVE
+from hookwire.mockserver.sse import KEEPALIVE
 
 MAX_STALL = 60.0
 KEEPALIVE_EVERY = 0.05

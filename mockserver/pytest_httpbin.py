@@ -18,7 +18,8 @@ Server objects have ``url``, ``host``, ``port``, ``protocol``, ``join(path)``, `
 ``app``. ``use_class_based_httpbin`` / ``use_class_based_httpbin_secure`` are the class markers
 and ``where()`` returns the CA bundle path (pytest-httpbin's ``certs.where()``).
 
-The servers are `mockserver.runner.ThreadedServer` (uvicorn in a thread, the same runner as the
+The servers are `hookwire.mockserver.runner.ThreadedServer` (uvicorn in a thread, the same runner
+as the
 ``mock_server`` fixtures) serving the full mock server app, openai dialect.
 """
 
@@ -33,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.runner import ServerStartError, ThreadedServer
+from hookwire.mockserver.runner import ServerStartError, ThreadedServer
 
 __all__ = [
     "ServerStartError",

@@ -8,7 +8,7 @@
 | `respx_mock_server`   | function | `InProcessServer`: httpx reaches a fresh app, no socket |
 
 The pytest-httpbin drop-ins (`httpbin`, `httpbin_secure`, `httpbin_both`, `httpbin_ca_bundle`)
-arrive through this plugin too, from `mockserver.pytest_httpbin`.
+arrive through this plugin too, from `hookwire.mockserver.pytest_httpbin`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from mockserver.app import MockApp, create_app
-from mockserver.config import MockConfig
-from mockserver.pytest_httpbin import *  # noqa: F403  (the httpbin drop-in fixtures)
-from mockserver.server import LiveServer
-from mockserver.testing import InProcessHandler, InProcessServer
+from hookwire.mockserver.app import MockApp, create_app
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.pytest_httpbin import *  # noqa: F403  (the httpbin drop-in fixtures)
+from hookwire.mockserver.server import LiveServer
+from hookwire.mockserver.testing import InProcessHandler, InProcessServer
 
 
 @pytest.fixture(scope="session")

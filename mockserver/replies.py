@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.sse import dumps
+from hookwire.mockserver.sse import dumps
 
 JSON_TYPE = (b"content-type", b"application/json")
 _BODYLESS = frozenset({204, 304})
@@ -41,5 +41,5 @@ class JSONReply(Response):
 def json_reply(
     data: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
 ) -> JSONReply:
-    """``data`` as compact UTF-8 JSON (`mockserver.sse.dumps`)."""
+    """``data`` as compact UTF-8 JSON (`hookwire.mockserver.sse.dumps`)."""
     return JSONReply(dumps(data), status_code, headers)

@@ -1,7 +1,7 @@
 """One way to serve an ASGI app from a background thread: uvicorn on a loopback socket.
 
 Every threaded server of the package is a `ThreadedServer`: the pytest-httpbin drop-ins use it
-as is, `mockserver.server.LiveServer` adds a `MockConfig`. What it guarantees:
+as is, `hookwire.mockserver.server.LiveServer` adds a `MockConfig`. What it guarantees:
 
 - the socket is bound by us before uvicorn starts (127.0.0.1, port 0 by default), so the port
   is known without a race and two test sessions never collide;
@@ -13,7 +13,7 @@ as is, `mockserver.server.LiveServer` adds a `MockConfig`. What it guarantees:
   later ``start()`` binds afresh.
 
 `ServerURL` is the address surface shared with the in-process stand-in
-(`mockserver.testing.InProcessServer`): ``join``, ``+``, ``openai_base_url``, ``journal``,
+(`hookwire.mockserver.testing.InProcessServer`): ``join``, ``+``, ``openai_base_url``, ``journal``,
 ``reset()``. Extend it by providing ``url`` and ``app``.
 """
 
@@ -61,8 +61,8 @@ def uvicorn_kwargs() -> dict[str, Any]:
 
 def default_app() -> Any:
     """The complete mock server (openai dialect): what the httpbin fixtures serve."""
-    from mockserver.app import create_app
-    from mockserver.config import MockConfig
+    from hookwire.mockserver.app import create_app
+    from hookwire.mockserver.config import MockConfig
 
     return create_app(MockConfig())
 

@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from mockserver.faults import (
+from hookwire.mockserver.faults import (
     FAULT_KEYS,
     FaultSyntaxError,
     Rule,

@@ -1,6 +1,6 @@
 """Running the app: `serve(config)` in the foreground, `LiveServer` in a background thread.
 
-`LiveServer` is `mockserver.runner.ThreadedServer` built from a `MockConfig`: its socket is
+`LiveServer` is `hookwire.mockserver.runner.ThreadedServer` built from a `MockConfig`: its socket is
 bound on 127.0.0.1 (port 0 by default) before uvicorn starts, so the port is known without a
 race and two test sessions never collide.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 import uvicorn
 
-from mockserver.app import MockApp, create_app
-from mockserver.config import MockConfig
-from mockserver.runner import ServerURL, ThreadedServer, uvicorn_kwargs
+from hookwire.mockserver.app import MockApp, create_app
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.runner import ServerURL, ThreadedServer, uvicorn_kwargs
 
 __all__ = ["LiveServer", "app_from_env", "serve", "uvicorn_kwargs"]
 
@@ -35,7 +35,7 @@ def serve(config: MockConfig) -> None:
     if config.workers > 1:
         os.environ[ENV_CONFIG] = json.dumps({**asdict(config), "scenario": _str(config.scenario)})
         uvicorn.run(
-            "mockserver.server:app_from_env",
+            "hookwire.mockserver.server:app_from_env",
             factory=True,
             host=config.host,
             port=config.port,

@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from mockserver.app import MockApp
-from mockserver.faultio import ConnectionDropped, StreamStalled
-from mockserver.runner import ServerURL
+from hookwire.mockserver.app import MockApp
+from hookwire.mockserver.faultio import ConnectionDropped, StreamStalled
+from hookwire.mockserver.runner import ServerURL
 
 T = TypeVar("T")
 IN_PROCESS_HOST = "mockserver.invalid"  # RFC 2606: can never resolve to a real host

@@ -1,1 +1,1 @@
-"""hookwire's built-in plugins, loaded through the ``sdk`` entry-point group like any other."""
+"""hookwire's built-in plugins, loaded through the ``hookwire`` entry-point group like any other."""

@@ -1,19 +1,19 @@
 """Built-in auth schemes, registered by name: basic, bearer (alias token), api-key, digest, proxy.
 
-The flows themselves live in :mod:`sdk.auth` (sans-IO, shared by every transport); this plugin
-only makes them available by name, e.g. ``sdk.make_auth("digest", "user", "pass")`` or the
+The flows themselves live in :mod:`hookwire.auth` (sans-IO, shared by every transport); this plugin
+only makes them available by name, e.g. ``hookwire.make_auth("digest", "user", "pass")`` or the
 CLI's ``--auth-type digest``.
 """
 
 from __future__ import annotations
 
-from sdk import auth
-from sdk.hookspecs import hookimpl
-from sdk.registry import Register
+from hookwire import auth
+from hookwire.hookspecs import hookimpl
+from hookwire.registry import Register
 
 
 @hookimpl(trylast=True)
-def sdk_register_auth(register: Register) -> None:
+def hookwire_register_auth(register: Register) -> None:
     register("basic", auth.BasicAuth)
     register("bearer", auth.BearerAuth, aliases=("token",))
     register("api-key", auth.APIKeyAuth)

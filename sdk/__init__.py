@@ -1,6 +1,7 @@
 """hookwire's SDK: one library for HTTP with pluggable auth, transports and retries, and LLMs.
 
-``import sdk`` is cheap: names are loaded on first use (PEP 562), so neither pluggy, nor any HTTP
+``import hookwire`` is cheap: names are loaded on first use (PEP 562), so neither pluggy, nor any
+HTTP
 library, nor torch is imported until something needs it.
 """
 
@@ -12,32 +13,32 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "Client": "sdk._client",
-    "AsyncClient": "sdk._client",
-    "Request": "sdk._models",
-    "Response": "sdk._models",
-    "Headers": "sdk._headers",
-    "Cookies": "sdk._cookies",
-    "Timeout": "sdk.timeouts",
-    "RetryPolicy": "sdk.retry",
-    "Auth": "sdk.auth",
-    "BasicAuth": "sdk.auth",
-    "BearerAuth": "sdk.auth",
-    "APIKeyAuth": "sdk.auth",
-    "ProxyAuth": "sdk.auth",
-    "FunctionAuth": "sdk.auth",
-    "DigestAuth": "sdk.auth",
-    "make_auth": "sdk._plugin_api",
-    "PluginHost": "sdk.registry",
-    "get_plugin_host": "sdk.registry",
-    "hookimpl": "sdk.hookspecs",
-    "BaseTransport": "sdk.transports",
-    "AsyncBaseTransport": "sdk.transports",
-    "TransportOptions": "sdk.transports",
-    "FakeClock": "sdk._clock",
-    "errors": "sdk.errors",
-    "LLM": "sdk.llm",
-    "Conversation": "sdk.llm",
+    "Client": "hookwire._client",
+    "AsyncClient": "hookwire._client",
+    "Request": "hookwire._models",
+    "Response": "hookwire._models",
+    "Headers": "hookwire._headers",
+    "Cookies": "hookwire._cookies",
+    "Timeout": "hookwire.timeouts",
+    "RetryPolicy": "hookwire.retry",
+    "Auth": "hookwire.auth",
+    "BasicAuth": "hookwire.auth",
+    "BearerAuth": "hookwire.auth",
+    "APIKeyAuth": "hookwire.auth",
+    "ProxyAuth": "hookwire.auth",
+    "FunctionAuth": "hookwire.auth",
+    "DigestAuth": "hookwire.auth",
+    "make_auth": "hookwire._plugin_api",
+    "PluginHost": "hookwire.registry",
+    "get_plugin_host": "hookwire.registry",
+    "hookimpl": "hookwire.hookspecs",
+    "BaseTransport": "hookwire.transports",
+    "AsyncBaseTransport": "hookwire.transports",
+    "TransportOptions": "hookwire.transports",
+    "FakeClock": "hookwire._clock",
+    "errors": "hookwire.errors",
+    "LLM": "hookwire.llm",
+    "Conversation": "hookwire.llm",
 }
 _ERROR_NAMES = {
     "SDKError", "RequestError", "TransportError", "TimeoutException", "ConnectTimeout",
@@ -48,7 +49,7 @@ _ERROR_NAMES = {
     "StreamErrorEvent", "PluginError", "ConfigError", "MissingAPIKeyError", "InvalidRequest",
     "InvalidURL", "InvalidHeader", "UnreplayableBodyError",
 }
-_EXPORTS.update({name: "sdk.errors" for name in _ERROR_NAMES})
+_EXPORTS.update({name: "hookwire.errors" for name in _ERROR_NAMES})
 
 __all__ = sorted(_EXPORTS)
 
@@ -56,7 +57,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
     if module_name is None:
-        raise AttributeError(f"module 'sdk' has no attribute {name!r}")
+        raise AttributeError(f"module 'hookwire' has no attribute {name!r}")
     module = importlib.import_module(module_name)
     value = module if name == "errors" else getattr(module, name)
     globals()[name] = value
@@ -68,22 +69,22 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from sdk import errors as errors
-    from sdk._client import AsyncClient as AsyncClient
-    from sdk._client import Client as Client
-    from sdk._clock import FakeClock as FakeClock
-    from sdk._cookies import Cookies as Cookies
-    from sdk._headers import Headers as Headers
-    from sdk._models import Request as Request
-    from sdk._models import Response as Response
-    from sdk.auth import APIKeyAuth as APIKeyAuth
-    from sdk.auth import Auth as Auth
-    from sdk.auth import BasicAuth as BasicAuth
-    from sdk.auth import BearerAuth as BearerAuth
-    from sdk.auth import ProxyAuth as ProxyAuth
-    from sdk.errors import *  # noqa: F403
-    from sdk.registry import PluginHost as PluginHost
-    from sdk.retry import RetryPolicy as RetryPolicy
-    from sdk.timeouts import Timeout as Timeout
-    from sdk.transports import AsyncBaseTransport as AsyncBaseTransport
-    from sdk.transports import BaseTransport as BaseTransport
+    from hookwire import errors as errors
+    from hookwire._client import AsyncClient as AsyncClient
+    from hookwire._client import Client as Client
+    from hookwire._clock import FakeClock as FakeClock
+    from hookwire._cookies import Cookies as Cookies
+    from hookwire._headers import Headers as Headers
+    from hookwire._models import Request as Request
+    from hookwire._models import Response as Response
+    from hookwire.auth import APIKeyAuth as APIKeyAuth
+    from hookwire.auth import Auth as Auth
+    from hookwire.auth import BasicAuth as BasicAuth
+    from hookwire.auth import BearerAuth as BearerAuth
+    from hookwire.auth import ProxyAuth as ProxyAuth
+    from hookwire.errors import *  # noqa: F403
+    from hookwire.registry import PluginHost as PluginHost
+    from hookwire.retry import RetryPolicy as RetryPolicy
+    from hookwire.timeouts import Timeout as Timeout
+    from hookwire.transports import AsyncBaseTransport as AsyncBaseTransport
+    from hookwire.transports import BaseTransport as BaseTransport

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any
 
-from sdk import _redirects
-from sdk._client_base import _UNSET, AuthTypes, BaseClient
-from sdk._models import Request, Response
-from sdk.errors import AuthenticationError, ClientClosed, TooManyRedirects, TransportError
+from hookwire import _redirects
+from hookwire._client_base import _UNSET, AuthTypes, BaseClient
+from hookwire._models import Request, Response
+from hookwire.errors import AuthenticationError, ClientClosed, TooManyRedirects, TransportError
 
 
 class Client(BaseClient):
@@ -22,7 +22,8 @@ class Client(BaseClient):
 
     ::
 
-        with sdk.Client(base_url="https://api.example.com", retry=sdk.RetryPolicy()) as client:
+        retry = hookwire.RetryPolicy()
+        with hookwire.Client(base_url="https://api.example.com", retry=retry) as client:
             r = client.get("/items", params={"q": "x"}, timeout=(3.05, 27))
             r.raise_for_status()
             items = r.json()

@@ -11,12 +11,12 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sdk._clock import Clock
-from sdk._content import DataInput, FilesInput, encode_body
-from sdk._cookies import Cookies
-from sdk._headers import HeaderInput, Headers
-from sdk._models import DEFAULT_MAX_BODY, Request, Response
-from sdk._urls import (
+from hookwire._clock import Clock
+from hookwire._content import DataInput, FilesInput, encode_body
+from hookwire._cookies import Cookies
+from hookwire._headers import HeaderInput, Headers
+from hookwire._models import DEFAULT_MAX_BODY, Request, Response
+from hookwire._urls import (
     QueryParams,
     _lowered_environ,
     build_url,
@@ -25,8 +25,8 @@ from sdk._urls import (
     strip_userinfo,
     userinfo,
 )
-from sdk.auth import Auth, BasicAuth, FunctionAuth, ProxyAuth
-from sdk.errors import (
+from hookwire.auth import Auth, BasicAuth, FunctionAuth, ProxyAuth
+from hookwire.errors import (
     AuthenticationError,
     BodyTooLarge,
     ConnectError,
@@ -42,15 +42,15 @@ from sdk.errors import (
     TimeoutException,
     TransportError,
 )
-from sdk.registry import PluginHost, get_plugin_host
-from sdk.retry import RetryDecision, RetryPolicy, parse_retry_after
-from sdk.timeouts import Timeout, TimeoutTypes
-from sdk.transports import AsyncBaseTransport, BaseTransport, TransportOptions
+from hookwire.registry import PluginHost, get_plugin_host
+from hookwire.retry import RetryDecision, RetryPolicy, parse_retry_after
+from hookwire.timeouts import Timeout, TimeoutTypes
+from hookwire.transports import AsyncBaseTransport, BaseTransport, TransportOptions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-log = logging.getLogger("sdk.http")
+log = logging.getLogger("hookwire.http")
 
 USER_AGENT = "hookwire/0.1"
 AuthTypes = Auth | tuple[str, str] | tuple[bytes, bytes] | Any
@@ -289,7 +289,7 @@ class BaseClient:
             netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
             proxy = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
         request.extensions["proxy"] = proxy
-        hook = self.plugins.hook.sdk_request_prepared
+        hook = self.plugins.hook.hookwire_request_prepared
         if hook.get_hookimpls():  # no observer registered: skip pluggy's call machinery
             hook(request=request)
 
@@ -302,7 +302,7 @@ class BaseClient:
             log.debug(
                 "%s %s -> %s", request.method, redact_url(request.url), response.status_code
             )
-        hook = self.plugins.hook.sdk_response_received
+        hook = self.plugins.hook.hookwire_response_received
         if hook.get_hookimpls():
             hook(request=request, response=response)
 
@@ -369,7 +369,7 @@ class BaseClient:
             attempt + 1,
             decision.reason,
         )
-        self.plugins.hook.sdk_retry_scheduled(
+        self.plugins.hook.hookwire_retry_scheduled(
             request=request, attempt=attempt + 1, delay=decision.delay, reason=decision.reason
         )
         request.rewind()
@@ -405,7 +405,7 @@ class BaseClient:
                 last_response=response,
                 retry_after=retry_after,
             )
-            self.plugins.hook.sdk_request_failed(request=request, error=error)
+            self.plugins.hook.hookwire_request_failed(request=request, error=error)
             raise error
         return response
 
@@ -415,7 +415,7 @@ class BaseClient:
         if attempt > 1:
             error.message = f"{error.message} (after {attempt} attempts)"
             error.args = (error.message,)
-        self.plugins.hook.sdk_request_failed(request=request, error=error)
+        self.plugins.hook.hookwire_request_failed(request=request, error=error)
         return error
 
     @staticmethod

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import urlencode
 
-from sdk.errors import InvalidRequest
+from hookwire.errors import InvalidRequest
 
 FileContent = IO[bytes] | bytes | str
 FileTypes = (

@@ -7,7 +7,7 @@ import http.cookiejar
 import urllib.request
 from collections.abc import Iterator, Mapping
 
-from sdk._models import Request, Response
+from hookwire._models import Request, Response
 
 
 class _UrllibRequest(urllib.request.Request):

@@ -1,7 +1,7 @@
 """HTTP Digest authentication (RFC 7616) as pure functions: parse a challenge, build an answer.
 
 No state and no I/O here: the nonce count, the fresh cnonce and the retry on ``stale=true`` live
-in :class:`sdk.auth.DigestAuth`, which drives these functions. Compared with the peers:
+in :class:`hookwire.auth.DigestAuth`, which drives these functions. Compared with the peers:
 requests drops unknown algorithms silently and lacks SHA-512-256; httpx raises
 ``NotImplementedError`` on ``auth-int`` and ``KeyError`` on an unknown algorithm. Here every
 RFC 7616 algorithm (and httpbin's SHA-512) works with and without ``-sess``, ``auth-int`` hashes
@@ -15,7 +15,7 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote
 
-from sdk.errors import DigestChallengeError
+from hookwire.errors import DigestChallengeError
 
 __all__ = [
     "SUPPORTED_ALGORITHMS",

@@ -1,6 +1,6 @@
-"""``DigestAuth``: the stateful Digest flow on top of the pure functions in ``sdk._digest``.
+"""``DigestAuth``: the stateful Digest flow on top of the pure functions in ``hookwire._digest``.
 
-The flow is a generator (see :class:`sdk.auth.Auth`), so one implementation serves every
+The flow is a generator (see :class:`hookwire.auth.Auth`), so one implementation serves every
 transport, sync and async. What it adds to the pure functions:
 
 * the nonce count: ``nc`` counts the uses of one nonce, under a lock, so concurrent requests
@@ -12,9 +12,9 @@ transport, sync and async. What it adds to the pure functions:
   at once, saving a round trip per request, as requests' ``HTTPDigestAuth`` does;
 * ``stale=true`` (RFC 7616 section 3.3: the nonce expired, the credentials were right) is
   retried once with the new nonce; any other 401 after an answer is returned as is, and the
-  client turns it into :class:`~sdk.errors.AuthenticationError`;
+  client turns it into :class:`~hookwire.errors.AuthenticationError`;
 * the body is replayed after the 401: bytes and seekable files byte-identical, while a
-  one-shot iterator that was already sent raises :class:`~sdk.errors.UnreplayableBodyError`
+  one-shot iterator that was already sent raises :class:`~hookwire.errors.UnreplayableBodyError`
   instead of sending an empty body. ``auth-int`` needs the body in memory and buffers a file.
 """
 
@@ -25,16 +25,16 @@ import threading
 from collections.abc import AsyncIterable
 from urllib.parse import urlsplit
 
-from sdk._digest import (
+from hookwire._digest import (
     DigestChallenge,
     build_authorization,
     choose_qop,
     digest_offered,
     parse_challenge,
 )
-from sdk._models import Request, Response
-from sdk.auth import Auth, AuthFlow
-from sdk.errors import DigestChallengeError, UnreplayableBodyError
+from hookwire._models import Request, Response
+from hookwire.auth import Auth, AuthFlow
+from hookwire.errors import DigestChallengeError, UnreplayableBodyError
 
 __all__ = ["DigestAuth"]
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import TypeVar, Union, overload
 
-from sdk.errors import InvalidHeader
+from hookwire.errors import InvalidHeader
 
 HeaderInput = Union[
     "Headers", Mapping[str, str], Iterable[tuple[str, str]], None

@@ -13,10 +13,10 @@ import json as jsonlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import IO, Any, Protocol, TypeGuard, runtime_checkable
 
-from sdk._decoders import LineDecoder
-from sdk._headers import REDACTED, HeaderInput, Headers, check_header_text
-from sdk._urls import redact_url
-from sdk.errors import (
+from hookwire._decoders import LineDecoder
+from hookwire._headers import REDACTED, HeaderInput, Headers, check_header_text
+from hookwire._urls import redact_url
+from hookwire.errors import (
     BodyTooLarge,
     DecodingError,
     HTTPStatusError,

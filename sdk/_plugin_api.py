@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk.auth import Auth
-from sdk.registry import PluginHost, get_plugin_host
+from hookwire.auth import Auth
+from hookwire.registry import PluginHost, get_plugin_host
 
 
 def make_auth(name: str, *args: Any, plugins: PluginHost | None = None, **kwargs: Any) -> Auth:

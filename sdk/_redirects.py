@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from sdk._models import Request, Response
-from sdk._urls import origin, validate_url
-from sdk.errors import InvalidURL
+from hookwire._models import Request, Response
+from hookwire._urls import origin, validate_url
+from hookwire.errors import InvalidURL
 
 #: Stripped when a redirect leaves the origin (scheme, host or port changes). requests and
 #: httpx strip the first three; the API-key headers leak with both (see REFERENCE.md).

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
-from sdk.errors import InvalidURL
+from hookwire.errors import InvalidURL
 
 ParamValue = str | int | float | bool | None
 QueryParams = (

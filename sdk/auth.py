@@ -13,7 +13,7 @@ To write an auth scheme, subclass :class:`Auth` and implement ``auth_flow``: yie
 Set ``requires_request_body = True`` if the flow hashes the body (the client then buffers it),
 and ``requires_response_body = True`` if it reads the response body before deciding. The flow
 does no I/O, so the same class serves ``Client`` and ``AsyncClient`` on any transport. Register
-a scheme by name from a plugin with ``sdk_register_auth(register)``.
+a scheme by name from a plugin with ``hookwire_register_auth(register)``.
 
 Secrets are kept out of ``repr`` and never logged.
 """
@@ -25,10 +25,10 @@ import threading
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from sdk._models import Request, Response
+from hookwire._models import Request, Response
 
 if TYPE_CHECKING:
-    from sdk._digest_auth import DigestAuth
+    from hookwire._digest_auth import DigestAuth
 
 __all__ = [
     "APIKeyAuth",
@@ -161,7 +161,7 @@ class FunctionAuth(Auth):
 # Auth, so it is loaded on first use (PEP 562) rather than imported here, which would be a cycle.
 def __getattr__(name: str) -> Any:
     if name == "DigestAuth":
-        from sdk._digest_auth import DigestAuth
+        from hookwire._digest_auth import DigestAuth
 
         return DigestAuth
-    raise AttributeError(f"module 'sdk.auth' has no attribute {name!r}")
+    raise AttributeError(f"module 'hookwire.auth' has no attribute {name!r}")

@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sdk.errors import ConfigError
+from hookwire.errors import ConfigError
 
-log = logging.getLogger("sdk.config")
+log = logging.getLogger("hookwire.config")
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,7 +74,7 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
     override = env.get(CONFIG_ENV)
     if override:
         return Path(override).expanduser()
-    import platformdirs  # imported here: `import sdk` must stay cheap
+    import platformdirs  # imported here: `import hookwire` must stay cheap
 
     return Path(platformdirs.user_config_dir("hookwire")) / "config.toml"
 

@@ -56,7 +56,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sdk._models import Request, Response
+    from hookwire._models import Request, Response
 
 __all__ = [
     "APIStatusError",

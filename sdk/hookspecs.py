@@ -1,9 +1,9 @@
-"""The hooks a hookwire plugin can implement (pluggy project name ``sdk``).
+"""The hooks a hookwire plugin can implement (pluggy project name ``hookwire``).
 
 A plugin is a module or object with functions marked ``@hookimpl`` whose names match these
-specs. Declare it as an entry point in the ``sdk`` group of your package::
+specs. Declare it as an entry point in the ``hookwire`` group of your package::
 
-    [project.entry-points.sdk]
+    [project.entry-points.hookwire]
     myplugin = "mypackage.myplugin"
 
 Hook arguments are passed by keyword, and an implementation may accept a subset of them, so
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from sdk._models import Request, Response
-    from sdk.registry import Register
+    from hookwire._models import Request, Response
+    from hookwire.registry import Register
 
-PROJECT = "sdk"
+PROJECT = "hookwire"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
@@ -31,28 +31,28 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def sdk_register_auth(register: Register) -> None:
+def hookwire_register_auth(register: Register) -> None:
     """Register auth schemes: ``register("digest", factory)``.
 
-    ``factory(*args, **kwargs)`` returns an :class:`sdk.auth.Auth`; users then pass
-    ``auth=("digest", "user", "pass")`` or ``sdk.make_auth("digest", "user", "pass")``.
+    ``factory(*args, **kwargs)`` returns an :class:`hookwire.auth.Auth`; users then pass
+    ``auth=("digest", "user", "pass")`` or ``hookwire.make_auth("digest", "user", "pass")``.
     """
 
 
 @hookspec
-def sdk_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: Register) -> None:
     """Register transports: ``register("httpx", sync=Factory, async_=AsyncFactory)``.
 
-    Either face may be omitted. Factories take :class:`sdk.transports.TransportOptions` fields
+    Either face may be omitted. Factories take :class:`hookwire.transports.TransportOptions` fields
     as keyword arguments.
     """
 
 
 @hookspec
-def sdk_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: Register) -> None:
     """Register LLM providers: ``register("openai", factory, aliases=(...))``.
 
-    ``factory(**options)`` returns an :class:`sdk.llm.Provider`.
+    ``factory(**options)`` returns an :class:`hookwire.llm.Provider`.
     """
 
 
@@ -60,7 +60,7 @@ def sdk_register_providers(register: Register) -> None:
 
 
 @hookspec(firstresult=True)
-def sdk_default_transport(is_async: bool) -> str | None:
+def hookwire_default_transport(is_async: bool) -> str | None:
     """Name the default transport; stops at the first non-None result.
 
     The built-in answer is ``trylast``, so any plugin returning a name overrides it.
@@ -71,20 +71,20 @@ def sdk_default_transport(is_async: bool) -> str | None:
 
 
 @hookspec
-def sdk_request_prepared(request: Request) -> None:
+def hookwire_request_prepared(request: Request) -> None:
     """A request is about to be sent (after auth, before the transport); may add headers."""
 
 
 @hookspec
-def sdk_response_received(request: Request, response: Response) -> None:
+def hookwire_response_received(request: Request, response: Response) -> None:
     """Response headers arrived (the body may still be streaming)."""
 
 
 @hookspec
-def sdk_retry_scheduled(request: Request, attempt: int, delay: float, reason: str) -> None:
+def hookwire_retry_scheduled(request: Request, attempt: int, delay: float, reason: str) -> None:
     """The client will retry ``request`` after ``delay`` seconds; ``attempt`` is the next try."""
 
 
 @hookspec
-def sdk_request_failed(request: Request, error: BaseException) -> None:
+def hookwire_request_failed(request: Request, error: BaseException) -> None:
     """A request failed for good (retries exhausted or not retryable)."""

@@ -1,7 +1,7 @@
 """The plugin manager and the name registries it fills (auth schemes, transports, providers).
 
-Every plugin, built-in ones included, arrives through the ``sdk`` entry-point group. A plugin
-that fails to import or breaks the hook specs is recorded as a :class:`~sdk.errors.PluginError`
+Every plugin, built-in ones included, arrives through the ``hookwire`` entry-point group. A plugin
+that fails to import or breaks the hook specs is recorded as a :class:`~hookwire.errors.PluginError`
 naming it, logged, and left out; the SDK keeps working without it. Plugins are blocked by name
 with ``PluginHost(disable=[...])`` or the ``HOOKWIRE_DISABLE_PLUGINS`` environment variable
 (comma-separated).
@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 import pluggy
 
-from sdk import hookspecs
-from sdk.errors import PluginError
+from hookwire import hookspecs
+from hookwire.errors import PluginError
 
-log = logging.getLogger("sdk.plugins")
+log = logging.getLogger("hookwire.plugins")
 
 DISABLE_ENV = "HOOKWIRE_DISABLE_PLUGINS"
 
@@ -144,13 +144,13 @@ class PluginHost:
             return entries
 
     def transports(self) -> dict[str, Entry]:
-        return self._collect("sdk_register_transports")
+        return self._collect("hookwire_register_transports")
 
     def auth_schemes(self) -> dict[str, Entry]:
-        return self._collect("sdk_register_auth")
+        return self._collect("hookwire_register_auth")
 
     def providers(self) -> dict[str, Entry]:
-        return self._collect("sdk_register_providers")
+        return self._collect("hookwire_register_providers")
 
     def lookup(self, kind: str, name: str) -> Entry:
         table = {
@@ -170,7 +170,7 @@ class PluginHost:
             ) from None
 
     def default_transport(self, *, is_async: bool) -> str:
-        name = self.pm.hook.sdk_default_transport(is_async=is_async)
+        name = self.pm.hook.hookwire_default_transport(is_async=is_async)
         if name:
             return str(name)
         face = "async_" if is_async else "sync"
@@ -208,7 +208,7 @@ _host_lock = threading.Lock()
 
 
 def get_plugin_host() -> PluginHost:
-    """The process-wide host, built on first use (so ``import sdk`` stays cheap)."""
+    """The process-wide host, built on first use (so ``import hookwire`` stays cheap)."""
     global _host
     if _host is None:
         with _host_lock:

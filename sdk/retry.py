@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from sdk._headers import Headers
+from hookwire._headers import Headers
 
 if TYPE_CHECKING:
     from urllib3.util import Retry
@@ -106,7 +106,7 @@ class RetryState:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     """Case-insensitive lookup of a lower-case ``name`` that also works on a plain ``dict``.
 
-    ``sdk.Headers`` already ignores case, so one ``get`` answers; scanning its items again
+    ``hookwire.Headers`` already ignores case, so one ``get`` answers; scanning its items again
     after a miss cost a second pass over every header (~5 us per lookup, two or three
     lookups per retry decision). Only a plain mapping needs the scan.
     """

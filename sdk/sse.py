@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sdk.errors import BodyTooLarge, DecodingError
+from hookwire.errors import BodyTooLarge, DecodingError
 
 __all__ = ["DEFAULT_MAX_SIZE", "SSEDecoder", "ServerSentEvent"]
 

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Union
 
-from sdk.errors import InvalidRequest
+from hookwire.errors import InvalidRequest
 
 TimeoutTypes = Union["Timeout", float, int, tuple[float | None, float | None], None]
 

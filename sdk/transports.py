@@ -1,16 +1,17 @@
 """What a transport is: the one interface every HTTP backend plugin implements.
 
-A transport only moves bytes. It sends one :class:`~sdk._models.Request` and returns a
-:class:`~sdk._models.Response` whose body is a stream; it never follows redirects, never retries
+A transport only moves bytes. It sends one :class:`~hookwire._models.Request` and returns a
+:class:`~hookwire._models.Response` whose body is a stream; it never follows redirects, never
+retries
 and never authenticates (the client does all three, the same way on every transport). It maps
-its library's exceptions onto :mod:`sdk.errors` at its boundary, ``raise ... from exc``, also
+its library's exceptions onto :mod:`hookwire.errors` at its boundary, ``raise ... from exc``, also
 for errors raised later while the body stream is read.
 
 To write one, subclass :class:`BaseTransport` (or :class:`AsyncBaseTransport`) and register a
 factory from a plugin::
 
     @hookimpl
-    def sdk_register_transports(register):
+    def hookwire_register_transports(register):
         register("mine", sync=MyTransport, async_=MyAsyncTransport)
 
 A factory is called with the keyword arguments of :class:`TransportOptions`.
@@ -23,8 +24,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sdk._models import Request, Response
-    from sdk.retry import RetryPolicy
+    from hookwire._models import Request, Response
+    from hookwire.retry import RetryPolicy
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ __all__ = ["Ban", "Script", "build_tiny_model", "tiny_engine", "tiny_model_dir"]
 
 def build_tiny_model(path: str | Path) -> Path:
     """Build the tiny model into ``path`` (the shipped builder, seed 0)."""
-    from plugins.providers.tiny_model import build_tiny_model as build
+    from hookwire.plugins.providers.tiny_model import build_tiny_model as build
 
     return build(path, seed=0)
 
@@ -45,7 +45,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_model_dir: Path) -> Any:
-    from plugins.providers._local_engine import LocalEngine
+    from hookwire.plugins.providers._local_engine import LocalEngine
 
     return LocalEngine.load(tiny_model_dir, device="cpu", default_max_new_tokens=64)
 

@@ -2,7 +2,8 @@
 
 Each case is one (transport, face) pair: ``requests-sync``, ``httpx-sync``, ``httpx-async`` and
 ``aiohttp-async`` (skipped when aiohttp is not installed). Test bodies are written once, against
-:class:`Harness`, which drives an ``sdk.Client`` directly or an ``sdk.AsyncClient`` on a private
+:class:`Harness`, which drives an ``hookwire.Client`` directly or an ``hookwire.AsyncClient`` on a
+private
 event loop, so one body proves the same observable behaviour on all four.
 
 Usage from a ``conftest.py`` (pytest registers fixtures imported into a conftest's namespace;
@@ -27,8 +28,8 @@ from typing import Any
 
 import pytest
 
-import sdk
-from sdk import FakeClock
+import hookwire
+from hookwire import FakeClock
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Harness:
         self.case = case
         kwargs.setdefault("clock", FakeClock())
         self.clock = kwargs["clock"]
-        cls = sdk.AsyncClient if case.is_async else sdk.Client
+        cls = hookwire.AsyncClient if case.is_async else hookwire.Client
         self.client: Any = cls(transport=case.transport, **kwargs)
         self._loop = asyncio.new_event_loop() if case.is_async else None
         self._closed = False
@@ -73,20 +74,20 @@ class Harness:
         assert self._loop is not None
         return self._loop.run_until_complete(coro)
 
-    def request(self, method: str, url: str, **kwargs: Any) -> sdk.Response:
+    def request(self, method: str, url: str, **kwargs: Any) -> hookwire.Response:
         if self._loop is None:
             return self.client.request(method, url, **kwargs)  # type: ignore[no-any-return]
         return self.run(self.client.request(method, url, **kwargs))  # type: ignore[no-any-return]
 
-    def get(self, url: str, **kwargs: Any) -> sdk.Response:
+    def get(self, url: str, **kwargs: Any) -> hookwire.Response:
         return self.request("GET", url, **kwargs)
 
-    def post(self, url: str, **kwargs: Any) -> sdk.Response:
+    def post(self, url: str, **kwargs: Any) -> hookwire.Response:
         return self.request("POST", url, **kwargs)
 
     def stream(
         self, method: str, url: str, *, take: int | None = None, lines: bool = False, **kwargs: Any
-    ) -> tuple[sdk.Response, list[Any]]:
+    ) -> tuple[hookwire.Response, list[Any]]:
         """Open a stream, collect up to ``take`` chunks (or lines), close it (early if ``take``)."""
         if self._loop is None:
             with self.client.stream(method, url, **kwargs) as response:
@@ -98,7 +99,7 @@ class Harness:
                         break
                 return response, items
 
-        async def collect() -> tuple[sdk.Response, list[Any]]:
+        async def collect() -> tuple[hookwire.Response, list[Any]]:
             async with self.client.stream(method, url, **kwargs) as response:
                 items = []
                 source = response.aiter_lines() if lines else response.aiter_bytes()
@@ -110,14 +111,14 @@ class Harness:
 
         return self.run(collect())  # type: ignore[no-any-return]
 
-    def open_stream(self, method: str, url: str, **kwargs: Any) -> sdk.Response:
+    def open_stream(self, method: str, url: str, **kwargs: Any) -> hookwire.Response:
         """Send with the body left unread (the caller must ``close_response``)."""
         request = self.client.build_request(method, url, **kwargs)
         if self._loop is None:
             return self.client.send(request, stream=True)  # type: ignore[no-any-return]
         return self.run(self.client.send(request, stream=True))  # type: ignore[no-any-return]
 
-    def close_response(self, response: sdk.Response) -> None:
+    def close_response(self, response: hookwire.Response) -> None:
         if self._loop is None:
             response.close()
         else:

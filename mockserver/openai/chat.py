@@ -9,13 +9,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.context import RequestContext
-from mockserver.openai import tokens
-from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
-from mockserver.openai.reply import Reply, message_text, plan_chat
-from mockserver.openai.stream import fragments, reply_latency, sse_response
-from mockserver.replies import JSONReply
-from mockserver.sse import Template, dumps
+from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.openai import tokens
+from hookwire.mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
+from hookwire.mockserver.openai.reply import Reply, message_text, plan_chat
+from hookwire.mockserver.openai.stream import fragments, reply_latency, sse_response
+from hookwire.mockserver.replies import JSONReply
+from hookwire.mockserver.sse import Template, dumps
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 FINGERPRINT = "fp_mock"
@@ -135,7 +135,8 @@ def _opt(text: str | None) -> str:
 def render_completion(
     ctx: RequestContext, base: dict[str, Any], replies: list[Reply], prompt_tokens: int
 ) -> bytes:
-    """The ``chat.completion`` object as `mockserver.sse.dumps` would encode it, by template.
+    """The ``chat.completion`` object as `hookwire.mockserver.sse.dumps` would encode it, by
+    template.
 
     The envelope never changes shape, so only its strings are encoded (by the same C escaper
     `dumps` uses); building the dict and walking it with the encoder cost 3x more. Layout:

@@ -8,13 +8,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.context import RequestContext
-from mockserver.openai import tokens
-from mockserver.openai.chat import FINGERPRINT, completion_id, validate_sampling
-from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
-from mockserver.openai.reply import Reply, plan_text
-from mockserver.openai.stream import reply_latency, sse_response
-from mockserver.replies import json_reply
+from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.openai import tokens
+from hookwire.mockserver.openai.chat import FINGERPRINT, completion_id, validate_sampling
+from hookwire.mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
+from hookwire.mockserver.openai.reply import Reply, plan_text
+from hookwire.mockserver.openai.stream import reply_latency, sse_response
+from hookwire.mockserver.replies import json_reply
 
 
 def prompts(body: dict[str, Any]) -> list[str]:

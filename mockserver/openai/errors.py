@@ -9,8 +9,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.context import RequestContext
-from mockserver.replies import json_reply
+from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.replies import json_reply
 
 
 class ApiError(Exception):

@@ -11,11 +11,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.context import RequestContext
-from mockserver.openai import tokens
-from mockserver.openai.dialects import MAX_MODEL_LEN
-from mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
-from mockserver.replies import json_reply
+from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.openai import tokens
+from hookwire.mockserver.openai.dialects import MAX_MODEL_LEN
+from hookwire.mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
+from hookwire.mockserver.replies import json_reply
 
 VERSION = "0.1.0-mock"
 DEFAULT_DIMENSIONS = 256

@@ -15,10 +15,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.context import RequestContext
-from mockserver.openai import tokens
-from mockserver.openai.errors import ApiError
-from mockserver.openai.schema_instance import SchemaError, instance
+from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.openai import tokens
+from hookwire.mockserver.openai.errors import ApiError
+from hookwire.mockserver.openai.schema_instance import SchemaError, instance
 
 
 @dataclass

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mockserver.openai.chat import chat_completions
-from mockserver.openai.completions import completions
-from mockserver.openai.errors import Endpoint
-from mockserver.openai.misc import (
+from hookwire.mockserver.openai.chat import chat_completions
+from hookwire.mockserver.openai.completions import completions
+from hookwire.mockserver.openai.errors import Endpoint
+from hookwire.mockserver.openai.misc import (
     detokenize,
     embeddings,
     health,

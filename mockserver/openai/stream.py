@@ -1,7 +1,8 @@
 """Turn a list of event payloads into an SSE body, applying latency and stream faults.
 
 Faults that change *what* is sent live here (malformed-at, error-at, no-done); faults that cut
-the connection (close-after, stall-after) act on the ASGI `send` in `mockserver.app`, so they
+the connection (close-after, stall-after) act on the ASGI `send` in `hookwire.mockserver.app`, so
+they
 work for every endpoint, streaming or not.
 """
 
@@ -13,8 +14,8 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
-from mockserver import sse
-from mockserver.context import RequestContext
+from hookwire.mockserver import sse
+from hookwire.mockserver.context import RequestContext
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 

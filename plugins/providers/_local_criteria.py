@@ -1,7 +1,7 @@
 """Stopping criteria the local engine adds to every ``model.generate`` call.
 
 This module imports ``torch`` and ``transformers`` at import time; the engine imports it lazily,
-so ``import plugins.providers._local_engine`` stays free of torch.
+so ``import hookwire.plugins.providers._local_engine`` stays free of torch.
 
 - ``CancelCriterion`` stops generation when a ``threading.Event`` is set. It is how a stream that
   is closed, abandoned or cancelled from asyncio stops the worker thread: without it the thread

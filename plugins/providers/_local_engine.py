@@ -4,7 +4,7 @@
 render the chat template, call ``model.generate`` with every option the caller gave, and split the
 output into reasoning and content at the ``</think>`` token, whose id comes from the tokenizer.
 
-One split rule, the SDK's (``sdk.reasoning``), for streamed and non-streamed calls alike, so a
+One split rule, the SDK's (``hookwire.reasoning``), for streamed and non-streamed calls alike, so a
 stream's joined deltas equal ``generate``'s result:
 
 - the output starts as reasoning when the prompt left ``<think>`` open (Thinking-2507 templates);
@@ -41,8 +41,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sdk.errors import InvalidRequest
-from sdk.reasoning import ReasoningSplitter, assemble_split
+from hookwire.errors import InvalidRequest
+from hookwire.reasoning import ReasoningSplitter, assemble_split
 
 from ._local_load import LoadProgress, ModelLoadError, load_pretrained
 from ._local_options import GenerateOptions, validate_messages

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sdk.errors import InvalidRequest, ModelLoadError
+from hookwire.errors import InvalidRequest, ModelLoadError
 
 __all__ = ["LoadProgress", "ModelLoadError", "load_pretrained"]
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sdk.errors import InvalidRequest
+from hookwire.errors import InvalidRequest
 
 __all__ = ["GenerateOptions", "validate_messages"]
 

@@ -1,7 +1,7 @@
 """Streams over a generation running on a worker thread: ``LocalStream`` and ``AsyncLocalStream``.
 
 The engine starts ``model.generate`` on a thread with a ``TextIteratorStreamer``; these classes
-read its text chunks, pass them through the SDK's reasoning splitter (``sdk.reasoning``) and a
+read its text chunks, pass them through the SDK's reasoning splitter (``hookwire.reasoning``) and a
 stop-string cutter, and own the thread's lifetime. The rule they keep: **a stream nobody reads
 must not keep generating.** ``close()`` (also ``__exit__``, the async ``aclose()``, task
 cancellation, and ``__del__`` as a last resort) sets the generation's cancel event, which a
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
-from sdk.errors import GenerationError, ReadTimeout
-from sdk.reasoning import ReasoningSplitter, Segment
+from hookwire.errors import GenerationError, ReadTimeout
+from hookwire.reasoning import ReasoningSplitter, Segment
 
 from ._local_text import StopCutter
 

@@ -7,7 +7,7 @@ non-streamed result, so a stream's joined content equals it however the text was
 Content is cut just before the first stop string; nothing after it is ever emitted.
 
 Reasoning is split from content before this stage, by the SDK's one splitter
-(``sdk.reasoning``); stop strings apply to content only.
+(``hookwire.reasoning``); stop strings apply to content only.
 """
 
 from __future__ import annotations

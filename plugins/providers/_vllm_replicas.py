@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import Literal
 
-from sdk.errors import InvalidRequest, NetworkError, RequestError
+from hookwire.errors import InvalidRequest, NetworkError, RequestError
 
 __all__ = ["Replica", "ReplicaPool", "ReplicasUnavailable", "health_url"]
 

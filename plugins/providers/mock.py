@@ -3,7 +3,7 @@
 On first use it starts ``mockserver`` (uvicorn in a daemon thread on a free 127.0.0.1 port; one
 server per dialect, shared by every ``LLM("mock")`` of the process and stopped at exit), then
 behaves exactly like ``openai-compatible`` against it: requests still travel through
-``sdk.Client`` and a real socket, and the SDK parses the SSE and reasoning itself. This is the
+``hookwire.Client`` and a real socket, and the SDK parses the SSE and reasoning itself. This is the
 one place a plugin touches ``mockserver``, and only to start it; no protocol code is shared.
 
 Options: ``dialect`` (``"openai"``, ``"vllm"`` or ``"siliconflow"``), ``model`` (default
@@ -18,10 +18,10 @@ import atexit
 import threading
 from typing import Any
 
-from sdk.hookspecs import hookimpl
-from sdk.llm import ChatRequest, OpenAICompatibleProvider
-from sdk.llm.openai_compatible import ThinkingStyle
-from sdk.registry import Register
+from hookwire.hookspecs import hookimpl
+from hookwire.llm import ChatRequest, OpenAICompatibleProvider
+from hookwire.llm.openai_compatible import ThinkingStyle
+from hookwire.registry import Register
 
 DEFAULT_MODEL = "mock-model"
 THINKING_MODEL = "mock-thinking"
@@ -42,8 +42,10 @@ def start_server(dialect: str = "openai", api_key: str | None = None) -> str:
     with _lock:
         server = _servers.get((dialect, api_key))
         if server is None:
-            from mockserver.config import MockConfig  # lazy: only the mock provider needs it
-            from mockserver.server import LiveServer
+            from hookwire.mockserver.config import (
+                MockConfig,  # lazy: only the mock provider needs it
+            )
+            from hookwire.mockserver.server import LiveServer
 
             if not _servers:
                 atexit.register(_stop_all)
@@ -79,5 +81,5 @@ class MockProvider(OpenAICompatibleProvider):
 
 
 @hookimpl(trylast=True)
-def sdk_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: Register) -> None:
     register("mock", MockProvider)

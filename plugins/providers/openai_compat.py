@@ -1,7 +1,7 @@
 """Built-in OpenAI-compatible cloud providers: openai, siliconflow, deepseek, dashscope, and
 ``openai-compatible`` for any other server (pass ``base_url``).
 
-Each preset is a tiny subclass of :class:`sdk.llm.OpenAICompatibleProvider` that fixes the base
+Each preset is a tiny subclass of :class:`hookwire.llm.OpenAICompatibleProvider` that fixes the base
 URL, the key's environment variable and how thinking is switched:
 
 =================  ==================================================  ===================
@@ -23,10 +23,10 @@ dropped (send the provider's own field with ``extra_body=``).
 
 from __future__ import annotations
 
-from sdk.hookspecs import hookimpl
-from sdk.llm import OpenAICompatibleProvider
-from sdk.llm.openai_compatible import ThinkingStyle
-from sdk.registry import Register
+from hookwire.hookspecs import hookimpl
+from hookwire.llm import OpenAICompatibleProvider
+from hookwire.llm.openai_compatible import ThinkingStyle
+from hookwire.registry import Register
 
 
 class OpenAIProvider(OpenAICompatibleProvider):
@@ -71,6 +71,6 @@ PRESETS: dict[str, type[OpenAICompatibleProvider]] = {
 
 
 @hookimpl(trylast=True)
-def sdk_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: Register) -> None:
     for name, cls in PRESETS.items():
         register(name, cls)

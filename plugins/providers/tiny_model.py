@@ -17,7 +17,7 @@ run the real ``transformers`` code path: tokenizer, chat template, ``from_pretra
 The result is about 400 KB and generates a few dozen tokens in well under a second on a CPU. Its
 output is noise; tests that need a known answer force it with a ``LogitsProcessor``.
 
-    >>> from plugins.providers.tiny_model import build_tiny_model
+    >>> from hookwire.plugins.providers.tiny_model import build_tiny_model
     >>> path = build_tiny_model("/tmp/tiny-qwen3")      # doctest: +SKIP
 
 ``torch``, ``transformers`` and ``tokenizers`` are imported inside the function, so importing this

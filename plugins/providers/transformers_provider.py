@@ -2,12 +2,14 @@
 
 ::
 
-    llm = sdk.LLM("transformers", model="/models/Qwen3-4B-Thinking-2507", device="cuda:0")
+    llm = hookwire.LLM("transformers", model="/models/Qwen3-4B-Thinking-2507", device="cuda:0")
     result = llm.chat("你好，请介绍一下自己", temperature=0.7, max_tokens=1024, thinking=True)
     result.reasoning, result.content, result.usage
 
-It adapts :class:`~plugins.providers._local_engine.LocalEngine` (which does the real model work)
-to the :class:`~sdk.llm.Provider` interface. Every chat argument is honoured or refused; none is
+It adapts :class:`~hookwire.plugins.providers._local_engine.LocalEngine` (which does the real model
+work)
+to the :class:`~hookwire.llm.Provider` interface. Every chat argument is honoured or refused; none
+is
 dropped (the seed tutorial's helper silently used its own ``temperature`` and ``max_new_tokens``):
 
 =====================  ======================================================================
@@ -28,7 +30,7 @@ argument               becomes
 ``tool_choice``
 =====================  ======================================================================
 
-Options of ``sdk.LLM("transformers", ...)``: ``model`` (a directory), ``device``,
+Options of ``hookwire.LLM("transformers", ...)``: ``model`` (a directory), ``device``,
 ``device_map``, ``dtype`` (default ``"auto"``), ``progress`` (called with each
 ``LoadProgress``), ``trust_remote_code``, ``max_new_tokens`` (default limit), ``logits_processor``
 / ``stopping_criteria`` (added to every call), ``engine`` (a ready ``LocalEngine``), ``clock``.
@@ -47,13 +49,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sdk._clock import Clock
-from sdk.errors import InvalidRequest, TimeoutException
-from sdk.hookspecs import hookimpl
-from sdk.llm import AsyncChatStream, ChatDelta, ChatRequest, ChatResult, ChatStream, Provider
-from sdk.llm._stream import Deadlines
-from sdk.llm.types import Message, StreamTimeout, ToolCall, Usage
-from sdk.registry import Register
+from hookwire._clock import Clock
+from hookwire.errors import InvalidRequest, TimeoutException
+from hookwire.hookspecs import hookimpl
+from hookwire.llm import AsyncChatStream, ChatDelta, ChatRequest, ChatResult, ChatStream, Provider
+from hookwire.llm._stream import Deadlines
+from hookwire.llm.types import Message, StreamTimeout, ToolCall, Usage
+from hookwire.registry import Register
 
 if TYPE_CHECKING:
     import os
@@ -212,7 +214,7 @@ class TransformersProvider(Provider):
         if req.model is not None and req.model != self.model:
             raise InvalidRequest(
                 f"this transformers provider serves {self.model!r} only, not {req.model!r}: "
-                "make another sdk.LLM('transformers', model=...) for another model"
+                "make another hookwire.LLM('transformers', model=...) for another model"
             )
         fmt = req.response_format
         if fmt is not None and fmt.get("type") != "text":
@@ -382,5 +384,5 @@ def _final(finish_reason: str | None, usage: Any) -> ChatDelta:
 
 
 @hookimpl(trylast=True)
-def sdk_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: Register) -> None:
     register("transformers", TransformersProvider)

@@ -2,11 +2,11 @@
 
 ::
 
-    llm = sdk.LLM("vllm", model="auto")                       # http://127.0.0.1:8000/v1
+    llm = hookwire.LLM("vllm", model="auto")                       # http://127.0.0.1:8000/v1
     llm.chat("你好哇", max_tokens=512, temperature=0.7, thinking=False)
-    llm = sdk.LLM("vllm", replicas=["http://a:8000/v1", "http://b:8000/v1"], top_k=20)
+    llm = hookwire.LLM("vllm", replicas=["http://a:8000/v1", "http://b:8000/v1"], top_k=20)
 
-What it adds to :class:`~sdk.llm.OpenAICompatibleProvider` (vLLM's ``serving_chat`` and
+What it adds to :class:`~hookwire.llm.OpenAICompatibleProvider` (vLLM's ``serving_chat`` and
 ``protocol.py`` are the reference for the field names):
 
 ======================  ===================================================================
@@ -42,15 +42,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import replace
 from typing import Any
 
-from sdk._models import Response
-from sdk.errors import DecodingError, InvalidRequest, RetryError, TransportError
-from sdk.hookspecs import hookimpl
-from sdk.llm import ChatRequest, ChatResult, OpenAICompatibleProvider
-from sdk.llm._stream import AsyncChatStream
-from sdk.llm.openai_compatible import ThinkingStyle
-from sdk.llm.types import ChatDelta
-from sdk.registry import Register
-from sdk.timeouts import Timeout
+from hookwire._models import Response
+from hookwire.errors import DecodingError, InvalidRequest, RetryError, TransportError
+from hookwire.hookspecs import hookimpl
+from hookwire.llm import ChatRequest, ChatResult, OpenAICompatibleProvider
+from hookwire.llm._stream import AsyncChatStream
+from hookwire.llm.openai_compatible import ThinkingStyle
+from hookwire.llm.types import ChatDelta
+from hookwire.registry import Register
+from hookwire.timeouts import Timeout
 
 from ._vllm_replicas import Replica, ReplicaPool, ReplicasUnavailable, health_url
 
@@ -422,5 +422,5 @@ def _unavailable(tried: list[tuple[str, str]]) -> ReplicasUnavailable:
 
 
 @hookimpl(trylast=True)
-def sdk_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: Register) -> None:
     register("vllm", VLLMProvider)

@@ -3,7 +3,7 @@
 ::
 
     with VLLMLauncher("Qwen/Qwen3-4B", port=8000, max_model_len=8192) as server:
-        llm = sdk.LLM("vllm", base_url=server.base_url, model="auto")
+        llm = hookwire.LLM("vllm", base_url=server.base_url, model="auto")
         print(llm.chat("你好哇"))
 
 The seed tutorial starts vLLM by hand in a terminal and hopes it is up; here the process is
@@ -34,15 +34,15 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import IO, Any
 
-from sdk._clock import Clock
-from sdk.errors import ConfigError, InvalidRequest, RetryError, TransportError
-from sdk.timeouts import Timeout
+from hookwire._clock import Clock
+from hookwire.errors import ConfigError, InvalidRequest, RetryError, TransportError
+from hookwire.timeouts import Timeout
 
 from ._vllm_replicas import health_url
 
 __all__ = ["VLLMLaunchError", "VLLMLauncher", "VLLMStartupTimeout", "main", "serve"]
 
-logger = logging.getLogger("plugins.vllm")
+logger = logging.getLogger("hookwire.plugins.vllm")
 LOG_TAIL = 40
 #: Bind addresses that mean "every interface"; a client reaches them on loopback.
 #: (Compared against, never bound: hence the lint suppressions.)
@@ -92,7 +92,7 @@ class VLLMLauncher:
     """One ``vllm serve`` process (see the module docstring).
 
     ``port=0`` picks a free port. ``log`` receives each output line (default: the
-    ``plugins.vllm`` logger at INFO). ``env`` is added to the current environment.
+    ``hookwire.plugins.vllm`` logger at INFO). ``env`` is added to the current environment.
     ``startup_timeout`` bounds ``start()``; ``clock`` is the time source (tests pass a fake).
     """
 
@@ -154,7 +154,7 @@ class VLLMLauncher:
 
     @property
     def base_url(self) -> str:
-        """The OpenAI-compatible ``/v1`` URL, for ``sdk.LLM("vllm", base_url=...)``."""
+        """The OpenAI-compatible ``/v1`` URL, for ``hookwire.LLM("vllm", base_url=...)``."""
         return self.url + "/v1"
 
     def command(self) -> list[str]:
@@ -247,11 +247,11 @@ class VLLMLauncher:
 
     def wait_healthy(self) -> None:
         """Poll ``/health`` until 200; raise if the process exits or the timeout passes."""
-        import sdk
+        import hookwire
 
         deadline = self.clock.monotonic() + self.startup_timeout
         timeout = Timeout(connect=1.0, read=5.0, write=5.0, pool=5.0)
-        with sdk.Client(retry=0, timeout=timeout, clock=self.clock) as client:
+        with hookwire.Client(retry=0, timeout=timeout, clock=self.clock) as client:
             while True:
                 code = self.process.poll() if self.process is not None else None
                 if code is not None:

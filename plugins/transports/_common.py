@@ -22,13 +22,13 @@ import ssl
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sdk._urls import redact_url
-from sdk.errors import ConfigError, PluginError
-from sdk.timeouts import Timeout
+from hookwire._urls import redact_url
+from hookwire.errors import ConfigError, PluginError
+from hookwire.timeouts import Timeout
 
 if TYPE_CHECKING:
-    from sdk._models import Request
-    from sdk.transports import TransportOptions
+    from hookwire._models import Request
+    from hookwire.transports import TransportOptions
 
 #: Read size for response bodies: every chunk handed to the client is at most this long, so
 #: the Response's max_body_size check stops a decompression bomb after one chunk.

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from sdk.errors import DecodingError
+from hookwire.errors import DecodingError
 
 
 class _Zlib:

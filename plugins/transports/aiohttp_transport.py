@@ -29,13 +29,13 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from plugins.transports import _common
-from sdk import errors
-from sdk._headers import Headers
-from sdk._models import Request, Response
-from sdk.hookspecs import hookimpl
-from sdk.registry import Register
-from sdk.transports import AsyncBaseTransport, TransportOptions
+from hookwire import errors
+from hookwire._headers import Headers
+from hookwire._models import Request, Response
+from hookwire.hookspecs import hookimpl
+from hookwire.plugins.transports import _common
+from hookwire.registry import Register
+from hookwire.transports import AsyncBaseTransport, TransportOptions
 
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
@@ -288,5 +288,5 @@ def map_error(
 
 
 @hookimpl(trylast=True)
-def sdk_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: Register) -> None:
     register("aiohttp", async_=AiohttpTransport)

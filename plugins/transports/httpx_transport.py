@@ -2,7 +2,7 @@
 
 We drive ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` directly rather than an
 ``httpx.Client``: the client layer would add its default headers, keep a cookie jar, follow
-redirects and run auth, all of which belong to ``sdk.Client`` and must behave the same on every
+redirects and run auth, all of which belong to ``hookwire.Client`` and must behave the same on every
 transport. The transport layer is exactly "one request in, one streamed response out", pooled.
 
 - One pooled httpx transport per proxy URL (``None`` for direct), created on first use, because
@@ -11,10 +11,11 @@ transport. The transport layer is exactly "one request in, one streamed response
 - ``retries=0``: httpcore's connect retries would add attempts the client cannot see.
 - Timeouts go in the request's ``timeout`` extension. ``first_byte`` bounds the headers; the
   body then reads with ``read`` (httpcore reads the extension again when the body starts).
-- The body is read raw and decoded by :class:`~plugins.transports._decode.BoundedDecoder`, so
+- The body is read raw and decoded by :class:`~hookwire.plugins.transports._decode.BoundedDecoder`,
+so
   no single chunk grows past 64 KiB however well the payload compresses.
 
-This module also holds the built-in ``sdk_default_transport`` answer: httpx for sync clients,
+This module also holds the built-in ``hookwire_default_transport`` answer: httpx for sync clients,
 aiohttp for async ones when aiohttp is importable (it is much faster under concurrency), else
 httpx.
 """
@@ -27,13 +28,13 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from plugins.transports import _common
-from plugins.transports._decode import BoundedDecoder
-from sdk import errors
-from sdk._models import Request, Response
-from sdk.hookspecs import hookimpl
-from sdk.registry import Register
-from sdk.transports import AsyncBaseTransport, BaseTransport, TransportOptions
+from hookwire import errors
+from hookwire._models import Request, Response
+from hookwire.hookspecs import hookimpl
+from hookwire.plugins.transports import _common
+from hookwire.plugins.transports._decode import BoundedDecoder
+from hookwire.registry import Register
+from hookwire.transports import AsyncBaseTransport, BaseTransport, TransportOptions
 
 
 def _build_request(httpx: Any, request: Request, body: Any) -> Any:
@@ -287,12 +288,12 @@ def map_error(
 
 
 @hookimpl(trylast=True)
-def sdk_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: Register) -> None:
     register("httpx", sync=HTTPXTransport, async_=AsyncHTTPXTransport)
 
 
 @hookimpl(trylast=True)
-def sdk_default_transport(is_async: bool) -> str | None:
+def hookwire_default_transport(is_async: bool) -> str | None:
     if not is_async:
         return "httpx"
     return "aiohttp" if importlib.util.find_spec("aiohttp") is not None else "httpx"

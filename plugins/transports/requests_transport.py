@@ -1,7 +1,8 @@
 """The ``requests`` transport (sync): a ``requests.Session`` whose mounted ``HTTPAdapter`` pools
 connections, with a urllib3 ``Retry`` built from the client's policy.
 
-Retries: one place only. The client's loop (``sdk._client``) decides and sleeps for every retry,
+Retries: one place only. The client's loop (``hookwire._client``) decides and sleeps for every
+retry,
 on every transport, on its fakeable clock, honouring the total deadline, ``Idempotency-Key`` and
 ``x-should-retry`` (rules urllib3 cannot express). If urllib3 retried as well, a request would be
 attempted up to ``attempts**2`` times here and ``attempts`` times on httpx and aiohttp. So the
@@ -34,12 +35,12 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from plugins.transports import _common
-from sdk import errors
-from sdk._models import Request, Response
-from sdk.hookspecs import hookimpl
-from sdk.registry import Register
-from sdk.transports import BaseTransport, TransportOptions
+from hookwire import errors
+from hookwire._models import Request, Response
+from hookwire.hookspecs import hookimpl
+from hookwire.plugins.transports import _common
+from hookwire.registry import Register
+from hookwire.transports import BaseTransport, TransportOptions
 
 #: The pool timeout for the request being sent on this thread (read by the pool classes).
 _POOL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -322,5 +323,5 @@ def _map_error(
 
 
 @hookimpl(trylast=True)
-def sdk_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: Register) -> None:
     register("requests", sync=RequestsTransport)

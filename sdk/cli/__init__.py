@@ -22,7 +22,7 @@ def _quiet_logging(debug: bool) -> None:
     """
     import logging
 
-    logger = logging.getLogger("sdk")
+    logger = logging.getLogger("hookwire")
     if debug:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -41,9 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``hookwire`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     import typer
 
-    from sdk.cli._app import build_command
-    from sdk.cli._errors import CLIError, describe
-    from sdk.cli._output import error_line
+    from hookwire.cli._app import build_command
+    from hookwire.cli._errors import CLIError, describe
+    from hookwire.cli._output import error_line
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("HOOKWIRE_DEBUG", "") not in ("", "0")

@@ -1,5 +1,5 @@
-"""``python -m sdk.cli``: the same as the ``hookwire`` console script."""
+"""``python -m hookwire.cli``: the same as the ``hookwire`` console script."""
 
-from sdk.cli import main
+from hookwire.cli import main
 
 raise SystemExit(main())

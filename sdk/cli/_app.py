@@ -6,8 +6,8 @@ from typing import Any
 
 import typer
 
-import sdk
-from sdk.cli import _chat, _http, _keys, _misc
+import hookwire
+from hookwire.cli import _chat, _http, _keys, _misc
 
 HELP = """hookwire: HTTP and LLM calls through pluggable auth, transports and providers.
 
@@ -16,7 +16,7 @@ Run `hookwire chat "你好"` to talk to the bundled mock model (no key, no netwo
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"hookwire {sdk.__version__}")
+        typer.echo(f"hookwire {hookwire.__version__}")
         raise typer.Exit()
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import typer
 
-from sdk.cli import _llm
-from sdk.cli._output import err, notice, out, write
+from hookwire.cli import _llm
+from hookwire.cli._output import err, notice, out, write
 
 PROMPT = "> "
 HELP_TEXT = "/reset clears the history, /system <text> sets the system prompt, /exit quits"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdk.errors import MissingAPIKeyError, SDKError
+from hookwire.errors import MissingAPIKeyError, SDKError
 
 
 class CLIError(Exception):

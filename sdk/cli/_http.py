@@ -14,9 +14,9 @@ from typing import Any
 import typer
 from rich.syntax import Syntax
 
-from sdk.cli._errors import CLIError
-from sdk.cli._items import Items, normalise_url, parse_items, split_method
-from sdk.cli._output import err, out
+from hookwire.cli._errors import CLIError
+from hookwire.cli._items import Items, normalise_url, parse_items, split_method
+from hookwire.cli._output import err, out
 
 _STATUS_EXIT = {3: 3, 4: 4, 5: 5}  # httpie's --check-status convention
 
@@ -24,7 +24,7 @@ _STATUS_EXIT = {3: 3, 4: 4, 5: 5}  # httpie's --check-status convention
 def _auth(auth: str | None, auth_type: str) -> Any:
     if auth is None:
         return None
-    from sdk import make_auth
+    from hookwire import make_auth
 
     if auth_type in ("bearer", "token"):
         return make_auth(auth_type, auth)
@@ -37,7 +37,7 @@ def _auth(auth: str | None, auth_type: str) -> Any:
 def _is_async_only(name: str | None) -> bool:
     if name is None:
         return False
-    from sdk.registry import get_plugin_host
+    from hookwire.registry import get_plugin_host
 
     entry = get_plugin_host().lookup("transport", name)
     return entry.options.get("sync") is None and entry.options.get("async_") is not None
@@ -119,16 +119,16 @@ def _send(
     client_kwargs: dict[str, Any],
     use_async: bool,
 ) -> Any:
-    import sdk
+    import hookwire
 
     if use_async:
 
         async def run() -> Any:
-            async with sdk.AsyncClient(**client_kwargs) as client:
+            async with hookwire.AsyncClient(**client_kwargs) as client:
                 return await client.request(method, url, **kwargs)
 
         return asyncio.run(run())
-    with sdk.Client(**client_kwargs) as client:
+    with hookwire.Client(**client_kwargs) as client:
         return client.request(method, url, **kwargs)
 
 

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sdk.cli._errors import CLIError
+from hookwire.cli._errors import CLIError
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _SEPARATORS = (":=", "==", "=", ":")

@@ -13,9 +13,9 @@ import sys
 
 import typer
 
-from sdk.cli._errors import CLIError
-from sdk.cli._output import notice, out
-from sdk.config import env_var_for, load_config
+from hookwire.cli._errors import CLIError
+from hookwire.cli._output import notice, out
+from hookwire.config import env_var_for, load_config
 
 keys_app = typer.Typer(help="Store API keys (keyring when available, else a 0600 file).",
                        no_args_is_help=True)

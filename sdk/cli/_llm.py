@@ -1,4 +1,4 @@
-"""Building an ``LLM`` from the flags; ``sdk.LLM`` itself merges the config file and keys.
+"""Building an ``LLM`` from the flags; ``hookwire.LLM`` itself merges the config file and keys.
 
 Precedence is flags > environment > config file: a flag is passed explicitly, and the facade
 and provider fill in the rest (``HOOKWIRE_PROVIDER``/``HOOKWIRE_MODEL``, ``[providers.<name>]``
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdk.cli._output import notice
-from sdk.config import load_config
+from hookwire.cli._output import notice
+from hookwire.config import load_config
 
 MOCK = "mock"
 
@@ -18,8 +18,8 @@ MOCK = "mock"
 def build_llm(
     provider: str | None, model: str | None = None, base_url: str | None = None, **options: Any
 ) -> Any:
-    """The ``sdk.LLM`` for the flags; one dim stderr line when it falls back to the mock."""
-    from sdk.llm import LLM
+    """The ``hookwire.LLM`` for the flags; one dim stderr line when it falls back to the mock."""
+    from hookwire.llm import LLM
 
     if provider is None and load_config().default_provider is None:
         notice(
@@ -28,7 +28,7 @@ def build_llm(
         )
         provider = MOCK
     if provider == "transformers" and "progress" not in options:
-        from sdk.cli._progress import LoadProgress
+        from hookwire.cli._progress import LoadProgress
 
         options["progress"] = LoadProgress()  # loading weights can take minutes: show it
     explicit = {"model": model, "base_url": base_url}

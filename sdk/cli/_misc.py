@@ -9,9 +9,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from sdk.cli import _llm
-from sdk.cli._errors import CLIError
-from sdk.cli._output import out
+from hookwire.cli import _llm
+from hookwire.cli._errors import CLIError
+from hookwire.cli._output import out
 
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -20,7 +20,7 @@ def plugins(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """List loaded plugins, their versions and what each registers; and those that failed."""
-    from sdk.registry import PluginHost
+    from hookwire.registry import PluginHost
 
     host = PluginHost()
     infos = host.plugins()
@@ -77,8 +77,8 @@ mock_app = typer.Typer(help="The bundled OpenAI/vLLM + httpbin mock server.", no
 
 @mock_app.command("serve", context_settings={**PASS_THROUGH, "help_option_names": []})
 def mock_serve(ctx: typer.Context) -> None:
-    """Run the mock server (every `python -m mockserver` flag works; try --help)."""
-    from mockserver.cli import main as mock_main
+    """Run the mock server (every `python -m hookwire.mockserver` flag works; try --help)."""
+    from hookwire.mockserver.cli import main as mock_main
 
     code = mock_main(list(ctx.args))
     if code:
@@ -90,12 +90,13 @@ vllm_app = typer.Typer(help="Launch a local vLLM server.", no_args_is_help=True)
 
 def _launcher() -> Any:
     try:
-        return importlib.import_module("plugins.providers.vllm_launcher")
+        return importlib.import_module("hookwire.plugins.providers.vllm_launcher")
     except ModuleNotFoundError as exc:
-        if exc.name not in ("plugins.providers.vllm_launcher", "plugins", "plugins.providers"):
+        launcher = "hookwire.plugins.providers.vllm_launcher"
+        if exc.name not in (launcher, "hookwire.plugins", "hookwire.plugins.providers"):
             raise
         raise CLIError(
-            "the vLLM launcher is not installed (plugins.providers.vllm_launcher is missing)"
+            f"the vLLM launcher is not installed ({launcher} is missing)"
         ) from None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from sdk.cli._output import err, notice
+from hookwire.cli._output import err, notice
 
 STAGES = ("tokenizer", "model", "device", "ready")
 

@@ -6,12 +6,12 @@ See ``docs/llm.md`` for the guide; :class:`LLM` is the entry point.
 
 from __future__ import annotations
 
-from sdk.llm._stream import AsyncChatStream, ChatStream
-from sdk.llm.conversation import Conversation
-from sdk.llm.facade import LLM, list_providers
-from sdk.llm.openai_compatible import OpenAICompatibleProvider
-from sdk.llm.provider import AsyncFromSync, Provider
-from sdk.llm.types import (
+from hookwire.llm._stream import AsyncChatStream, ChatStream
+from hookwire.llm.conversation import Conversation
+from hookwire.llm.facade import LLM, list_providers
+from hookwire.llm.openai_compatible import OpenAICompatibleProvider
+from hookwire.llm.provider import AsyncFromSync, Provider
+from hookwire.llm.types import (
     ChatDelta,
     ChatRequest,
     ChatResult,

@@ -14,16 +14,16 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sdk.errors import (
+from hookwire.errors import (
     APIStatusError,
     DecodingError,
     SDKError,
     StreamErrorEvent,
     status_error_class,
 )
-from sdk.llm.types import ChatDelta, ChatRequest, ChatResult, ToolCall, ToolCallDelta, Usage
-from sdk.reasoning import ReasoningSplitter, split_reasoning
-from sdk.sse import SSEDecoder
+from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, ToolCall, ToolCallDelta, Usage
+from hookwire.reasoning import ReasoningSplitter, split_reasoning
+from hookwire.sse import SSEDecoder
 
 __all__ = [
     "ChunkParser",

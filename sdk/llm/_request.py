@@ -1,6 +1,6 @@
 """Turning ``LLM.chat(...)`` arguments into a validated :class:`ChatRequest`.
 
-Bad input fails here, before anything is sent, with an :class:`~sdk.errors.InvalidRequest`
+Bad input fails here, before anything is sent, with an :class:`~hookwire.errors.InvalidRequest`
 naming the argument: a provider never has to guess what ``temperature="hot"`` meant, and no
 argument is silently dropped (the seed tutorial's helper ignored its ``system_prompt``).
 """
@@ -11,9 +11,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
-from sdk.errors import InvalidRequest
-from sdk.llm.types import ChatRequest, Message, MessageInput, StreamTimeout
-from sdk.timeouts import Timeout
+from hookwire.errors import InvalidRequest
+from hookwire.llm.types import ChatRequest, Message, MessageInput, StreamTimeout
+from hookwire.timeouts import Timeout
 
 __all__ = ["ChatOptions", "Prompt", "build_request", "messages_of"]
 

@@ -13,7 +13,7 @@ Three pieces, each small:
   (and so its connection).
 
 :func:`iter_sse` / :func:`aiter_sse` are the two loops that feed a response's bytes through a
-:class:`~sdk.llm._openai_wire.ChunkParser` under :class:`Deadlines`.
+:class:`~hookwire.llm._openai_wire.ChunkParser` under :class:`Deadlines`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sdk.errors import (
+from hookwire.errors import (
     BodyTooLarge,
     DeadlineExceeded,
     DecodingError,
@@ -33,16 +33,16 @@ from sdk.errors import (
     StreamTruncated,
     TransportError,
 )
-from sdk.llm.types import ChatDelta, ChatResult, StreamTimeout, ToolCall, Usage
+from hookwire.llm.types import ChatDelta, ChatResult, StreamTimeout, ToolCall, Usage
 
 if TYPE_CHECKING:
-    from sdk._clock import Clock
-    from sdk._models import Response
-    from sdk.llm._openai_wire import ChunkParser
+    from hookwire._clock import Clock
+    from hookwire._models import Response
+    from hookwire.llm._openai_wire import ChunkParser
 
 __all__ = ["Accumulator", "AsyncChatStream", "ChatStream", "Deadlines", "aiter_sse", "iter_sse"]
 
-log = logging.getLogger("sdk.llm")
+log = logging.getLogger("hookwire.llm")
 
 DoneCallback = Callable[[ChatResult], None]
 

@@ -17,18 +17,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sdk.llm._request import Prompt, messages_of
-from sdk.llm.types import ChatResult, Message, MessageInput
+from hookwire.llm._request import Prompt, messages_of
+from hookwire.llm.types import ChatResult, Message, MessageInput
 
 if TYPE_CHECKING:
-    from sdk.llm._stream import AsyncChatStream, ChatStream
-    from sdk.llm.facade import LLM
+    from hookwire.llm._stream import AsyncChatStream, ChatStream
+    from hookwire.llm.facade import LLM
 
 __all__ = ["Conversation"]
 
 
 class Conversation:
-    """History plus per-turn defaults over an :class:`~sdk.llm.LLM`.
+    """History plus per-turn defaults over an :class:`~hookwire.llm.LLM`.
 
     ``send(prompt, **options)`` / ``stream`` / ``asend`` / ``astream`` take the same options as
     ``LLM.chat`` (they override the defaults given at creation). A prompt may also be a tool

@@ -1,14 +1,14 @@
-"""``sdk.LLM``: the one entry point to every chat model, cloud, local or mock.
+"""``hookwire.LLM``: the one entry point to every chat model, cloud, local or mock.
 
 ::
 
-    llm = sdk.LLM("siliconflow", model="Qwen/Qwen3-8B")      # key from SILICONFLOW_API_KEY
+    llm = hookwire.LLM("siliconflow", model="Qwen/Qwen3-8B")      # key from SILICONFLOW_API_KEY
     print(llm.chat("你好", system="Answer briefly", temperature=0.7))
     for delta in llm.stream("Tell me a story", max_tokens=200):
         print(delta.content, end="")
 
 The provider is chosen by name from the providers that plugins registered through
-``sdk_register_providers`` (built-in ones included, by the same entry-point path a third-party
+``hookwire_register_providers`` (built-in ones included, by the same entry-point path a third-party
 plugin takes). ``LLM`` itself only validates arguments and delegates.
 """
 
@@ -19,30 +19,30 @@ import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sdk.errors import PluginError
-from sdk.llm._request import ChatOptions, Prompt, build_request
-from sdk.llm._stream import AsyncChatStream, ChatStream
-from sdk.llm.provider import Provider
-from sdk.registry import PluginHost, get_plugin_host
+from hookwire.errors import PluginError
+from hookwire.llm._request import ChatOptions, Prompt, build_request
+from hookwire.llm._stream import AsyncChatStream, ChatStream
+from hookwire.llm.provider import Provider
+from hookwire.registry import PluginHost, get_plugin_host
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from sdk.llm.conversation import Conversation
-    from sdk.llm.types import ChatResult
+    from hookwire.llm.conversation import Conversation
+    from hookwire.llm.types import ChatResult
 
 __all__ = ["DEFAULT_PROVIDER", "LLM", "list_providers"]
 
-log = logging.getLogger("sdk.llm")
+log = logging.getLogger("hookwire.llm")
 
 #: Used when neither the argument nor the config file names a provider: works offline.
 DEFAULT_PROVIDER = "mock"
 
 
 def _config() -> Any:
-    """The CLI helper's config, if its module exists (a guarded import keeps ``sdk`` light)."""
+    """The CLI helper's config, if its module exists (a guarded import keeps ``hookwire`` light)."""
     try:
-        from sdk import config
+        from hookwire import config
     except ImportError:
         return None
     try:
@@ -78,7 +78,7 @@ class LLM:
     providers and hooks apply (default: the process-wide one).
 
     The chat methods take a prompt (a string, a message dict or a list of them) and the
-    keyword arguments of :class:`~sdk.llm._request.ChatOptions`.
+    keyword arguments of :class:`~hookwire.llm._request.ChatOptions`.
     """
 
     def __init__(
@@ -146,7 +146,7 @@ class LLM:
 
     def conversation(self, system: str | None = None, **defaults: Any) -> Conversation:
         """A :class:`Conversation` that keeps its history; ``defaults`` apply to every turn."""
-        from sdk.llm.conversation import Conversation
+        from hookwire.llm.conversation import Conversation
 
         return Conversation(self, system=system, **defaults)
 

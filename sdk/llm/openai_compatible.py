@@ -1,8 +1,10 @@
 """``OpenAICompatibleProvider``: any server that speaks ``POST /chat/completions``.
 
-Every call goes through ``sdk.Client`` / ``sdk.AsyncClient``, so auth, retry, transport and
+Every call goes through ``hookwire.Client`` / ``hookwire.AsyncClient``, so auth, retry, transport
+and
 observation plugins apply to LLM calls exactly as to any other request. The protocol itself is
-in :mod:`sdk.llm._openai_wire` (pure) and stream handling in :mod:`sdk.llm._stream`; this class
+in :mod:`hookwire.llm._openai_wire` (pure) and stream handling in :mod:`hookwire.llm._stream`; this
+class
 only wires them to the clients.
 
 Extending it (presets, vLLM) means overriding a few small hooks:
@@ -29,21 +31,21 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
-from sdk._client import AsyncClient, Client
-from sdk._models import Request, Response
-from sdk.auth import BearerAuth
-from sdk.errors import (
+from hookwire._client import AsyncClient, Client
+from hookwire._models import Request, Response
+from hookwire.auth import BearerAuth
+from hookwire.errors import (
     APIStatusError,
     InvalidRequest,
     MissingAPIKeyError,
     RetryError,
 )
-from sdk.llm import _openai_wire as wire
-from sdk.llm._stream import AsyncChatStream, ChatStream, Deadlines, aiter_sse, iter_sse
-from sdk.llm.provider import Provider
-from sdk.llm.types import ChatDelta, ChatRequest, ChatResult, StreamTimeout
-from sdk.retry import RetryPolicy, parse_retry_after
-from sdk.timeouts import Timeout
+from hookwire.llm import _openai_wire as wire
+from hookwire.llm._stream import AsyncChatStream, ChatStream, Deadlines, aiter_sse, iter_sse
+from hookwire.llm.provider import Provider
+from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, StreamTimeout
+from hookwire.retry import RetryPolicy, parse_retry_after
+from hookwire.timeouts import Timeout
 
 __all__ = ["OpenAICompatibleProvider", "ThinkingStyle", "config_key"]
 
@@ -54,9 +56,9 @@ DEFAULT_TIMEOUT = Timeout(connect=5.0, read=600.0, write=60.0, pool=10.0)
 
 
 def config_key(provider: str, env_var: str | None = None) -> str | None:
-    """The key stored by the CLI's config (``sdk.config``: keyring or key file), if any."""
+    """The key stored by the CLI's config (``hookwire.config``: keyring or key file), if any."""
     try:
-        from sdk import config
+        from hookwire import config
     except ImportError:  # the CLI helper's module may be absent: keys then come from args/env
         return None
     try:
@@ -98,7 +100,7 @@ class OpenAICompatibleProvider(Provider):
     content when the server does not; default on), ``retry`` (default
     ``RetryPolicy.from_openai()``; a number n means that policy with n retries), ``timeout``
     (non-stream calls, a ``Timeout`` or seconds), ``stream_timeout`` (a ``StreamTimeout``),
-    ``headers``, and every other ``sdk.Client`` option (``transport``, ``max_connections``,
+    ``headers``, and every other ``hookwire.Client`` option (``transport``, ``max_connections``,
     ``plugins``, ``clock``, ``verify``, ``proxy``...). ``client=`` / ``async_client=`` hand
     over ready-made clients instead.
     """
@@ -422,7 +424,7 @@ def _is_event_stream(response: Response) -> bool:
 
 def _deltas_of(result: ChatResult) -> Iterator[ChatDelta]:
     """A whole reply as deltas (for servers that answer a stream request with JSON)."""
-    from sdk.llm.types import ToolCallDelta
+    from hookwire.llm.types import ToolCallDelta
 
     calls = [ToolCallDelta(i, c.id, c.name, c.arguments) for i, c in enumerate(result.tool_calls)]
     yield ChatDelta(result.content, result.reasoning or "", calls, raw=result.raw)
@@ -433,6 +435,6 @@ def _model_ids(data: Any) -> list[str]:
     try:
         return [str(card["id"]) for card in data["data"]]
     except (KeyError, TypeError) as exc:
-        from sdk.errors import DecodingError
+        from hookwire.errors import DecodingError
 
         raise DecodingError(f"the model list has no data[].id ({exc})") from exc

@@ -5,8 +5,8 @@ Writing a provider
 Subclass :class:`Provider`, implement ``chat`` and ``stream`` (and ``models`` if the backend can
 list them), and register a factory from a plugin module::
 
-    from sdk.hookspecs import hookimpl
-    from sdk.llm import ChatDelta, ChatResult, ChatStream, Provider
+    from hookwire.hookspecs import hookimpl
+    from hookwire.llm import ChatDelta, ChatResult, ChatStream, Provider
 
     class EchoProvider(AsyncFromSync, Provider):
         name = "echo"
@@ -22,18 +22,19 @@ list them), and register a factory from a plugin module::
             return ChatStream(deltas(), provider=self.name, model=self.resolve_model(req))
 
     @hookimpl
-    def sdk_register_providers(register):
+    def hookwire_register_providers(register):
         register("echo", EchoProvider)
 
-Declare the module under ``[project.entry-points.sdk]`` and ``sdk.LLM("echo")`` finds it: the
+Declare the module under ``[project.entry-points.hookwire]`` and ``hookwire.LLM("echo")`` finds it:
+the
 built-in providers arrive the same way. The factory is called with keyword arguments only:
 ``model``, ``base_url``, ``api_key`` when the user gave them, and every other option of
 ``LLM(...)``.
 
 A stream's source only has to yield deltas and end with one carrying ``finish_reason``;
-:class:`~sdk.llm.ChatStream` adds assembly, ``StreamInterrupted``/``StreamTruncated`` and
-closing. HTTP providers should build on :class:`~sdk.llm.OpenAICompatibleProvider` instead,
-which sends everything through ``sdk.Client``/``AsyncClient``.
+:class:`~hookwire.llm.ChatStream` adds assembly, ``StreamInterrupted``/``StreamTruncated`` and
+closing. HTTP providers should build on :class:`~hookwire.llm.OpenAICompatibleProvider` instead,
+which sends everything through ``hookwire.Client``/``AsyncClient``.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ import concurrent.futures
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sdk.errors import InvalidRequest
-from sdk.llm._stream import AsyncChatStream, ChatStream
-from sdk.llm.types import ChatDelta, ChatRequest, ChatResult
+from hookwire.errors import InvalidRequest
+from hookwire.llm._stream import AsyncChatStream, ChatStream
+from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult
 
 __all__ = ["AsyncFromSync", "Provider"]
 
@@ -64,7 +65,8 @@ class Provider:
         model = req.model or self.model
         if not model:
             raise InvalidRequest(
-                f"no model for provider {self.name!r}: pass model=... to sdk.LLM() or to chat()"
+                f"no model for provider {self.name!r}: "
+                "pass model=... to hookwire.LLM() or to chat()"
             )
         return model
 

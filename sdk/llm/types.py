@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sdk.errors import DecodingError, InvalidRequest
+from hookwire.errors import DecodingError, InvalidRequest
 
 __all__ = [
     "ChatDelta",
@@ -42,7 +42,8 @@ class ToolCall:
     arguments: str
 
     def json(self) -> Any:
-        """The arguments parsed; :class:`~sdk.errors.DecodingError` naming the tool if invalid."""
+        """The arguments parsed; :class:`~hookwire.errors.DecodingError` naming the tool if
+        invalid."""
         try:
             return json.loads(self.arguments or "{}")
         except ValueError as exc:

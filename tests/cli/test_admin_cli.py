@@ -69,11 +69,11 @@ def test_broken_config_file_is_one_error_line(hookwire: Run, cli_env: dict[str, 
 
 
 def _fake_distribution(root: Path, name: str, module: str) -> None:
-    """A dist-info on PYTHONPATH whose `sdk` entry point names a module that cannot import."""
+    """A dist-info on PYTHONPATH whose `hookwire` entry point names a module that cannot import."""
     info = root / f"{name}-9.9.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 9.9\n")
-    (info / "entry_points.txt").write_text(f"[sdk]\n{name} = {module}\n")
+    (info / "entry_points.txt").write_text(f"[hookwire]\n{name} = {module}\n")
     (root / f"{module}.py").write_text("raise ImportError('needs the flux capacitor')\n")
 
 
@@ -133,13 +133,14 @@ def test_vllm_serve_without_the_launcher_is_one_clear_line(
 ) -> None:
     import sys
 
-    from sdk.cli import main
+    from hookwire.cli import main
 
-    monkeypatch.setitem(sys.modules, "plugins.providers.vllm_launcher", None)
+    monkeypatch.setitem(sys.modules, "hookwire.plugins.providers.vllm_launcher", None)
     assert main(["vllm", "serve", "Qwen/Qwen3-4B"]) == 1
     err = capsys.readouterr().err
     assert err == (
-        "error: the vLLM launcher is not installed (plugins.providers.vllm_launcher is missing)\n"
+        "error: the vLLM launcher is not installed"
+        " (hookwire.plugins.providers.vllm_launcher is missing)\n"
     )
 
 

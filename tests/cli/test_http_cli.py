@@ -11,7 +11,7 @@ from tests.cli.conftest import Run, split_http
 
 
 def _transports() -> list[str]:
-    from sdk.registry import PluginHost
+    from hookwire.registry import PluginHost
 
     return sorted(PluginHost().transports())
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sdk.cli._errors import CLIError
-from sdk.cli._items import normalise_url, parse_items, split_item, split_method
+from hookwire.cli._errors import CLIError
+from hookwire.cli._items import normalise_url, parse_items, split_item, split_method
 
 
 @pytest.mark.parametrize(

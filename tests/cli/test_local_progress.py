@@ -14,7 +14,7 @@ from tests.cli.conftest import Run
 def test_loading_stages_are_reported_then_the_model_answers(hookwire: Run, tmp_path: Path):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from plugins.providers.tiny_model import build_tiny_model
+    from hookwire.plugins.providers.tiny_model import build_tiny_model
 
     model = build_tiny_model(tmp_path / "tiny-qwen3")
     r = hookwire("chat", "-p", "transformers", "-m", str(model), "--max-tokens", "4", "hi",

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sdk.llm import LLM, list_providers
+from hookwire.llm import LLM, list_providers
 
 KEY = "sk-contract-fake"
 

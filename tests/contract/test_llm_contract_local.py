@@ -3,12 +3,13 @@
 The scenario bodies are the ones in ``test_llm_contract.py`` (imported, so one body proves
 every provider behaves the same); this module only supplies its own ``case`` fixture:
 
-- ``transformers``: the tiny local Qwen3-style model through ``sdk.LLM("transformers", ...)``.
+- ``transformers``: the tiny local Qwen3-style model through ``hookwire.LLM("transformers", ...)``.
   Its weights are random, so a :class:`ScriptedReply` logits processor makes it answer like a
   thinking model: reasoning, ``</think>``, a content sentence, end of turn. The script is
   chosen from the rendered prompt (thinking on or off), and every other step runs for real:
   chat template, ``generate``, the ``</think>`` split, streaming, stop and length handling.
-- ``vllm-replicas``: ``sdk.LLM("vllm", replicas=[...])`` over two live vllm-dialect mock servers.
+- ``vllm-replicas``: ``hookwire.LLM("vllm", replicas=[...])`` over two live vllm-dialect mock
+servers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from sdk.llm import LLM
+from hookwire.llm import LLM
 from tests.contract.test_llm_contract import (
     LLMCase,
     test_async_stream_matches_sync,

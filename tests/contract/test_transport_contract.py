@@ -1,6 +1,7 @@
 """One test body per behaviour, run on every transport (see conftest.py for the matrix).
 
-Everything goes through ``sdk.Client``/``sdk.AsyncClient`` against the live mock server, and
+Everything goes through ``hookwire.Client``/``hookwire.AsyncClient`` against the live mock server,
+and
 the server's journal is the witness: what reached the wire, and how many times. Retries run on
 a ``FakeClock``, so backoff never sleeps; only the real-timeout tests wait (sub-second).
 """
@@ -14,8 +15,8 @@ import uuid
 
 import pytest
 
-import sdk
-from sdk import errors
+import hookwire
+from hookwire import errors
 
 pytestmark = pytest.mark.network
 
@@ -124,7 +125,7 @@ def test_body_size_limit_stops_a_large_body(make_client, server):
 
 
 def test_retry_on_status_then_success_counts_attempts(make_client, server):
-    client = make_client(retry=sdk.RetryPolicy(attempts=4))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=4))
     headers = {**_session(), "X-Mock-Fault": "calls=1-2;status=503"}
     r = client.get(server.join("/get"), headers=headers)
     assert r.status_code == 200
@@ -134,7 +135,7 @@ def test_retry_on_status_then_success_counts_attempts(make_client, server):
 
 
 def test_retries_exhausted_raise_retry_error_with_last_response(make_client, server):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     headers = {**_session(), "X-Mock-Fault": "status=503;retry-after=0.5"}
     with pytest.raises(errors.RetryError) as info:
         client.get(server.join("/get"), headers=headers)
@@ -145,14 +146,14 @@ def test_retries_exhausted_raise_retry_error_with_last_response(make_client, ser
 
 
 def test_post_is_not_retried_without_opt_in(make_client, server):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     r = client.post(server.join("/post"), headers={**_session(), "X-Mock-Fault": "status=503"})
     assert r.status_code == 503
     assert server.journal.count(path="/post") == 1
 
 
 def test_dropped_connection_is_a_read_error_and_retried(make_client, server):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     headers = {**_session(), "X-Mock-Fault": "calls=1;close-after=0"}
     r = client.get(server.join("/get"), headers=headers)
     assert r.status_code == 200 and r.attempts == 2
@@ -166,7 +167,7 @@ def test_dropped_connection_is_a_read_error_and_retried(make_client, server):
 
 
 def test_closed_port_is_connect_error_after_every_attempt(make_client):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     url = f"http://user:s3cret@127.0.0.1:{_closed_port()}/get?x=1"  # pragma: allowlist secret
     with pytest.raises(errors.ConnectError) as info:
         client.get(url)
@@ -177,13 +178,13 @@ def test_closed_port_is_connect_error_after_every_attempt(make_client):
 
 
 def test_slow_headers_raise_read_timeout(make_client, server):
-    client = make_client(timeout=sdk.Timeout(read=0.2))
+    client = make_client(timeout=hookwire.Timeout(read=0.2))
     with pytest.raises(errors.ReadTimeout):
         client.get(server.join("/get"), headers={"X-Mock-Fault": "delay=1"})
 
 
 def test_first_byte_bounds_the_wait_for_headers(make_client, server):
-    client = make_client(timeout=sdk.Timeout(read=5, first_byte=0.2))
+    client = make_client(timeout=hookwire.Timeout(read=5, first_byte=0.2))
     with pytest.raises(errors.ReadTimeout):
         client.get(server.join("/get"), headers={"X-Mock-Fault": "delay=1"})
 
@@ -197,7 +198,7 @@ def test_broken_stream_raises_a_mapped_error_while_iterating(make_client, server
 
 
 def test_stalled_stream_raises_read_timeout(make_client, server):
-    client = make_client(timeout=sdk.Timeout(read=0.3))
+    client = make_client(timeout=hookwire.Timeout(read=0.3))
     with pytest.raises(errors.ReadTimeout):
         client.stream("GET", server.join("/stream/20"), headers={"X-Mock-Fault": "stall-after=2"})
 
@@ -267,16 +268,16 @@ def test_basic_and_bearer_auth(make_client, server):
     client = make_client()
     assert client.get(server.join("/basic-auth/u/p"), auth=("u", "p")).status_code == 200
     assert client.get(server.join("/basic-auth/u/p"), auth=("u", "wrong")).status_code == 401
-    r = client.get(server.join("/bearer"), auth=sdk.BearerAuth("tok"))
+    r = client.get(server.join("/bearer"), auth=hookwire.BearerAuth("tok"))
     assert r.json() == {"authenticated": True, "token": "tok"}
 
 
 def test_digest_auth(make_client, server):
-    import sdk.auth as auth_module
+    import hookwire.auth as auth_module
 
     digest = getattr(auth_module, "DigestAuth", None)
     if digest is None:
-        pytest.skip("sdk.auth.DigestAuth is not written yet")
+        pytest.skip("hookwire.auth.DigestAuth is not written yet")
     r = make_client().get(server.join("/digest-auth/auth/u/p/SHA-256"), auth=digest("u", "p"))
     assert r.status_code == 200
 
@@ -343,7 +344,7 @@ def test_connections_are_reused_across_calls(make_client, mock_server_factory):
 
 
 def test_early_closed_streams_return_their_connections(make_client, server):
-    client = make_client(max_connections=2, timeout=sdk.Timeout(pool=0.5))
+    client = make_client(max_connections=2, timeout=hookwire.Timeout(pool=0.5))
     for _ in range(6):
         _, chunks = client.stream("GET", server.join("/stream/50"), take=1)
         assert len(chunks) == 1
@@ -351,7 +352,7 @@ def test_early_closed_streams_return_their_connections(make_client, server):
 
 
 def test_pool_timeout_when_every_connection_is_held(make_client, server):
-    client = make_client(max_connections=1, timeout=sdk.Timeout(pool=0.2))
+    client = make_client(max_connections=1, timeout=hookwire.Timeout(pool=0.2))
     held = client.open_stream("GET", server.join("/stream/5"))
     try:
         with pytest.raises(errors.PoolTimeout):

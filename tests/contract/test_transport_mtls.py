@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.app import create_app
-from mockserver.config import MockConfig
-from mockserver.runner import ThreadedServer
-from sdk import errors
+from hookwire import errors
+from hookwire.mockserver.app import create_app
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.runner import ThreadedServer
 from tests._raw_server import RawServer
 
 trustme = pytest.importorskip("trustme")
@@ -199,7 +199,7 @@ def test_a_reset_after_a_want_read_is_not_a_tls_failure():
     """anyio (httpx async) raises the peer's reset inside ``except SSLWantReadError``; that
     flow-control signal in the context chain must not turn the reset into a TLSError (it did,
     on some runs of the uvicorn refusal above)."""
-    from plugins.transports import _common
+    from hookwire.plugins.transports import _common
 
     try:
         try:

@@ -107,7 +107,7 @@ def _run(block: Block, env: dict[str, str], cwd: Path) -> subprocess.CompletedPr
 @pytest.fixture(scope="module")
 def outcomes(docs_env: dict[str, str], tmp_path_factory) -> dict[str, Any]:
     """Run every runnable block up front, a few at a time (each is its own interpreter)."""
-    from sdk.llm import list_providers
+    from hookwire.llm import list_providers
 
     providers = set(list_providers())
     root = tmp_path_factory.mktemp("blocks")

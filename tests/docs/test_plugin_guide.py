@@ -22,12 +22,12 @@ PACKAGE = ROOT / "docs" / "examples" / "hookwire-example-plugin"
 SCRIPT = textwrap.dedent(
     """
     import json, sys
-    import sdk
-    from sdk.llm import LLM
+    import hookwire
+    from hookwire.llm import LLM
 
     url = sys.argv[1]
-    auth = sdk.make_auth("hmac", "key-1", "s3cret")
-    with sdk.Client(auth=auth, transport="logging", transport_options={"inner": "httpx"}) as c:
+    auth = hookwire.make_auth("hmac", "key-1", "s3cret")
+    with hookwire.Client(auth=auth, transport="logging", transport_options={"inner": "httpx"}) as c:
         echoed = c.post(url + "/anything/sign", json={"a": 1}).json()
     llm = LLM("shout")
     streamed = "".join(d.content for d in llm.stream("stream me"))
@@ -136,6 +136,6 @@ def test_example_plugin_in_a_fresh_venv(tmp_path: Path, mock_server) -> None:
 
     # everything lives in the venv only: the outer interpreter neither lists nor loads it
     assert hookwire_dists(sys.executable) == outer_before
-    outer = run(sys.executable, "-m", "sdk.cli", "plugins", "--json")
+    outer = run(sys.executable, "-m", "hookwire.cli", "plugins", "--json")
     assert outer.returncode == 0, outer.stderr
     assert "example" not in {p["name"] for p in json.loads(outer.stdout)["plugins"]}

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-import sdk
+import hookwire
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "http_tutorial.py"
 
@@ -109,7 +109,7 @@ def test_tutorial_sync(server: Any, transport: str, capsys: pytest.CaptureFixtur
     assert seen["timeout_ok"] == [200, 200]
     assert seen["timeout_sent"] == [[1.0, 1.0], [3.05, 5.0]]
     assert seen["timeout_raised"] == "ReadTimeout"
-    assert issubclass(getattr(sdk, seen["timeout_raised"]), sdk.TimeoutException)
+    assert issubclass(getattr(hookwire, seen["timeout_raised"]), hookwire.TimeoutException)
 
     # 8. the session sent the token on both calls over one connection
     assert seen["session_statuses"] == [200, 200]

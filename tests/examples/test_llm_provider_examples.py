@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-import sdk
+import hookwire
 
 ROOT = Path(__file__).resolve().parents[2]
 VLLM_EXAMPLE = ROOT / "examples" / "llm_vllm_chat.py"
@@ -49,7 +49,7 @@ def test_vllm_example_against_the_mock(mock_server_factory: Any) -> None:
     done = run(VLLM_EXAMPLE, VLLM_BASE_URL=server.openai_base_url)
     assert done.returncode == 0, done.stderr
     assert server.journal.count("/v1/models") == 1  # "auto" was looked up once
-    with sdk.Client() as client:
+    with hookwire.Client() as client:
         served = client.get(server.openai_base_url + "/models").json()["data"][0]["id"]
     out = done.stdout
     assert f"model: {served}" in out
@@ -93,7 +93,7 @@ def test_local_helper_honours_every_argument(tiny_engine: Any, monkeypatch: Any)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(tiny_engine.model, "generate", spy)
-    llm = sdk.LLM("transformers", engine=tiny_engine, model="tiny",
+    llm = hookwire.LLM("transformers", engine=tiny_engine, model="tiny",
                   logits_processor=[ScriptedReply(tiny_engine.tokenizer)])  # fmt: skip
     history = [{"role": "user", "content": "你好"},
                {"role": "assistant", "content": "你好！我是Qwen，一个AI助手。"}]  # fmt: skip

@@ -1,4 +1,4 @@
-"""`python -m mockserver`: argument parsing, and a real process that shuts down cleanly."""
+"""`python -m hookwire.mockserver`: argument parsing, and a real process that shuts down cleanly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mockserver.cli import config_from_args
+from hookwire.mockserver.cli import config_from_args
 from tests._serve_process import free_port, wait_until_serving
 
 
@@ -69,7 +69,7 @@ def test_bad_arguments_exit_2_with_message(argv, needle, capsys):
 def test_process_serves_and_stops_on_signal(sig):
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--port", str(port), "--dialect", "vllm"],
+        [sys.executable, "-m", "hookwire.mockserver", "--port", str(port), "--dialect", "vllm"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -15,16 +15,16 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.app import create_app
-from mockserver.config import MockConfig
-from mockserver.context import RequestContext
-from mockserver.httpbin import FAST, STATIC
-from mockserver.httpbin._json import pretty, render_echo
-from mockserver.openai.chat import render_completion
-from mockserver.openai.dialects import DIALECTS
-from mockserver.openai.reply import Reply, ToolCall
-from mockserver.replies import JSONReply
-from mockserver.sse import dumps
+from hookwire.mockserver.app import create_app
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.httpbin import FAST, STATIC
+from hookwire.mockserver.httpbin._json import pretty, render_echo
+from hookwire.mockserver.openai.chat import render_completion
+from hookwire.mockserver.openai.dialects import DIALECTS
+from hookwire.mockserver.openai.reply import Reply, ToolCall
+from hookwire.mockserver.replies import JSONReply
+from hookwire.mockserver.sse import dumps
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 string_map = st.dictionaries(text, text, max_size=4)

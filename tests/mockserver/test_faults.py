@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from mockserver.faults import FaultSyntaxError, parse_header, pick
+from hookwire.mockserver.faults import FaultSyntaxError, parse_header, pick
 from tests.mockserver._sse import data_lines
 
 CHAT = {"model": "mock-model", "messages": [{"role": "user", "content": "alpha bravo charlie"}]}

@@ -8,10 +8,10 @@ import uuid
 import httpx
 import pytest
 
-from mockserver.config import MockConfig
-from mockserver.faults import FaultSyntaxError
-from mockserver.scenario import load_rules
-from mockserver.server import LiveServer
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.faults import FaultSyntaxError
+from hookwire.mockserver.scenario import load_rules
+from hookwire.mockserver.server import LiveServer
 from tests.mockserver._sse import payloads
 
 SCENARIO = """

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.httpbin import build_app
+from hookwire.mockserver.httpbin import build_app
 
 brotli = pytest.importorskip("brotli")
 

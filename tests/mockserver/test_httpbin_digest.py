@@ -11,8 +11,8 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from mockserver.httpbin import build_app, digest
-from mockserver.runner import ThreadedServer
+from hookwire.mockserver.httpbin import build_app, digest
+from hookwire.mockserver.runner import ThreadedServer
 
 RFC_NONCE = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"  # pragma: allowlist secret
 RFC_CNONCE = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"  # pragma: allowlist secret

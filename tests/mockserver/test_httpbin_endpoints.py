@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mockserver.httpbin import ROUTES, STATIC, build_app
-from mockserver.runner import ThreadedServer, default_app
+from hookwire.mockserver.httpbin import ROUTES, STATIC, build_app
+from hookwire.mockserver.runner import ThreadedServer, default_app
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +233,7 @@ def test_links_page(client: httpx.Client) -> None:
 
 
 def test_default_app_is_the_full_mock_server_when_available() -> None:
-    pytest.importorskip("mockserver.app")
+    pytest.importorskip("hookwire.mockserver.app")
     app = default_app()
     assert type(app).__name__ != "Starlette"  # the assembled server, not the routes-only app
     with ThreadedServer(app) as srv, httpx.Client(base_url=srv.url) as c:

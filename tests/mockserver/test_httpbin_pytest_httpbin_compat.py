@@ -12,7 +12,7 @@ import pytest
 import requests
 import urllib3
 
-from mockserver import pytest_httpbin
+from hookwire.mockserver import pytest_httpbin
 
 
 def test_httpbin_gets_injected(httpbin):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from mockserver.journal import Journal
+from hookwire.mockserver.journal import Journal
 
 SECRETS = {
     "Authorization": "Bearer sk-live-1",

@@ -6,8 +6,8 @@ import re
 
 import httpx
 
-from mockserver.config import MockConfig
-from mockserver.server import LiveServer
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.server import LiveServer
 
 LINE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? [0-9.e+-]+$')
 

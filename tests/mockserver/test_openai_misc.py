@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockserver.openai import tokens
+from hookwire.mockserver.openai import tokens
 
 
 def test_models_per_dialect_and_extra_models(mock_server, mock_server_factory):
@@ -29,9 +29,9 @@ def test_models_per_dialect_and_extra_models(mock_server, mock_server_factory):
 
 
 def test_only_models_serves_the_given_models_alone():
-    from mockserver.app import create_app
-    from mockserver.config import ConfigError, MockConfig
-    from mockserver.testing import InProcessHandler
+    from hookwire.mockserver.app import create_app
+    from hookwire.mockserver.config import ConfigError, MockConfig
+    from hookwire.mockserver.testing import InProcessHandler
 
     app = create_app(MockConfig(dialect="vllm", models=("org/served",), only_models=True))
     handler = InProcessHandler(app)

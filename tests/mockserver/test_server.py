@@ -8,10 +8,10 @@ import threading
 import httpx
 import pytest
 
-from mockserver.app import create_app
-from mockserver.config import ConfigError, MockConfig
-from mockserver.runner import ServerStartError, ThreadedServer
-from mockserver.server import LiveServer
+from hookwire.mockserver.app import create_app
+from hookwire.mockserver.config import ConfigError, MockConfig
+from hookwire.mockserver.runner import ServerStartError, ThreadedServer
+from hookwire.mockserver.server import LiveServer
 
 
 def test_live_server_lifecycle():

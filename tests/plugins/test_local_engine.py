@@ -19,12 +19,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from plugins.providers._local_engine import (
+from hookwire.errors import InvalidRequest, ReadTimeout
+from hookwire.plugins.providers._local_engine import (
     GenerationError,
     LocalEngine,
     ModelLoadError,
 )
-from sdk.errors import InvalidRequest, ReadTimeout
 from tests._tiny_model import Ban, Script
 
 pytestmark = pytest.mark.local
@@ -468,7 +468,8 @@ def test_load_to_a_missing_cuda_device_is_a_load_error(tiny_model_dir):
 
 def test_importing_the_engine_does_not_import_torch():
     code = (
-        "import sys, plugins.providers._local_engine, plugins.providers.tiny_model;"
+        "import sys, hookwire.plugins.providers._local_engine;"
+        "import hookwire.plugins.providers.tiny_model;"
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

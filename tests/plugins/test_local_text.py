@@ -1,6 +1,6 @@
 """The local stream's stop-string stage: every way of chunking the text gives the same cut.
 
-Reasoning is split by ``sdk.reasoning`` (tested in ``tests/sdk/test_reasoning.py``, and against
+Reasoning is split by ``hookwire.reasoning`` (tested in ``tests/sdk/test_reasoning.py``, and against
 the engine's token-id split in ``test_local_engine.py``).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.providers._local_text import StopCutter, cut_at_stop
+from hookwire.plugins.providers._local_text import StopCutter, cut_at_stop
 
 
 def splits(text):

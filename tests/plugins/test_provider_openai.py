@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sdk import FakeClock, RetryPolicy
-from sdk.errors import (
+from hookwire import FakeClock, RetryPolicy
+from hookwire.errors import (
     AuthenticationFailed,
     InvalidRequest,
     MissingAPIKeyError,
@@ -18,9 +18,9 @@ from sdk.errors import (
     RateLimitError,
     RetryError,
 )
-from sdk.hookspecs import hookimpl
-from sdk.llm import LLM, list_providers
-from sdk.registry import PluginHost
+from hookwire.hookspecs import hookimpl
+from hookwire.llm import LLM, list_providers
+from hookwire.registry import PluginHost
 
 FAKE_KEY = "sk-hookwire-FAKE-7f3a9c1e5b"
 KEY_VARS = ("OPENAI_API_KEY", "SILICONFLOW_API_KEY", "DEEPSEEK_API_KEY", "DASHSCOPE_API_KEY")
@@ -223,7 +223,7 @@ def test_vllm_dialect_error_code_is_the_status(mock_server_factory: Any, make_ll
     llm = make_llm("openai-compatible", base_url=server.openai_base_url, model="mock-model")
     with pytest.raises(InvalidRequest):
         llm.chat("hi", temperature=9)  # caught before sending
-    from sdk.errors import BadRequestError
+    from hookwire.errors import BadRequestError
 
     with pytest.raises(BadRequestError) as info:
         llm.chat("hi", extra_body={"temperature": 9})
@@ -236,11 +236,13 @@ class Observer:
         self.retries: list[tuple[int, str]] = []
 
     @hookimpl
-    def sdk_request_prepared(self, request: Any) -> None:
+    def hookwire_request_prepared(self, request: Any) -> None:
         self.prepared.append(f"{request.method} {request.url}")
 
     @hookimpl
-    def sdk_retry_scheduled(self, request: Any, attempt: int, delay: float, reason: str) -> None:
+    def hookwire_retry_scheduled(
+        self, request: Any, attempt: int, delay: float, reason: str
+    ) -> None:
         self.retries.append((attempt, reason))
 
 
@@ -291,7 +293,7 @@ def test_no_retry_means_one_attempt(mock_server: Any, make_llm: Any) -> None:
     )
     sid, headers = session()
     headers["X-Mock-Fault"] = "calls=1;status=503"
-    from sdk.errors import InternalServerError
+    from hookwire.errors import InternalServerError
 
     with pytest.raises(InternalServerError):
         llm.chat("hi", extra_headers=headers)

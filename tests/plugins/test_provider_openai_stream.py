@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from sdk import Timeout
-from sdk.errors import (
+from hookwire import Timeout
+from hookwire.errors import (
     ProtocolError,
     ReadTimeout,
     StreamErrorEvent,
     StreamInterrupted,
     StreamTruncated,
 )
-from sdk.llm import LLM, StreamTimeout
+from hookwire.llm import LLM, StreamTimeout
 
 SYNC = ["requests", "httpx"]
 #: 200 abandoned streams on the fastest transport of each colour; fewer on httpx, whose

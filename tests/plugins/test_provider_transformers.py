@@ -18,13 +18,13 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-import sdk
-import sdk.llm
-from plugins.providers._local_engine import LocalEngine
-from plugins.providers.transformers_provider import TransformersProvider, parse_tool_calls
-from sdk._clock import Clock
-from sdk.errors import DeadlineExceeded, InvalidRequest, StreamInterrupted
-from sdk.llm import StreamTimeout
+import hookwire
+import hookwire.llm
+from hookwire._clock import Clock
+from hookwire.errors import DeadlineExceeded, InvalidRequest, StreamInterrupted
+from hookwire.llm import StreamTimeout
+from hookwire.plugins.providers._local_engine import LocalEngine
+from hookwire.plugins.providers.transformers_provider import TransformersProvider, parse_tool_calls
 from tests._tiny_model import Ban, Script
 
 pytestmark = pytest.mark.local
@@ -57,7 +57,7 @@ def prompt_len(engine, messages, thinking=True):
 
 @pytest.fixture
 def llm(tiny_engine):
-    with sdk.LLM("transformers", engine=tiny_engine, model="tiny-qwen3") as made:
+    with hookwire.LLM("transformers", engine=tiny_engine, model="tiny-qwen3") as made:
         yield made
 
 
@@ -77,7 +77,7 @@ def generate_calls(tiny_engine, monkeypatch):
 
 
 def test_registered_and_lists_its_model(llm):
-    assert "transformers" in sdk.llm.list_providers()
+    assert "transformers" in hookwire.llm.list_providers()
     assert isinstance(llm.provider, TransformersProvider)
     assert llm.models() == ["tiny-qwen3"]
 
@@ -187,7 +187,7 @@ def test_parse_tool_calls_leaves_other_text_alone():
 def test_tools_without_template_support_are_refused(tiny_engine, monkeypatch):
     monkeypatch.setattr(tiny_engine.tokenizer, "chat_template", "{{ messages[0].content }}")
     with (
-        sdk.LLM("transformers", engine=tiny_engine, model="t") as llm,
+        hookwire.LLM("transformers", engine=tiny_engine, model="t") as llm,
         pytest.raises(InvalidRequest, match="does not render tools"),
     ):
         llm.chat("x", tools=[{"type": "function", "function": {"name": "f"}}])
@@ -217,9 +217,9 @@ def test_content_parts_and_server_options_are_refused(llm, tiny_model_dir):
     with pytest.raises(InvalidRequest, match="text messages only"):
         llm.chat([{"role": "user", "content": [{"type": "text", "text": "hi"}]}])
     with pytest.raises(InvalidRequest, match="base_url"):
-        sdk.LLM("transformers", model=str(tiny_model_dir), base_url="http://x/v1")
+        hookwire.LLM("transformers", model=str(tiny_model_dir), base_url="http://x/v1")
     with pytest.raises(InvalidRequest, match="model="):
-        sdk.LLM("transformers")
+        hookwire.LLM("transformers")
 
 
 class TickClock(Clock):
@@ -236,7 +236,7 @@ class TickClock(Clock):
 def test_total_timeout_stops_generation_and_raises(tiny_engine):
     ban = Ban([eos(tiny_engine)])
     provider = TransformersProvider(engine=tiny_engine, model="t", clock=TickClock())
-    with sdk.LLM(provider) as llm:
+    with hookwire.LLM(provider) as llm:
         with pytest.raises(DeadlineExceeded):
             llm.chat("x", max_tokens=LONG, timeout=StreamTimeout(total=5),
                      extra_body={"logits_processor": [ban]})  # fmt: skip
@@ -297,7 +297,7 @@ def test_lazy_load_happens_once_across_threads(tiny_model_dir, monkeypatch):
 
     monkeypatch.setattr(LocalEngine, "load", classmethod(counting))
     stages = []
-    llm = sdk.LLM("transformers", model=str(tiny_model_dir), device="cpu",
+    llm = hookwire.LLM("transformers", model=str(tiny_model_dir), device="cpu",
                   progress=lambda p: stages.append(p.stage))  # fmt: skip
     assert not llm.provider.loaded and loads == []  # nothing loads before first use
     results = []
@@ -316,7 +316,7 @@ def test_lazy_load_happens_once_across_threads(tiny_model_dir, monkeypatch):
 
 def test_importing_the_provider_does_not_import_torch():
     code = (
-        "import sys, plugins.providers.transformers_provider;"
+        "import sys, hookwire.plugins.providers.transformers_provider;"
         "sys.exit(1 if 'torch' in sys.modules or 'transformers' in sys.modules else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -11,10 +11,10 @@ import pickle
 
 import pytest
 
-import sdk
-import sdk.llm
-from plugins.providers.vllm import ReplicasUnavailable, VLLMProvider
-from sdk.errors import AuthenticationFailed, InvalidRequest, NotFoundError
+import hookwire
+import hookwire.llm
+from hookwire.errors import AuthenticationFailed, InvalidRequest, NotFoundError
+from hookwire.plugins.providers.vllm import ReplicasUnavailable, VLLMProvider
 
 CHAT = "/v1/chat/completions"
 
@@ -31,11 +31,11 @@ def vllm_server(mock_server_factory):
 
 @pytest.fixture
 def make():
-    """``make(...)`` is ``sdk.LLM(...)``, closed after the test (no socket left to the GC)."""
+    """``make(...)`` is ``hookwire.LLM(...)``, closed after the test (no socket left to the GC)."""
     made = []
 
     def factory(*args, **kwargs):
-        llm = sdk.LLM(*args, **kwargs)
+        llm = hookwire.LLM(*args, **kwargs)
         made.append(llm)
         return llm
 
@@ -50,7 +50,7 @@ def bodies(server):
 
 def test_is_registered_with_vllm_defaults(make, monkeypatch):
     monkeypatch.delenv("VLLM_API_KEY", raising=False)
-    assert "vllm" in sdk.llm.list_providers()
+    assert "vllm" in hookwire.llm.list_providers()
     llm = make("vllm")
     assert isinstance(llm.provider, VLLMProvider)
     assert llm.provider.base_url == "http://127.0.0.1:8000/v1"
@@ -156,7 +156,7 @@ def test_stream_keeps_reasoning_and_content_apart(make, vllm_server):
 
 def test_model_auto_takes_the_served_model_once(make, vllm_server):
     llm = make("vllm", base_url=vllm_server.openai_base_url)  # model defaults to "auto"
-    with sdk.Client() as client:
+    with hookwire.Client() as client:
         listed = client.get(vllm_server.openai_base_url + "/models").json()["data"][0]["id"]
     vllm_server.reset()
     first = llm.chat("a")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-import sdk
-from mockserver.config import MockConfig
-from mockserver.server import LiveServer
-from plugins.providers._vllm_replicas import ReplicaPool, health_url
-from plugins.providers.vllm import ReplicasUnavailable
-from sdk import FakeClock
-from sdk.errors import InvalidRequest, NotFoundError, StreamInterrupted
+import hookwire
+from hookwire import FakeClock
+from hookwire.errors import InvalidRequest, NotFoundError, StreamInterrupted
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.server import LiveServer
+from hookwire.plugins.providers._vllm_replicas import ReplicaPool, health_url
+from hookwire.plugins.providers.vllm import ReplicasUnavailable
 
 CHAT = "/v1/chat/completions"
 
@@ -46,7 +46,7 @@ def make():
     made = []
 
     def factory(**kwargs):
-        llm = sdk.LLM("vllm", model="mock-model", **kwargs)
+        llm = hookwire.LLM("vllm", model="mock-model", **kwargs)
         made.append(llm)
         return llm
 
@@ -191,13 +191,13 @@ def test_stream_fails_over_before_the_first_chunk_only(make, replicas, dead_url)
 
 
 def test_models_and_auto_go_through_the_pool(replicas, dead_url):
-    with sdk.LLM("vllm", replicas=[dead_url, replicas[2].openai_base_url]) as llm:
+    with hookwire.LLM("vllm", replicas=[dead_url, replicas[2].openai_base_url]) as llm:
         assert "replica-c" in llm.models()
         assert llm.chat("auto").model == llm.provider.served_model
 
 
 async def test_async_round_robin_and_failover(replicas, dead_url):
-    llm = sdk.LLM("vllm", model="mock-model", replicas=[*urls(replicas[:2]), dead_url])
+    llm = hookwire.LLM("vllm", model="mock-model", replicas=[*urls(replicas[:2]), dead_url])
     try:
         for i in range(4):
             assert (await llm.achat(f"q{i}")).content == f"Echo: q{i}"

@@ -10,7 +10,7 @@ pytest.importorskip("transformers")
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from plugins.providers.tiny_model import build_tiny_model
+from hookwire.plugins.providers.tiny_model import build_tiny_model
 
 pytestmark = pytest.mark.local
 

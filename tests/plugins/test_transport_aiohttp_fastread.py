@@ -15,17 +15,17 @@ from typing import Any
 
 import pytest
 
-import sdk
-from sdk import errors
-from sdk.transports import TransportOptions
+import hookwire
+from hookwire import errors
+from hookwire.transports import TransportOptions
 from tests._raw_server import RawServer, replying
 
 pytest.importorskip("aiohttp")
-aiohttp_transport = pytest.importorskip("plugins.transports.aiohttp_transport")
+aiohttp_transport = pytest.importorskip("hookwire.plugins.transports.aiohttp_transport")
 
 pytestmark = pytest.mark.network
 
-_POOL_2S = sdk.Timeout(pool=2.0)
+_POOL_2S = hookwire.Timeout(pool=2.0)
 
 
 class _Spy:
@@ -68,13 +68,13 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Spy]:
     yield record
 
 
-async def _get(server: Any, path: str, **client_kwargs: Any) -> sdk.Response:
-    async with sdk.AsyncClient(transport="aiohttp", **client_kwargs) as client:
+async def _get(server: Any, path: str, **client_kwargs: Any) -> hookwire.Response:
+    async with hookwire.AsyncClient(transport="aiohttp", **client_kwargs) as client:
         return await client.get(server.join(path))
 
 
 def _sync_body(server: Any, path: str) -> bytes:
-    with sdk.Client(transport="requests") as client:
+    with hookwire.Client(transport="requests") as client:
         return client.get(server.join(path)).content
 
 
@@ -117,7 +117,7 @@ async def test_gzip_body_past_the_limit_after_inflating_is_stopped(
 ) -> None:
     """Its Content-Length (compressed) fits; the inflated JSON does not: only the chunked
     path, which counts decoded bytes, can see that."""
-    with sdk.Client(transport="requests") as client:
+    with hookwire.Client(transport="requests") as client:
         wire = client.get(mock_server.join("/gzip"), headers={"Accept-Encoding": "identity"})
         decoded = len(client.get(mock_server.join("/gzip")).content)
     compressed = int(wire.headers["content-length"])
@@ -142,7 +142,7 @@ async def test_length_past_the_limit_streams_and_is_stopped(spy: _Spy, mock_serv
 
 
 async def test_head_with_a_length_reads_no_body(spy: _Spy, mock_server: Any) -> None:
-    async with sdk.AsyncClient(transport="aiohttp") as client:
+    async with hookwire.AsyncClient(transport="aiohttp") as client:
         r = await client.head(mock_server.join("/bytes/1000"))
     assert r.headers["content-length"] == "1000"
     assert r.content == b""
@@ -151,8 +151,8 @@ async def test_head_with_a_length_reads_no_body(spy: _Spy, mock_server: Any) -> 
 async def test_the_pool_slot_is_free_after_each_kind_of_read(spy: _Spy, mock_server: Any) -> None:
     """With one connection slot, every later request needs the earlier one to give it back."""
     paths = ["/bytes/100", "/get", "/gzip", "/stream-bytes/100", "/bytes/200"]
-    async with sdk.AsyncClient(
-        transport="aiohttp", max_connections=1, timeout=sdk.Timeout(pool=2.0)
+    async with hookwire.AsyncClient(
+        transport="aiohttp", max_connections=1, timeout=hookwire.Timeout(pool=2.0)
     ) as client:
         for path in paths * 2:
             assert (await client.get(mock_server.join(path))).status_code == 200
@@ -162,8 +162,8 @@ async def test_the_pool_slot_is_free_after_each_kind_of_read(spy: _Spy, mock_ser
 async def test_a_truncated_one_shot_body_fails_typed_and_frees_the_slot(
     spy: _Spy, mock_server: Any
 ) -> None:
-    async with sdk.AsyncClient(
-        transport="aiohttp", max_connections=1, timeout=sdk.Timeout(pool=2.0)
+    async with hookwire.AsyncClient(
+        transport="aiohttp", max_connections=1, timeout=hookwire.Timeout(pool=2.0)
     ) as client:
         request = client.build_request(
             "GET", mock_server.join("/bytes/1000"), headers={"X-Mock-Fault": "close-after=2"}
@@ -184,8 +184,8 @@ async def test_aread_all_itself_frees_the_slot_without_aclose(mock_server: Any) 
     broke the contract for any other caller.)"""
     transport = aiohttp_transport.AiohttpTransport(TransportOptions(max_connections=1))
 
-    def request(path: str, **headers: str) -> sdk.Request:
-        return sdk.Request(
+    def request(path: str, **headers: str) -> hookwire.Request:
+        return hookwire.Request(
             "GET", mock_server.join(path), headers=headers, extensions={"timeout": _POOL_2S}
         )
 
@@ -233,7 +233,7 @@ async def test_response_headers_reach_from_wire_without_cr_lf_or_nul(
     # bytes the mock server will not produce: a malformed header line
     with RawServer(replying(reply)) as server:
         url = server.url + "/"
-        async with sdk.AsyncClient(transport="aiohttp") as client:
+        async with hookwire.AsyncClient(transport="aiohttp") as client:
             if expected is None:
                 with pytest.raises(errors.ProtocolError):
                     await client.get(url)

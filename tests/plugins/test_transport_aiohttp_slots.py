@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-import sdk
-from sdk import errors
+import hookwire
+from hookwire import errors
 
 pytest.importorskip("aiohttp")
-aiohttp_transport = pytest.importorskip("plugins.transports.aiohttp_transport")
+aiohttp_transport = pytest.importorskip("hookwire.plugins.transports.aiohttp_transport")
 _Slots = aiohttp_transport._Slots
 
 
@@ -134,12 +134,12 @@ async def test_a_cancelled_waiter_is_skipped_by_release() -> None:
 @pytest.mark.network
 async def test_a_full_pool_raises_pool_timeout_through_the_transport(mock_server: Any) -> None:
     url = mock_server.join("/get")
-    async with sdk.AsyncClient(transport="aiohttp", max_connections=1) as client:
+    async with hookwire.AsyncClient(transport="aiohttp", max_connections=1) as client:
         async with client.stream("GET", url) as held:  # keeps the only slot until closed
             assert held.status_code == 200
             with pytest.raises(errors.PoolTimeout) as info:
-                await client.get(url, timeout=sdk.Timeout(pool=0.05))
+                await client.get(url, timeout=hookwire.Timeout(pool=0.05))
             assert info.value.request is not None
         # The held response is closed: its slot is free again for the next request.
-        again = await client.get(url, timeout=sdk.Timeout(pool=5.0))
+        again = await client.get(url, timeout=hookwire.Timeout(pool=5.0))
         assert again.status_code == 200

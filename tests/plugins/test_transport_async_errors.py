@@ -7,13 +7,13 @@ import ssl
 import httpx
 import pytest
 
-import sdk
-from plugins.transports import httpx_transport
-from sdk import errors
+import hookwire
+from hookwire import errors
+from hookwire.plugins.transports import httpx_transport
 
 
-def _request() -> sdk.Request:
-    return sdk.Request("GET", "http://127.0.0.1:9/x")
+def _request() -> hookwire.Request:
+    return hookwire.Request("GET", "http://127.0.0.1:9/x")
 
 
 def _with_cause(exc: BaseException, cause: BaseException) -> BaseException:
@@ -57,7 +57,7 @@ def test_httpx_connect_error_through_a_proxy_is_a_proxy_error():
 
 def test_aiohttp_errors_map_onto_the_sdk_tree():
     aiohttp = pytest.importorskip("aiohttp")
-    from plugins.transports import aiohttp_transport
+    from hookwire.plugins.transports import aiohttp_transport
 
     key = aiohttp.client_reqrep.ConnectionKey("h", 1, False, True, None, None, None)
     cases = [

@@ -7,8 +7,8 @@ import zlib
 
 import pytest
 
-from plugins.transports._decode import BoundedDecoder
-from sdk.errors import DecodingError
+from hookwire.errors import DecodingError
+from hookwire.plugins.transports._decode import BoundedDecoder
 
 LIMIT = 64 * 1024
 

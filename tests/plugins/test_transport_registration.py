@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-import sdk
-from plugins.transports import aiohttp_transport, httpx_transport, requests_transport
-from sdk.errors import PluginError
-from sdk.registry import PluginHost
+import hookwire
+from hookwire.errors import PluginError
+from hookwire.plugins.transports import aiohttp_transport, httpx_transport, requests_transport
+from hookwire.registry import PluginHost
 
 
 def test_entry_points_register_every_transport_with_its_faces():
@@ -32,14 +32,14 @@ def test_default_transports():
 
 def test_async_default_falls_back_to_httpx_without_aiohttp(monkeypatch):
     monkeypatch.setattr(httpx_transport.importlib.util, "find_spec", lambda name: None)
-    assert httpx_transport.sdk_default_transport(is_async=True) == "httpx"
-    assert httpx_transport.sdk_default_transport(is_async=False) == "httpx"
+    assert httpx_transport.hookwire_default_transport(is_async=True) == "httpx"
+    assert httpx_transport.hookwire_default_transport(is_async=False) == "httpx"
 
 
 def test_a_plugin_can_override_the_default(monkeypatch):
     class Mine:
-        @sdk.hookimpl
-        def sdk_default_transport(self, is_async):
+        @hookwire.hookimpl
+        def hookwire_default_transport(self, is_async):
             return "requests" if not is_async else None
 
     host = PluginHost(environ={}, plugins=[("mine", Mine())])
@@ -52,7 +52,7 @@ def test_aiohttp_plugin_loads_without_aiohttp_and_names_the_extra(monkeypatch):
     module = importlib.reload(aiohttp_transport)
     try:
         names: dict[str, object] = {}
-        module.sdk_register_transports(register=lambda name, **kw: names.update({name: kw}))
+        module.hookwire_register_transports(register=lambda name, **kw: names.update({name: kw}))
         assert "aiohttp" in names
         with pytest.raises(PluginError, match=r"hookwire\[aiohttp\]"):
             module.AiohttpTransport()
@@ -63,8 +63,9 @@ def test_aiohttp_plugin_loads_without_aiohttp_and_names_the_extra(monkeypatch):
 
 def test_importing_the_plugins_does_not_import_backends():
     code = (
-        "import sys, plugins.transports.requests_transport, plugins.transports.httpx_transport, "
-        "plugins.transports.aiohttp_transport; "
+        "import sys, hookwire.plugins.transports.requests_transport, "
+        "hookwire.plugins.transports.httpx_transport, "
+        "hookwire.plugins.transports.aiohttp_transport; "
         "print(sorted(m for m in ('requests', 'httpx', 'aiohttp', 'urllib3') if m in sys.modules))"
     )
     import subprocess
@@ -74,6 +75,6 @@ def test_importing_the_plugins_does_not_import_backends():
 
 
 def test_sync_only_transport_refuses_async_client():
-    client = sdk.AsyncClient(transport="requests")
-    with pytest.raises(sdk.InvalidRequest, match="no async implementation"):
+    client = hookwire.AsyncClient(transport="requests")
+    with pytest.raises(hookwire.InvalidRequest, match="no async implementation"):
         client._make_transport()

@@ -6,14 +6,14 @@ import pytest
 import requests.exceptions as rex
 import urllib3.exceptions as uex
 
-import sdk
-from plugins.transports import requests_transport
-from sdk import errors
-from sdk.transports import TransportOptions
+import hookwire
+from hookwire import errors
+from hookwire.plugins.transports import requests_transport
+from hookwire.transports import TransportOptions
 
 
 def test_adapter_retry_is_built_from_the_policy_but_never_retries():
-    policy = sdk.RetryPolicy(attempts=5, methods={"GET", "PUT"})
+    policy = hookwire.RetryPolicy(attempts=5, methods={"GET", "PUT"})
     transport = requests_transport.RequestsTransport(TransportOptions(retry=policy))
     try:
         retry = transport.adapter.max_retries
@@ -37,8 +37,8 @@ def test_pool_blocks_at_max_connections():
         transport.close()
 
 
-def _request() -> sdk.Request:
-    return sdk.Request("GET", "http://127.0.0.1:9/path?token=abc")
+def _request() -> hookwire.Request:
+    return hookwire.Request("GET", "http://127.0.0.1:9/path?token=abc")
 
 
 @pytest.mark.parametrize(

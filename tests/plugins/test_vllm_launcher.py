@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-import sdk
-from plugins.providers.vllm_launcher import (
+import hookwire
+from hookwire import FakeClock
+from hookwire.errors import AuthenticationFailed, InvalidRequest
+from hookwire.plugins.providers.vllm_launcher import (
     VLLMLauncher,
     VLLMLaunchError,
     VLLMStartupTimeout,
     serve,
 )
-from sdk import FakeClock
-from sdk.errors import AuthenticationFailed, InvalidRequest
 
 BIN = Path(__file__).resolve().parents[1] / "fixtures" / "bin"
 
@@ -63,9 +63,9 @@ def test_start_chat_and_clean_stop():
     )  # fmt: skip
     with launcher:
         assert launcher.running
-        with sdk.Client() as client:
+        with hookwire.Client() as client:
             assert client.get(launcher.url + "/health").status_code == 200
-        with sdk.LLM("vllm", base_url=launcher.base_url, model="auto") as llm:
+        with hookwire.LLM("vllm", base_url=launcher.base_url, model="auto") as llm:
             result = llm.chat("你好哇", max_tokens=512, temperature=0.7)
             assert result.content == "Echo: 你好哇"
             assert result.model == "qwen3-4b" == llm.provider.served_model
@@ -83,11 +83,11 @@ def test_api_key_reaches_the_server_but_not_the_command_line():
     with VLLMLauncher("mock-model", port=0, api_key="launch-key", log=lambda _: None) as launcher:
         assert "launch-key" not in " ".join(launcher.command())
         with (
-            sdk.LLM("vllm", base_url=launcher.base_url, model="mock-model") as llm,
+            hookwire.LLM("vllm", base_url=launcher.base_url, model="mock-model") as llm,
             pytest.raises(AuthenticationFailed),
         ):
             llm.chat("x")
-        with sdk.LLM("vllm", base_url=launcher.base_url, api_key="launch-key") as llm:
+        with hookwire.LLM("vllm", base_url=launcher.base_url, api_key="launch-key") as llm:
             assert llm.chat("x").content == "Echo: x"
 
 

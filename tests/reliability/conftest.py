@@ -2,8 +2,8 @@
 
 Every HTTP fault case runs once per (transport, face): ``requests-sync``, ``httpx-sync``,
 ``httpx-async`` and ``aiohttp-async``, through the ``Harness`` of ``tests/_transport_cases.py``
-(shared with the contract suite: one test body drives an ``sdk.Client`` or an
-``sdk.AsyncClient`` on a private loop). Passed cases are counted per transport, and the
+(shared with the contract suite: one test body drives an ``hookwire.Client`` or an
+``hookwire.AsyncClient`` on a private loop). Passed cases are counted per transport, and the
 counts that tests add through ``_report`` are printed at the end and written to
 ``$HOOKWIRE_RELIABILITY_REPORT`` when it is set (see docs/reliability.md).
 """
@@ -48,7 +48,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(scope="session")
 def hostile_server() -> Iterator[Any]:
     """A live server (127.0.0.1, free port) running ``_hostile.app``."""
-    from mockserver.server import LiveServer
+    from hookwire.mockserver.server import LiveServer
     from tests.reliability import _hostile
 
     server = LiveServer(app=_hostile.app).start()  # type: ignore[arg-type]

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-import sdk
-from sdk import errors
-from sdk._clock import Clock
+import hookwire
+from hookwire import errors
+from hookwire._clock import Clock
 
 pytestmark = pytest.mark.network
 
@@ -42,7 +42,7 @@ def _closed_port() -> int:
 def test_retry_after_one_second_is_one_retry_after_a_second(
     make_client, server, session_id, status, header
 ):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     spec = f"calls=1;status={status};{header}"
     r = client.get(server.join("/get"), headers=fault(session_id, spec))
     assert (r.status_code, r.attempts) == (200, 2)
@@ -54,7 +54,7 @@ def test_retry_after_one_second_is_one_retry_after_a_second(
 def test_retry_after_above_the_cap_is_not_retried_and_exposes_the_wait(
     make_client, server, session_id, status
 ):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3, retry_after_max=60))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3, retry_after_max=60))
     with pytest.raises(errors.RetryError) as info:
         spec = f"status={status};retry-after=3600"
         client.get(server.join("/get"), headers=fault(session_id, spec))
@@ -76,7 +76,7 @@ GARBAGE = {
 
 @pytest.mark.parametrize("raw", list(GARBAGE.values()), ids=list(GARBAGE))
 def test_garbage_retry_after_falls_back_to_ordinary_backoff(make_client, server, session_id, raw):
-    policy = sdk.RetryPolicy(attempts=3, backoff_base=0.5, backoff_max=8.0, jitter=0.25)
+    policy = hookwire.RetryPolicy(attempts=3, backoff_base=0.5, backoff_max=8.0, jitter=0.25)
     client = make_client(retry=policy)
     spec = f"calls=1-2;status=503;retry-after={raw}"
     r = client.get(server.join("/get"), headers=fault(session_id, spec))
@@ -93,7 +93,7 @@ def test_garbage_retry_after_falls_back_to_ordinary_backoff(make_client, server,
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_connection_refused_is_a_connect_error_retried_for_any_method(make_client, method):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     with pytest.raises(errors.ConnectError) as info:
         client.request(method, f"http://127.0.0.1:{_closed_port()}/anything", content=b"x")
     # A refused connection never reached a server, so even a POST is safe to try again.
@@ -102,7 +102,7 @@ def test_connection_refused_is_a_connect_error_retried_for_any_method(make_clien
 
 
 def test_reset_after_body_post_is_not_replayed(make_client, server, session_id):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     with pytest.raises(errors.ReadError) as info:
         headers = fault(session_id, "reset-after-body")
         client.post(server.join("/post"), json={"n": 1}, headers=headers)
@@ -112,7 +112,7 @@ def test_reset_after_body_post_is_not_replayed(make_client, server, session_id):
 
 
 def test_reset_after_body_keyed_post_is_replayed_with_the_same_key(make_client, server, session_id):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3))
     headers = fault(session_id, "calls=1;reset-after-body", **{"Idempotency-Key": session_id})
     r = client.post(server.join("/post"), json={"n": 1}, headers=headers)
     assert (r.status_code, r.attempts) == (200, 2)
@@ -126,7 +126,7 @@ def test_reset_after_body_keyed_post_is_replayed_with_the_same_key(make_client, 
 def test_reset_after_body_idempotent_or_opted_in_is_replayed(
     make_client, server, session_id, method
 ):
-    retry = sdk.RetryPolicy(attempts=3, retry_post=method == "POST-opt-in")
+    retry = hookwire.RetryPolicy(attempts=3, retry_post=method == "POST-opt-in")
     client = make_client(retry=retry)
     verb = method.split("-")[0]
     r = client.request(verb, server.join(f"/{verb.lower()}"), content=b"payload",
@@ -136,7 +136,7 @@ def test_reset_after_body_idempotent_or_opted_in_is_replayed(
 
 
 def test_stalled_body_is_a_read_timeout(make_client, server, session_id):
-    client = make_client(timeout=sdk.Timeout(read=0.3))
+    client = make_client(timeout=hookwire.Timeout(read=0.3))
     started = time.monotonic()
     with pytest.raises(errors.ReadTimeout):
         client.get(server.join("/stream/20"), headers=fault(session_id, "stall-after=2"))
@@ -144,7 +144,7 @@ def test_stalled_body_is_a_read_timeout(make_client, server, session_id):
 
 
 def test_stalled_body_fails_within_the_total_deadline(make_client, server, session_id):
-    client = make_client(timeout=sdk.Timeout(read=60, total=0.5), clock=Clock())
+    client = make_client(timeout=hookwire.Timeout(read=60, total=0.5), clock=Clock())
     started = time.monotonic()
     with pytest.raises(errors.TimeoutException):
         client.get(server.join("/stream/20"), headers=fault(session_id, "stall-after=2"))
@@ -152,7 +152,7 @@ def test_stalled_body_fails_within_the_total_deadline(make_client, server, sessi
 
 
 def test_drip_one_byte_a_second_is_a_read_timeout(make_client, server):
-    client = make_client(timeout=sdk.Timeout(read=0.4))
+    client = make_client(timeout=hookwire.Timeout(read=0.4))
     started = time.monotonic()
     with pytest.raises(errors.ReadTimeout):
         client.get(server.join("/drip"), params={"numbytes": 10, "duration": 10})
@@ -161,7 +161,7 @@ def test_drip_one_byte_a_second_is_a_read_timeout(make_client, server):
 
 def test_drip_faster_than_the_read_timeout_still_meets_the_total_deadline(make_client, server):
     # Every byte arrives within the read timeout, so only the total deadline can stop it.
-    client = make_client(timeout=sdk.Timeout(read=5, total=1.5), clock=Clock())
+    client = make_client(timeout=hookwire.Timeout(read=5, total=1.5), clock=Clock())
     started = time.monotonic()
     with pytest.raises(errors.TimeoutException):
         client.get(server.join("/drip"), params={"numbytes": 10, "duration": 5})
@@ -169,7 +169,7 @@ def test_drip_faster_than_the_read_timeout_still_meets_the_total_deadline(make_c
 
 
 def test_slow_post_reply_is_not_replayed_after_a_read_timeout(make_client, server, session_id):
-    client = make_client(retry=sdk.RetryPolicy(attempts=3), timeout=sdk.Timeout(read=0.3))
+    client = make_client(retry=hookwire.RetryPolicy(attempts=3), timeout=hookwire.Timeout(read=0.3))
     with pytest.raises(errors.ReadTimeout):
         client.post(server.join("/post"), content=b"x", headers=fault(session_id, "delay=2"))
     assert server.journal.count(path="/post") == 1
@@ -251,7 +251,7 @@ def test_a_redirect_loop_is_too_many_redirects(make_client, server):
 
 
 def test_digest_stale_nonce_is_retried_once_silently(make_client, server):
-    client = make_client(auth=sdk.DigestAuth("user", "pass"))
+    client = make_client(auth=hookwire.DigestAuth("user", "pass"))
     url = server.join("/digest-auth/auth/user/pass/MD5/2")  # stale after 2 uses of a nonce
     statuses = [client.get(url).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]
@@ -261,7 +261,7 @@ def test_digest_stale_nonce_is_retried_once_silently(make_client, server):
 
 
 def test_digest_wrong_password_is_an_authentication_error(make_client, server):
-    client = make_client(auth=sdk.DigestAuth("user", "wrong"))
+    client = make_client(auth=hookwire.DigestAuth("user", "wrong"))
     with pytest.raises(errors.AuthenticationError) as info:
         client.get(server.join("/digest-auth/auth/user/pass/SHA-256"))
     assert info.value.response.status_code == 401
@@ -269,7 +269,7 @@ def test_digest_wrong_password_is_an_authentication_error(make_client, server):
 
 
 def test_digest_unknown_algorithm_is_a_clear_error_not_a_key_error(make_client, hostile_server):
-    client = make_client(auth=sdk.DigestAuth("user", "pass"))
+    client = make_client(auth=hookwire.DigestAuth("user", "pass"))
     with pytest.raises(errors.DigestChallengeError, match="MD6") as info:
         client.get(hostile_server.join("/digest/unknown"))
     assert not isinstance(info.value, KeyError)
@@ -279,7 +279,7 @@ def test_digest_unknown_algorithm_is_a_clear_error_not_a_key_error(make_client, 
 def test_digest_unknown_algorithm_falls_to_the_next_supported_challenge(
     make_client, hostile_server
 ):
-    client = make_client(auth=sdk.DigestAuth("user", "pass"))
+    client = make_client(auth=hookwire.DigestAuth("user", "pass"))
     r = client.get(hostile_server.join("/digest/fallback"))
     assert r.status_code == 200
     assert "algorithm=SHA-256" in r.text and 'nonce="n2"' in r.text

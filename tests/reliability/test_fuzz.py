@@ -29,15 +29,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sdk
-from sdk import errors
-from sdk._digest_auth import DigestAuth
-from sdk._models import Request, Response
-from sdk._redirects import next_request
-from sdk.llm._openai_wire import ChunkParser
-from sdk.retry import RetryPolicy
-from sdk.sse import SSEDecoder
-from sdk.transports import BaseTransport
+import hookwire
+from hookwire import errors
+from hookwire._digest_auth import DigestAuth
+from hookwire._models import Request, Response
+from hookwire._redirects import next_request
+from hookwire.llm._openai_wire import ChunkParser
+from hookwire.retry import RetryPolicy
+from hookwire.sse import SSEDecoder
+from hookwire.transports import BaseTransport
 from tests.reliability import _report
 
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -239,8 +239,8 @@ def test_the_client_loop_never_exceeds_the_policy_or_its_delay_bounds(
     policy = RetryPolicy(attempts=attempts, jitter=jitter, backoff_max=backoff_max,
                          retry_after_max=60)
     transport = ScriptedTransport(script)
-    clock = sdk.FakeClock(seed=seed)
-    client = sdk.Client(transport=transport, retry=policy, clock=clock)
+    clock = hookwire.FakeClock(seed=seed)
+    client = hookwire.Client(transport=transport, retry=policy, clock=clock)
     headers = {"Idempotency-Key": "k"} if keyed else None
     with contextlib.suppress(errors.TransportError, errors.RetryError):
         client.request(method, "http://example.test/", headers=headers, content=b"x")
@@ -267,7 +267,7 @@ def test_method_url_and_headers_are_validated_before_sending(
     method: str, url: str, name: str, value: str
 ) -> None:
     counted("request_validation")
-    client = sdk.Client(transport=ScriptedTransport([(200, None)]))
+    client = hookwire.Client(transport=ScriptedTransport([(200, None)]))
     try:
         request = client.build_request(method, url, headers={name: value})
     except errors.InvalidRequest:

@@ -19,9 +19,9 @@ import tracemalloc
 import psutil
 import pytest
 
-import sdk
-from sdk import errors
-from sdk.llm import LLM
+import hookwire
+from hookwire import errors
+from hookwire.llm import LLM
 from tests.reliability import _hostile, _report
 
 pytestmark = pytest.mark.network
@@ -63,7 +63,7 @@ async def _abandon_async(llm: LLM, count: int) -> None:
 @pytest.mark.parametrize("face", FACES)
 def test_thousands_of_abandoned_streams_leak_nothing(mock_server, face):
     transport, is_async = face
-    timeout = sdk.Timeout(connect=5, read=10, pool=5)
+    timeout = hookwire.Timeout(connect=5, read=10, pool=5)
     llm = LLM("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model",
               transport=transport, max_connections=2, timeout=timeout)
     loop = asyncio.new_event_loop() if is_async else None

@@ -29,9 +29,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-import sdk
-from sdk import errors
-from sdk.llm import LLM
+import hookwire
+from hookwire import errors
+from hookwire.llm import LLM
 from tests._transport_cases import CASES, Harness
 from tests.reliability import _report
 
@@ -95,14 +95,14 @@ class Seen:
 def drive_http(case: Any, server: Any, seen: Seen) -> None:
     """Every auth scheme, good and refused, plus a proxy with credentials that refuses."""
     schemes = {
-        "basic": sdk.BasicAuth("user", BASIC_PASSWORD),
-        "bearer": sdk.BearerAuth(BEARER_TOKEN),
-        "api-key": sdk.APIKeyAuth(API_KEY, header="api-key"),
-        "x-api-key": sdk.APIKeyAuth(API_KEY),
-        "digest": sdk.DigestAuth("user", DIGEST_PASSWORD),
+        "basic": hookwire.BasicAuth("user", BASIC_PASSWORD),
+        "bearer": hookwire.BearerAuth(BEARER_TOKEN),
+        "api-key": hookwire.APIKeyAuth(API_KEY, header="api-key"),
+        "x-api-key": hookwire.APIKeyAuth(API_KEY),
+        "digest": hookwire.DigestAuth("user", DIGEST_PASSWORD),
     }
     for name, auth in schemes.items():
-        h = Harness(case, auth=auth, retry=sdk.RetryPolicy(attempts=2))
+        h = Harness(case, auth=auth, retry=hookwire.RetryPolicy(attempts=2))
         try:
             seen.add(f"{case.id} {name} client repr", h.client, auth)
             ok_path = DIGEST_PATH if name == "digest" else "/status/200"
@@ -122,7 +122,7 @@ def drive_http(case: Any, server: Any, seen: Seen) -> None:
                 seen.error(f"{case.id} {name} retry", exc)
         finally:
             h.close()
-    wrong = Harness(case, auth=sdk.DigestAuth("user", DIGEST_PASSWORD + "x"))
+    wrong = Harness(case, auth=hookwire.DigestAuth("user", DIGEST_PASSWORD + "x"))
     try:
         wrong.get(server.join(DIGEST_PATH))
     except errors.AuthenticationError as exc:
@@ -157,7 +157,7 @@ def drive_llm(keyed: Any, seen: Seen) -> None:
         retry_fault = {"X-Mock-Fault": "calls=1;status=503",
                        "X-Mock-Session": f"{where}-retry"}
         llm = LLM("openai-compatible", base_url=keyed.openai_base_url, api_key=LLM_KEY,
-                  model="mock-model", transport=transport, clock=sdk.FakeClock())
+                  model="mock-model", transport=transport, clock=hookwire.FakeClock())
         bad = LLM("openai-compatible", base_url=keyed.openai_base_url, api_key=LLM_KEY + "x",
                   model="mock-model", transport=transport)
         seen.add(where, llm, llm.provider, bad)
@@ -272,7 +272,7 @@ def test_no_secret_reaches_logs_reprs_errors_journal_or_cli(
 
 
 def test_mock_server_binds_to_loopback_by_default(mock_server):
-    from mockserver.config import MockConfig
+    from hookwire.mockserver.config import MockConfig
 
     assert MockConfig().host == "127.0.0.1"
     assert mock_server.host == "127.0.0.1"

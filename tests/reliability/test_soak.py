@@ -20,8 +20,8 @@ from typing import Any
 import psutil
 import pytest
 
-import sdk
-from sdk import errors
+import hookwire
+from hookwire import errors
 from tests.reliability import _report
 
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.network]
 TOTAL = 5_000
 CONCURRENCY = 256
 KINDS = ("get", "post", "lines", "chat-stream")
-POLICY = sdk.RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05, retry_after_max=60)
+POLICY = hookwire.RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05, retry_after_max=60)
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def plan(n: int) -> Plan:
     return Plan(n, kind, None, 1, "ok")
 
 
-async def send(client: sdk.AsyncClient, base: str, p: Plan, run: str) -> str:
+async def send(client: hookwire.AsyncClient, base: str, p: Plan, run: str) -> str:
     rid = f"{run}-{p.n}"
     headers = {"X-Soak-Id": rid, "X-Mock-Session": rid}
     if p.fault:
@@ -93,8 +93,8 @@ async def send(client: sdk.AsyncClient, base: str, p: Plan, run: str) -> str:
 
 async def drive(server: Any, count: int, run: str) -> dict[int, str]:
     limit = asyncio.Semaphore(CONCURRENCY)
-    client = sdk.AsyncClient(transport="aiohttp", retry=POLICY, max_connections=CONCURRENCY,
-                             timeout=sdk.Timeout(connect=10, read=30, pool=30))
+    client = hookwire.AsyncClient(transport="aiohttp", retry=POLICY, max_connections=CONCURRENCY,
+                             timeout=hookwire.Timeout(connect=10, read=30, pool=30))
 
     async def one(n: int) -> tuple[int, str]:
         async with limit:

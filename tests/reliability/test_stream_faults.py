@@ -1,4 +1,4 @@
-"""SSE faults through ``sdk.LLM`` against the live mock server, on every transport, sync and async.
+"""SSE faults through ``hookwire.LLM`` against the live mock server, every transport, sync/async.
 
 Each case scripts one failure with ``X-Mock-Fault`` (or uses the hostile server of
 ``_hostile.py`` for tokens followed by nothing but keep-alives) and asserts the typed error, the
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from sdk import FakeClock
-from sdk.errors import (
+from hookwire import FakeClock
+from hookwire.errors import (
     DecodingError,
     ProtocolError,
     RateLimitError,
@@ -25,7 +25,7 @@ from sdk.errors import (
     StreamInterrupted,
     StreamTruncated,
 )
-from sdk.llm import LLM, StreamTimeout
+from hookwire.llm import LLM, StreamTimeout
 
 pytestmark = pytest.mark.network
 

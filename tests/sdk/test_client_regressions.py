@@ -6,20 +6,20 @@ import uuid
 
 import pytest
 
-import sdk
-from sdk._headers import Headers
+import hookwire
+from hookwire._headers import Headers
 
 
 def test_a_size_limit_is_not_retried(mock_server) -> None:  # type: ignore[no-untyped-def]
     """BodyTooLarge is our own limit: the same body would pass it on no attempt."""
     session = uuid.uuid4().hex
-    client = sdk.Client(
+    client = hookwire.Client(
         transport="requests",
         max_body_size=10,
-        retry=sdk.RetryPolicy(attempts=3),
-        clock=sdk.FakeClock(),
+        retry=hookwire.RetryPolicy(attempts=3),
+        clock=hookwire.FakeClock(),
     )
-    with client, pytest.raises(sdk.BodyTooLarge) as info:
+    with client, pytest.raises(hookwire.BodyTooLarge) as info:
         client.get(mock_server.join("/bytes/1000"), headers={"X-Mock-Session": session})
     assert info.value.attempts == 1
     sent = [e for e in mock_server.journal.entries() if e.headers.get("x-mock-session") == session]
@@ -27,15 +27,15 @@ def test_a_size_limit_is_not_retried(mock_server) -> None:  # type: ignore[no-un
 
 
 def test_invalid_json_is_not_retried() -> None:
-    from sdk._client_base import error_kind
+    from hookwire._client_base import error_kind
 
-    assert error_kind(sdk.DecodingError("bad json")) == "other"
-    assert error_kind(sdk.ReadError("cut")) == "read"
+    assert error_kind(hookwire.DecodingError("bad json")) == "other"
+    assert error_kind(hookwire.ReadError("cut")) == "read"
 
 
 def test_send_accepts_a_request_built_directly(mock_server) -> None:  # type: ignore[no-untyped-def]
-    with sdk.Client(retry=sdk.RetryPolicy(attempts=2)) as client:
-        response = client.send(sdk.Request("GET", mock_server.join("/get")))
+    with hookwire.Client(retry=hookwire.RetryPolicy(attempts=2)) as client:
+        response = client.send(hookwire.Request("GET", mock_server.join("/get")))
     assert response.status_code == 200
     assert response.request.extensions["timeout"] == client.timeout
 
@@ -43,9 +43,9 @@ def test_send_accepts_a_request_built_directly(mock_server) -> None:  # type: ig
 def test_wire_headers_are_checked_when_copied_into_a_request() -> None:
     received = Headers.from_wire([("X-Echo", "a\r\nInjected: 1")])
     assert received["x-echo"] == "a\r\nInjected: 1"  # kept as received
-    with pytest.raises(sdk.InvalidHeader):
-        sdk.Request("GET", "http://h/", headers=received)
-    with pytest.raises(sdk.InvalidHeader):
+    with pytest.raises(hookwire.InvalidHeader):
+        hookwire.Request("GET", "http://h/", headers=received)
+    with pytest.raises(hookwire.InvalidHeader):
         received.copy()
 
 
@@ -53,8 +53,8 @@ def test_wire_headers_are_checked_when_copied_into_a_request() -> None:
 @pytest.mark.parametrize("url", ["//\r[", "http://[::1", "http://u:pw@[::1/x", "http://h:port/"])
 def test_unparseable_urls_raise_invalid_url_without_leaking(url: str) -> None:
     """Found by the fuzz suite: urlsplit's bare ValueError escaped while building the message."""
-    with sdk.Client() as client, pytest.raises(sdk.InvalidURL) as info:
+    with hookwire.Client() as client, pytest.raises(hookwire.InvalidURL) as info:
         client.build_request("GET", url)
     assert "pw" not in str(info.value)
-    with sdk.Client(base_url="http://h/") as client, pytest.raises(sdk.InvalidURL):
+    with hookwire.Client(base_url="http://h/") as client, pytest.raises(hookwire.InvalidURL):
         client.build_request("GET", url)

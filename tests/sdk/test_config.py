@@ -1,4 +1,4 @@
-"""sdk.config: file + environment precedence, key storage (keyring-less path), redaction."""
+"""hookwire.config: file + environment precedence, key storage (keyring-less path), redaction."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sdk import config as cfg
-from sdk.errors import ConfigError
+from hookwire import config as cfg
+from hookwire.errors import ConfigError
 
 SECRET = "sk-test-" + "0123456789abcdef"  # built at runtime so no key-shaped literal is committed
 

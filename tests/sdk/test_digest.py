@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk._digest import (
+from hookwire._digest import (
     SUPPORTED_ALGORITHMS,
     DigestChallenge,
     build_authorization,
     digest_hash,
     parse_challenge,
 )
-from sdk.errors import AuthenticationError, DigestChallengeError
+from hookwire.errors import AuthenticationError, DigestChallengeError
 
 # RFC 7616 section 3.9.1 (the opaque is the RFC's; it does not enter the hash).
 NONCE = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"  # pragma: allowlist secret

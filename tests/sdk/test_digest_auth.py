@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from sdk._models import Request, Response
-from sdk.auth import AuthFlow, DigestAuth
-from sdk.errors import AuthenticationError, DigestChallengeError, UnreplayableBodyError
+from hookwire._models import Request, Response
+from hookwire.auth import AuthFlow, DigestAuth
+from hookwire.errors import AuthenticationError, DigestChallengeError, UnreplayableBodyError
 
 URL = "http://api.example:8080/dir/index.html?q=1"
 
@@ -294,7 +294,7 @@ class DigestServer:
 
 
 def test_through_the_client_with_stale_and_a_file_body() -> None:
-    from sdk import Client
+    from hookwire import Client
 
     server = DigestServer("s3cret", stale_after=2)
     with Client(transport=server, auth=DigestAuth("alice", "s3cret")) as client:  # type: ignore[arg-type]
@@ -308,7 +308,7 @@ def test_through_the_client_with_stale_and_a_file_body() -> None:
 
 
 def test_through_the_client_wrong_password_is_an_authentication_error() -> None:
-    from sdk import Client
+    from hookwire import Client
 
     server = DigestServer("right")
     client = Client(transport=server, auth=DigestAuth("alice", "wrong"))  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The public surface: every exported name resolves, and ``import sdk`` stays light."""
+"""The public surface: every exported name resolves, and ``import hookwire`` stays light."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ import sys
 
 import pytest
 
-import sdk
+import hookwire
 
 
 def test_every_exported_name_resolves() -> None:
-    for name in sdk.__all__:
-        assert getattr(sdk, name) is not None, name
+    for name in hookwire.__all__:
+        assert getattr(hookwire, name) is not None, name
     with pytest.raises(AttributeError):
-        sdk.NotAThing  # type: ignore[attr-defined]  # noqa: B018
+        hookwire.NotAThing  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_import_sdk_loads_no_heavy_module() -> None:
     code = (
-        "import sys, sdk\n"
+        "import sys, hookwire\n"
         "heavy = {'pluggy', 'httpx', 'requests', 'aiohttp', 'urllib3', 'torch', 'transformers',"
         " 'openai', 'mockserver', 'plugins', 'rich', 'typer'}\n"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
@@ -29,7 +29,7 @@ def test_import_sdk_loads_no_heavy_module() -> None:
 
 
 def test_errors_module_tree_matches_classes() -> None:
-    from sdk import errors
+    from hookwire import errors
 
     for name in errors.__all__:
         obj = getattr(errors, name)

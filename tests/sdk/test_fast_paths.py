@@ -30,12 +30,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import sdk
-from sdk import errors
-from sdk._headers import Headers
-from sdk._models import Response
-from sdk.hookspecs import hookimpl
-from sdk.registry import PluginHost
+import hookwire
+from hookwire import errors
+from hookwire._headers import Headers
+from hookwire._models import Response
+from hookwire.hookspecs import hookimpl
+from hookwire.registry import PluginHost
 
 _HAS_AIOHTTP = importlib.util.find_spec("aiohttp") is not None
 
@@ -227,7 +227,7 @@ def _response_with_wire_headers(pairs: list[tuple[str, str]]) -> Response:
 )
 def test_a_wire_value_copied_into_a_request_is_still_checked(value: str) -> None:
     response = _response_with_wire_headers([("X-Echo", value), ("X-Fine", "ok")])
-    client = sdk.Client(transport="requests")
+    client = hookwire.Client(transport="requests")
     try:
         # The whole response header set as per-call headers ...
         with pytest.raises(errors.InvalidHeader):
@@ -310,24 +310,25 @@ FACES = [
 
 
 class Harness:
-    """An ``sdk.Client`` or an ``sdk.AsyncClient`` on a private loop, driven the same way."""
+    """An ``hookwire.Client`` or an ``hookwire.AsyncClient`` on a private loop, driven the same
+    way."""
 
     def __init__(self, face: Face, **kwargs: Any) -> None:
-        kwargs.setdefault("clock", sdk.FakeClock())
-        cls = sdk.AsyncClient if face.is_async else sdk.Client
+        kwargs.setdefault("clock", hookwire.FakeClock())
+        cls = hookwire.AsyncClient if face.is_async else hookwire.Client
         self.client: Any = cls(transport=face.transport, **kwargs)
         self._loop = asyncio.new_event_loop() if face.is_async else None
 
     def _run(self, value: Any) -> Any:
         return value if self._loop is None else self._loop.run_until_complete(value)
 
-    def send(self, request: sdk.Request, **kwargs: Any) -> sdk.Response:
+    def send(self, request: hookwire.Request, **kwargs: Any) -> hookwire.Response:
         return self._run(self.client.send(request, **kwargs))  # type: ignore[no-any-return]
 
-    def get(self, url: str, **kwargs: Any) -> sdk.Response:
+    def get(self, url: str, **kwargs: Any) -> hookwire.Response:
         return self._run(self.client.get(url, **kwargs))  # type: ignore[no-any-return]
 
-    def read(self, response: sdk.Response) -> bytes:
+    def read(self, response: hookwire.Response) -> bytes:
         if self._loop is None:
             return response.read()
         return self._run(response.aread())  # type: ignore[no-any-return]
@@ -389,7 +390,7 @@ def clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def test_a_proxy_variable_set_after_a_request_is_used_by_the_next(
     clean_proxy_env: pytest.MonkeyPatch, mock_server: Any, variable: str
 ) -> None:
-    client = sdk.Client(transport="requests")
+    client = hookwire.Client(transport="requests")
     try:
         direct = client.get(mock_server.join("/headers"))
         assert direct.request.extensions["proxy"] is None
@@ -413,7 +414,7 @@ def test_a_proxy_variable_set_after_a_request_is_used_by_the_next(
 def test_no_proxy_alone_names_no_proxy_and_no_proxy_still_excludes(
     clean_proxy_env: pytest.MonkeyPatch, mock_server: Any
 ) -> None:
-    client = sdk.Client(transport="requests")
+    client = hookwire.Client(transport="requests")
     try:
         clean_proxy_env.setenv("NO_PROXY", "example.invalid")
         assert client.get(mock_server.join("/get")).request.extensions["proxy"] is None
@@ -435,37 +436,41 @@ def test_no_proxy_alone_names_no_proxy_and_no_proxy_still_excludes(
 # =============================================================================================
 
 _OBSERVERS = (
-    "sdk_request_prepared",
-    "sdk_response_received",
-    "sdk_retry_scheduled",
-    "sdk_request_failed",
+    "hookwire_request_prepared",
+    "hookwire_response_received",
+    "hookwire_retry_scheduled",
+    "hookwire_request_failed",
 )
 
 
 class _Observer:
-    """Implements the four observation hooks; ``sdk_request_prepared`` also adds a header."""
+    """Implements the four observation hooks; ``hookwire_request_prepared`` also adds a header."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     @hookimpl
-    def sdk_request_prepared(self, request: sdk.Request) -> None:
-        self.calls.append(("sdk_request_prepared", {"request": request}))
+    def hookwire_request_prepared(self, request: hookwire.Request) -> None:
+        self.calls.append(("hookwire_request_prepared", {"request": request}))
         request.headers["X-Observed"] = "yes"
 
     @hookimpl
-    def sdk_response_received(self, request: sdk.Request, response: sdk.Response) -> None:
-        self.calls.append(("sdk_response_received", {"request": request, "response": response}))
-
-    @hookimpl
-    def sdk_retry_scheduled(
-        self, request: sdk.Request, attempt: int, delay: float, reason: str
+    def hookwire_response_received(
+        self, request: hookwire.Request, response: hookwire.Response
     ) -> None:
-        self.calls.append(("sdk_retry_scheduled", {"request": request, "attempt": attempt}))
+        self.calls.append(
+            ("hookwire_response_received", {"request": request, "response": response})
+        )
 
     @hookimpl
-    def sdk_request_failed(self, request: sdk.Request, error: BaseException) -> None:
-        self.calls.append(("sdk_request_failed", {"request": request, "error": error}))
+    def hookwire_retry_scheduled(
+        self, request: hookwire.Request, attempt: int, delay: float, reason: str
+    ) -> None:
+        self.calls.append(("hookwire_retry_scheduled", {"request": request, "attempt": attempt}))
+
+    @hookimpl
+    def hookwire_request_failed(self, request: hookwire.Request, error: BaseException) -> None:
+        self.calls.append(("hookwire_request_failed", {"request": request, "error": error}))
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -506,10 +511,10 @@ def test_observers_are_skipped_until_a_plugin_implements_them(
     r = h.get(mock_server.join("/headers"))
     # Prepared ran before the transport (its header reached the server), then received.
     assert r.json()["headers"]["X-Observed"] == "yes"
-    assert observer.names() == ["sdk_request_prepared", "sdk_response_received"]
+    assert observer.names() == ["hookwire_request_prepared", "hookwire_response_received"]
     assert observer.calls[0][1]["request"] is r.request
     assert observer.calls[1][1]["response"] is r
-    assert hook_calls == ["sdk_request_prepared", "sdk_response_received"]
+    assert hook_calls == ["hookwire_request_prepared", "hookwire_response_received"]
 
 
 @pytest.mark.network
@@ -519,7 +524,7 @@ def test_late_observer_sees_retries_and_failures(
 ) -> None:
     host = PluginHost()
     # Statuses are retried; body (protocol) errors are not, so one ends in a plain failure.
-    policy = sdk.RetryPolicy(attempts=2, retry_on_read_errors=False)
+    policy = hookwire.RetryPolicy(attempts=2, retry_on_read_errors=False)
     h = harness(face, plugins=host, retry=policy)
     session = {"X-Mock-Session": uuid.uuid4().hex}
     assert h.get(mock_server.join("/get"), headers=session).status_code == 200  # warm, unobserved
@@ -531,11 +536,11 @@ def test_late_observer_sees_retries_and_failures(
     r = h.get(mock_server.join("/status/200"), headers=fault)
     assert (r.status_code, r.attempts) == (200, 2)
     assert observer.names() == [
-        "sdk_request_prepared",
-        "sdk_response_received",
-        "sdk_retry_scheduled",
-        "sdk_request_prepared",
-        "sdk_response_received",
+        "hookwire_request_prepared",
+        "hookwire_response_received",
+        "hookwire_retry_scheduled",
+        "hookwire_request_prepared",
+        "hookwire_response_received",
     ]
     assert observer.calls[2][1]["attempt"] == 2
 
@@ -543,7 +548,7 @@ def test_late_observer_sees_retries_and_failures(
     observer.calls.clear()
     with pytest.raises(errors.RetryError) as info:
         h.get(mock_server.join("/status/503"))
-    assert observer.names()[-1] == "sdk_request_failed"
+    assert observer.names()[-1] == "hookwire_request_failed"
     assert observer.calls[-1][1]["error"] is info.value
     # ... and a transport error that is not retried.
     observer.calls.clear()
@@ -551,9 +556,9 @@ def test_late_observer_sees_retries_and_failures(
     with pytest.raises(errors.BodyTooLarge) as too_large:
         h.get(mock_server.join("/bytes/1000"))
     assert observer.names() == [
-        "sdk_request_prepared",
-        "sdk_response_received",
-        "sdk_request_failed",
+        "hookwire_request_prepared",
+        "hookwire_response_received",
+        "hookwire_request_failed",
     ]
     assert observer.calls[-1][1]["error"] is too_large.value
 
@@ -563,7 +568,7 @@ def test_late_observer_sees_retries_and_failures(
 # =============================================================================================
 
 
-class _CountingPolicy(sdk.RetryPolicy):
+class _CountingPolicy(hookwire.RetryPolicy):
     """A RetryPolicy that counts how often the client asks it for a decision."""
 
     decisions: list[int] = []
@@ -577,7 +582,7 @@ class _CountingPolicy(sdk.RetryPolicy):
 #: so the general loop runs and must end after one attempt, as the fast path does.
 PATHS = {
     "fast": lambda: None,
-    "full": lambda: sdk.RetryPolicy(
+    "full": lambda: hookwire.RetryPolicy(
         attempts=2,
         statuses=set(),
         retry_on_connect_errors=False,
@@ -644,7 +649,7 @@ def test_transport_errors_carry_one_attempt_and_the_request(
     assert error.request is request
     assert "attempts)" not in str(error)
     assert error.__cause__ is not None  # the backend's exception stays chained
-    assert observer.names() == ["sdk_request_prepared", "sdk_request_failed"]
+    assert observer.names() == ["hookwire_request_prepared", "hookwire_request_failed"]
     assert observer.calls[-1][1]["error"] is error
 
 
@@ -661,7 +666,7 @@ def test_body_errors_carry_one_attempt_on_both_paths(
     with pytest.raises(errors.BodyTooLarge) as info:
         h.send(request)
     assert (info.value.attempts, info.value.request) == (1, request)
-    assert observer.names()[-1] == "sdk_request_failed"
+    assert observer.names()[-1] == "hookwire_request_failed"
 
 
 @pytest.mark.network

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from sdk._models import Response
-from sdk._urls import proxy_from_env
+from hookwire._models import Response
+from hookwire._urls import proxy_from_env
 
 URL = "http://api.example:8000/v1"
 

@@ -1,4 +1,4 @@
-"""sdk.LLM and Conversation: provider lookup through plugins, validation, history, parity."""
+"""hookwire.LLM and Conversation: provider lookup through plugins, validation, history, parity."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-import sdk
-from sdk.errors import InvalidRequest, PluginError
-from sdk.hookspecs import hookimpl
-from sdk.llm import (
+import hookwire
+from hookwire.errors import InvalidRequest, PluginError
+from hookwire.hookspecs import hookimpl
+from hookwire.llm import (
     LLM,
     AsyncChatStream,
     AsyncFromSync,
@@ -27,7 +27,7 @@ from sdk.llm import (
     Provider,
     list_providers,
 )
-from sdk.registry import PluginHost
+from hookwire.registry import PluginHost
 
 
 class EchoProvider(AsyncFromSync, Provider):
@@ -61,7 +61,7 @@ class EchoProvider(AsyncFromSync, Provider):
 
 class EchoPlugin:
     @hookimpl
-    def sdk_register_providers(self, register):  # type: ignore[no-untyped-def]
+    def hookwire_register_providers(self, register):  # type: ignore[no-untyped-def]
         register("echo", EchoProvider, aliases=("echo-alias",))
 
 
@@ -81,12 +81,12 @@ def test_third_party_provider_through_a_fake_entry_point(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     module = types.ModuleType("thirdparty_echo")
-    module.sdk_register_providers = hookimpl(  # type: ignore[attr-defined]
+    module.hookwire_register_providers = hookimpl(  # type: ignore[attr-defined]
         lambda register: register("echo", EchoProvider))
     monkeypatch.setitem(sys.modules, "thirdparty_echo", module)
-    ep = importlib.metadata.EntryPoint("thirdparty", "thirdparty_echo", "sdk")
+    ep = importlib.metadata.EntryPoint("thirdparty", "thirdparty_echo", "hookwire")
     monkeypatch.setattr(importlib.metadata, "entry_points",
-                        lambda **kw: [ep] if kw.get("group") == "sdk" else [])
+                        lambda **kw: [ep] if kw.get("group") == "hookwire" else [])
     llm = LLM("echo", plugins=PluginHost())
     assert llm.chat("x").content == "user:x"
 
@@ -99,7 +99,7 @@ def test_unknown_provider_names_the_known_ones(host: PluginHost) -> None:
 def test_bad_factory_options_are_a_plugin_error() -> None:
     class Strict:
         @hookimpl
-        def sdk_register_providers(self, register):  # type: ignore[no-untyped-def]
+        def hookwire_register_providers(self, register):  # type: ignore[no-untyped-def]
             register("strict", lambda *, model=None: EchoProvider(model=model))
 
     host = PluginHost(load_entrypoints=False, plugins=[("strict", Strict())])
@@ -133,7 +133,7 @@ def test_prompt_may_be_messages_and_history_comes_between(host: PluginHost) -> N
     llm = LLM("echo", plugins=host)
     out = llm.chat([{"role": "user", "content": "q2"}], system="s",
                    history=[{"role": "user", "content": "q1"},
-                            sdk.llm.Message("assistant", "a1")])
+                            hookwire.llm.Message("assistant", "a1")])
     assert out.content == "system:s | user:q1 | assistant:a1 | user:q2"
 
 
@@ -221,7 +221,7 @@ def test_every_sync_method_has_an_async_twin(cls: type, exempt: set[str]) -> Non
 
 
 def test_exported_members() -> None:
-    assert sdk.LLM is LLM and sdk.Conversation is Conversation
-    assert set(sdk.llm.__all__) <= set(dir(sdk.llm))
-    for name in sdk.llm.__all__:
-        assert getattr(sdk.llm, name).__module__.startswith("sdk.llm")
+    assert hookwire.LLM is LLM and hookwire.Conversation is Conversation
+    assert set(hookwire.llm.__all__) <= set(dir(hookwire.llm))
+    for name in hookwire.llm.__all__:
+        assert getattr(hookwire.llm, name).__module__.startswith("hookwire.llm")

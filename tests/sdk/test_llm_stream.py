@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from sdk import Client, FakeClock, Response
-from sdk.errors import (
+from hookwire import Client, FakeClock, Response
+from hookwire.errors import (
     DeadlineExceeded,
     ReadError,
     ReadTimeout,
@@ -16,7 +16,7 @@ from sdk.errors import (
     StreamInterrupted,
     StreamTruncated,
 )
-from sdk.llm import (
+from hookwire.llm import (
     AsyncChatStream,
     ChatDelta,
     ChatStream,
@@ -25,9 +25,9 @@ from sdk.llm import (
     ToolCallDelta,
     Usage,
 )
-from sdk.llm._request import build_request
-from sdk.llm._stream import Accumulator, Deadlines
-from sdk.transports import BaseTransport
+from hookwire.llm._request import build_request
+from hookwire.llm._stream import Accumulator, Deadlines
+from hookwire.transports import BaseTransport
 
 
 def deltas_then(*items: ChatDelta | BaseException) -> Iterator[ChatDelta]:

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from sdk.errors import (
+from hookwire.errors import (
     AuthenticationFailed,
     BadRequestError,
     DecodingError,
@@ -17,9 +17,9 @@ from sdk.errors import (
     RateLimitError,
     StreamErrorEvent,
 )
-from sdk.llm import ChatDelta, ChatRequest, Message
-from sdk.llm._openai_wire import ChunkParser, build_body, error_from_body, parse_completion
-from sdk.llm._request import build_request
+from hookwire.llm import ChatDelta, ChatRequest, Message
+from hookwire.llm._openai_wire import ChunkParser, build_body, error_from_body, parse_completion
+from hookwire.llm._request import build_request
 
 
 def sse(*payloads: object, done: bool = True) -> bytes:

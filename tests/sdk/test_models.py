@@ -7,13 +7,13 @@ import pickle
 
 import pytest
 
-from sdk import _redirects, errors
-from sdk._content import encode_body
-from sdk._decoders import LineDecoder
-from sdk._headers import Headers
-from sdk._models import Request, Response
-from sdk._urls import build_url, proxy_from_env, redact_url, request_target
-from sdk.timeouts import Timeout
+from hookwire import _redirects, errors
+from hookwire._content import encode_body
+from hookwire._decoders import LineDecoder
+from hookwire._headers import Headers
+from hookwire._models import Request, Response
+from hookwire._urls import build_url, proxy_from_env, redact_url, request_target
+from hookwire.timeouts import Timeout
 
 
 def test_headers_are_case_insensitive_and_keep_repeats() -> None:

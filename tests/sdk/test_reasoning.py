@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.reasoning import ReasoningSplitter, Segment, assemble_split, split_reasoning
+from hookwire.reasoning import ReasoningSplitter, Segment, assemble_split, split_reasoning
 
 
 def stream(chunks: list[str], **options: bool) -> tuple[str, str, list[Segment]]:

@@ -9,28 +9,28 @@ from typing import Any
 
 import pytest
 
-import sdk
-from sdk.errors import PluginError
-from sdk.hookspecs import hookimpl
-from sdk.registry import PluginHost
-from sdk.transports import BaseTransport
+import hookwire
+from hookwire.errors import PluginError
+from hookwire.hookspecs import hookimpl
+from hookwire.registry import PluginHost
+from hookwire.transports import BaseTransport
 
 
 def _fake_entry_points(
     monkeypatch: pytest.MonkeyPatch, modules: dict[str, types.ModuleType | None]
 ) -> None:
-    """Add entry points in the ``sdk`` group without installing anything."""
+    """Add entry points in the ``hookwire`` group without installing anything."""
     real = importlib.metadata.entry_points
     extra = []
     for name, module in modules.items():
         mod_name = f"fake_hookwire_plugin_{name.replace('-', '_')}"
         if module is not None:
             monkeypatch.setitem(sys.modules, mod_name, module)
-        extra.append(importlib.metadata.EntryPoint(name=name, value=mod_name, group="sdk"))
+        extra.append(importlib.metadata.EntryPoint(name=name, value=mod_name, group="hookwire"))
 
     def entry_points(**kwargs: Any) -> Any:
         found = real(**kwargs)
-        if kwargs.get("group") == "sdk":
+        if kwargs.get("group") == "hookwire":
             return list(found) + extra
         return found
 
@@ -41,11 +41,11 @@ class EchoTransport(BaseTransport):
     def __init__(self, options: Any) -> None:
         self.options = options
 
-    def handle_request(self, request: sdk.Request) -> sdk.Response:
-        return sdk.Response(299, content=request.url.encode(), request=request)
+    def handle_request(self, request: hookwire.Request) -> hookwire.Response:
+        return hookwire.Response(299, content=request.url.encode(), request=request)
 
 
-class StampAuth(sdk.Auth):
+class StampAuth(hookwire.Auth):
     def __init__(self, stamp: str) -> None:
         self.stamp = stamp
 
@@ -58,20 +58,20 @@ def _third_party() -> types.ModuleType:
     mod = types.ModuleType("third_party")
 
     @hookimpl
-    def sdk_register_transports(register: Any) -> None:
+    def hookwire_register_transports(register: Any) -> None:
         register("echo", sync=EchoTransport)
 
     @hookimpl
-    def sdk_register_auth(register: Any) -> None:
+    def hookwire_register_auth(register: Any) -> None:
         register("stamp", StampAuth)
 
     @hookimpl
-    def sdk_register_providers(register: Any) -> None:
+    def hookwire_register_providers(register: Any) -> None:
         register("echo-llm", dict, aliases=("echo2",))
 
-    mod.sdk_register_transports = sdk_register_transports  # type: ignore[attr-defined]
-    mod.sdk_register_auth = sdk_register_auth  # type: ignore[attr-defined]
-    mod.sdk_register_providers = sdk_register_providers  # type: ignore[attr-defined]
+    mod.hookwire_register_transports = hookwire_register_transports  # type: ignore[attr-defined]
+    mod.hookwire_register_auth = hookwire_register_auth  # type: ignore[attr-defined]
+    mod.hookwire_register_providers = hookwire_register_providers  # type: ignore[attr-defined]
     return mod
 
 
@@ -82,8 +82,8 @@ def test_third_party_plugin_is_picked_up_and_usable_by_name(
     host = PluginHost()
     assert "echo" in host.transports() and "stamp" in host.auth_schemes()
     assert host.providers()["echo2"].value is dict
-    with sdk.Client(
-        transport="echo", plugins=host, auth=sdk.make_auth("stamp", "s1", plugins=host)
+    with hookwire.Client(
+        transport="echo", plugins=host, auth=hookwire.make_auth("stamp", "s1", plugins=host)
     ) as c:
         r = c.get("http://example.invalid/x", params={"a": 1})
     assert r.status_code == 299 and r.content == b"http://example.invalid/x?a=1"
@@ -97,10 +97,10 @@ def test_broken_plugins_become_plugin_errors_and_sdk_keeps_working(
 ) -> None:
     bad_spec = types.ModuleType("bad_spec")
 
-    def sdk_register_transports(wrong_argument: Any) -> None:  # breaks the spec
+    def hookwire_register_transports(wrong_argument: Any) -> None:  # breaks the spec
         pass
 
-    bad_spec.sdk_register_transports = hookimpl(sdk_register_transports)  # type: ignore[attr-defined]
+    bad_spec.hookwire_register_transports = hookimpl(hookwire_register_transports)  # type: ignore[attr-defined]
     _fake_entry_points(
         monkeypatch, {"missing-module": None, "bad-spec": bad_spec, "third-party": _third_party()}
     )
@@ -116,10 +116,10 @@ def test_plugin_raising_inside_register_hook_is_isolated(monkeypatch: pytest.Mon
     raiser = types.ModuleType("raiser")
 
     @hookimpl
-    def sdk_register_auth(register: Any) -> None:
+    def hookwire_register_auth(register: Any) -> None:
         raise RuntimeError("boom")
 
-    raiser.sdk_register_auth = sdk_register_auth  # type: ignore[attr-defined]
+    raiser.hookwire_register_auth = hookwire_register_auth  # type: ignore[attr-defined]
     _fake_entry_points(monkeypatch, {"raiser": raiser, "third-party": _third_party()})
     host = PluginHost()
     assert "stamp" in host.auth_schemes()
@@ -142,10 +142,10 @@ def test_first_registration_wins_so_plugins_override_builtins(
     override = types.ModuleType("override")
 
     @hookimpl
-    def sdk_register_auth(register: Any) -> None:
+    def hookwire_register_auth(register: Any) -> None:
         register("basic", StampAuth)
 
-    override.sdk_register_auth = sdk_register_auth  # type: ignore[attr-defined]
+    override.hookwire_register_auth = hookwire_register_auth  # type: ignore[attr-defined]
     _fake_entry_points(monkeypatch, {"override": override})
     host = PluginHost()
     entry = host.auth_schemes()["basic"]

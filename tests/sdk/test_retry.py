@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.retry import (
+from hookwire.retry import (
     IDEMPOTENT_METHODS,
     RetryDecision,
     RetryPolicy,

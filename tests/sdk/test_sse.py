@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.errors import BodyTooLarge, DecodingError, ProtocolError
-from sdk.sse import ServerSentEvent, SSEDecoder
+from hookwire.errors import BodyTooLarge, DecodingError, ProtocolError
+from hookwire.sse import ServerSentEvent, SSEDecoder
 
 
 def decode(*chunks: bytes, **options: object) -> list[ServerSentEvent]:

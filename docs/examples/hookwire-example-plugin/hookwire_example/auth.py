@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from sdk.auth import Auth
+from hookwire.auth import Auth
 
 
 class HMACAuth(Auth):

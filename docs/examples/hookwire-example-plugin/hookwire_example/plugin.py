@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from hookwire.hookspecs import hookimpl
 from hookwire_example.auth import HMACAuth
 from hookwire_example.provider import ShoutProvider
 from hookwire_example.transport import make_async, make_sync
-from sdk.hookspecs import hookimpl
 
 
 @hookimpl
-def sdk_register_auth(register):
+def hookwire_register_auth(register):
     register("hmac", HMACAuth)
 
 
 @hookimpl
-def sdk_register_transports(register):
+def hookwire_register_transports(register):
     register("logging", sync=make_sync, async_=make_async)
 
 
 @hookimpl
-def sdk_register_providers(register):
+def hookwire_register_providers(register):
     register("shout", ShoutProvider)

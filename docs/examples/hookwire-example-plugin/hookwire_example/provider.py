@@ -7,7 +7,7 @@ the blocking code on a worker thread.
 
 from __future__ import annotations
 
-from sdk.llm import AsyncFromSync, ChatDelta, ChatResult, ChatStream, Provider
+from hookwire.llm import AsyncFromSync, ChatDelta, ChatResult, ChatStream, Provider
 
 
 class ShoutProvider(AsyncFromSync, Provider):

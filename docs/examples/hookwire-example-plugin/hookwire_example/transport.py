@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from sdk.registry import get_plugin_host
-from sdk.transports import AsyncBaseTransport, BaseTransport
+from hookwire.registry import get_plugin_host
+from hookwire.transports import AsyncBaseTransport, BaseTransport
 
 log = logging.getLogger("hookwire_example")
 HEADER = "X-Example-Plugin"
