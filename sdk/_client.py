@@ -14,6 +14,7 @@ from typing import Any
 from hookwire import _redirects
 from hookwire._client_base import _UNSET, AuthTypes, BaseClient
 from hookwire._models import Request, Response
+from hookwire.auth import AsyncAuthFlow, AuthFlow
 from hookwire.errors import AuthenticationError, ClientClosed, TooManyRedirects, TransportError
 
 
@@ -164,35 +165,35 @@ class Client(BaseClient):
     def _send_handling_auth(self, request: Request, auth: Any, follow: bool) -> Response:
         if auth is None:
             return self._send_handling_redirects(request, follow)
-        if auth.requires_request_body:
-            request.read()
-        flow = auth.auth_flow(request)
-        current = next(flow)
-        sent = 1
-        while True:
-            response = self._send_handling_redirects(current, follow)
-            try:
-                if auth.requires_response_body:
-                    response.read()
-                next_request = flow.send(response)
-            except StopIteration:
+        # The shell reads the bodies the scheme's flags ask for (see hookwire.auth).
+        flow: AuthFlow = auth.sync_auth_flow(request)
+        try:
+            current = next(flow)
+            sent = 1
+            while True:
+                response = self._send_handling_redirects(current, follow)
                 try:
-                    self._auth_refused(response, sent)
-                except AuthenticationError:
-                    # Free the connection; the 401's body stays readable on the error.
-                    with contextlib.suppress(TransportError):
-                        response.read()
+                    next_request = flow.send(response)
+                except StopIteration:
+                    try:
+                        self._auth_refused(response, sent)
+                    except AuthenticationError:
+                        # Free the connection; the 401's body stays readable on the error.
+                        with contextlib.suppress(TransportError):
+                            response.read()
+                        response.close()
+                        raise
+                    return response
+                except BaseException:
                     response.close()
                     raise
-                return response
-            except BaseException:
+                response.read()
                 response.close()
-                raise
-            response.read()
-            response.close()
-            next_request.rewind()
-            current = next_request
-            sent += 1
+                next_request.rewind()
+                current = next_request
+                sent += 1
+        finally:
+            flow.close()  # an abandoned flow (a transport error) still runs its cleanup
 
     def _send_handling_redirects(
         self, request: Request, follow: bool, first: Response | None = None
@@ -371,34 +372,35 @@ class AsyncClient(BaseClient):
     async def _send_handling_auth(self, request: Request, auth: Any, follow: bool) -> Response:
         if auth is None:
             return await self._send_handling_redirects(request, follow)
-        if auth.requires_request_body:
-            request.read()
-        flow = auth.auth_flow(request)
-        current = next(flow)
-        sent = 1
-        while True:
-            response = await self._send_handling_redirects(current, follow)
-            try:
-                if auth.requires_response_body:
-                    await response.aread()
-                next_request = flow.send(response)
-            except StopIteration:
+        flow: AsyncAuthFlow = auth.async_auth_flow(request)
+        try:
+            current = await flow.__anext__()
+            sent = 1
+            while True:
+                response = await self._send_handling_redirects(current, follow)
                 try:
-                    self._auth_refused(response, sent)
-                except AuthenticationError:
-                    with contextlib.suppress(TransportError):
-                        await response.aread()
+                    next_request = await flow.asend(response)
+                except StopAsyncIteration:
+                    try:
+                        self._auth_refused(response, sent)
+                    except AuthenticationError:
+                        with contextlib.suppress(TransportError):
+                            await response.aread()
+                        await response.aclose()
+                        raise
+                    return response
+                except BaseException:
                     await response.aclose()
                     raise
-                return response
-            except BaseException:
+                await response.aread()
                 await response.aclose()
-                raise
-            await response.aread()
-            await response.aclose()
-            next_request.rewind()
-            current = next_request
-            sent += 1
+                next_request.rewind()
+                current = next_request
+                sent += 1
+        finally:
+            # Closed here, not left to the loop's async-generator finalizer, which would run
+            # the flow's cleanup later, outside this task.
+            await flow.aclose()
 
     async def _send_handling_redirects(
         self, request: Request, follow: bool, first: Response | None = None
