@@ -180,6 +180,10 @@ def inprocess_table(n: int) -> None:
     rows = [
         ("GET /get", inprocess_us(mock, "GET", "/get", b"", n)),
         ("POST chat non-stream", inprocess_us(mock, "POST", "/v1/chat/completions", chat, n)),
+        # one per other way through the route table: exact, parametrized httpbin, parametrized API
+        ("GET /json (exact, no fast view)", inprocess_us(mock, "GET", "/json", b"", n)),
+        ("GET /status/200 (parametrized)", inprocess_us(mock, "GET", "/status/200", b"", n)),
+        ("GET /v1/models/{model}", inprocess_us(mock, "GET", "/v1/models/mock-model", b"", n)),
     ]
     bare = inprocess_us(bare_asgi.app, "GET", "/get", b"", n)
     print(f"\nin-process app cost (CPU us/request, best of 5 x {n:,}; bare ASGI {bare:.2f} us)")

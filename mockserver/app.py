@@ -3,7 +3,8 @@
 Why not a starlette `Starlette` app with middleware: each middleware layer costs a coroutine
 and a scope copy per request, and the benchmark target is half a bare ASGI hello-world. So
 `MockApp.__call__` does the cross-cutting work inline, dispatches exact paths with one dict
-lookup, and only falls back to starlette `Route` matching for parametrized httpbin paths.
+lookup, and only falls back to starlette `Route` matching for parametrized paths. Every lookup
+is a `RouteTable` built from one route list (`hookwire.mockserver.routes.ROUTES` by default).
 """
 
 from __future__ import annotations
@@ -11,38 +12,41 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.datastructures import State
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match
 
 from hookwire.mockserver import faultio
 from hookwire.mockserver.config import MockConfig
 from hookwire.mockserver.context import RequestContext
-from hookwire.mockserver.control import CONTROL_PREFIX, handle_control
+from hookwire.mockserver.control import CONTROL_PREFIX, not_found
 from hookwire.mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
-from hookwire.mockserver.httpbin import FAST as HTTPBIN_FAST
-from hookwire.mockserver.httpbin import ROUTES as HTTPBIN_ROUTES
-from hookwire.mockserver.httpbin import STATIC as HTTPBIN_STATIC
 from hookwire.mockserver.journal import Journal, JournalEntry
 from hookwire.mockserver.metrics import Metrics
-from hookwire.mockserver.openai import routes as openai_routes
 from hookwire.mockserver.openai.dialects import DIALECTS
 from hookwire.mockserver.replies import json_reply
+from hookwire.mockserver.routes import ROUTES
+from hookwire.mockserver.routing import Route, RouteTable
 from hookwire.mockserver.scenario import Scenario, load_rules
 
 Scope = dict[str, Any]
-_OPENAI = openai_routes.STATIC
 _SLICE = 64  # close-after on a fixed-length body: count it in 64-byte slices
 _GET_OR_HEAD = frozenset({"GET", "HEAD"})
 
 
 class MockApp:
-    """The mock server as a raw ASGI callable; `state` holds journal, scenario, metrics."""
+    """The mock server as a raw ASGI callable; `state` holds journal, scenario, metrics.
 
-    def __init__(self, config: MockConfig | None = None) -> None:
+    `routes` replaces the route table (default `hookwire.mockserver.routes.ROUTES`), e.g. a
+    copy with an endpoint added; a table that cannot be served raises `RouteError`.
+    """
+
+    def __init__(
+        self, config: MockConfig | None = None, routes: Iterable[Route] | None = None
+    ) -> None:
         self.config = config = config or MockConfig()
         self.dialect = DIALECTS[config.dialect]
         own = () if config.only_models else self.dialect.models
@@ -58,9 +62,12 @@ class MockApp:
         self._journal: Journal = self.state.journal
         self._scenario: Scenario = self.state.scenario
         self._metrics: Metrics = self.state.metrics
-        self._httpbin_static = dict(HTTPBIN_STATIC)
-        self._fast = dict(HTTPBIN_FAST)
-        self._httpbin_routes: list[Route] = list(HTTPBIN_ROUTES)
+        self.routes = table = RouteTable(ROUTES if routes is None else routes)
+        # the table's lookups as attributes: the hot path reads each once per request
+        self._control = table.control
+        self._exact = table.exact
+        self._fast = table.fast
+        self._params = table.params
         self._api_key = f"Bearer {config.api_key}".encode() if config.api_key else None
 
     @property
@@ -80,13 +87,11 @@ class MockApp:
         kind = scope["type"]
         if kind == "http":
             path = scope["path"]
-            if path == "/metrics":
-                body = self._metrics.render().encode()
-                headers = [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+            control = self._control.get(path)
+            if control is not None:
+                await control(self, scope, receive, send)
             elif path.startswith(CONTROL_PREFIX):
-                await handle_control(self, scope, receive, send)
+                await not_found(self, scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         elif kind == "lifespan":
@@ -242,41 +247,24 @@ class MockApp:
     async def _dispatch(self, scope: Scope, receive: Any, send: Any) -> str:
         """Run the endpoint for this path; returns the metrics label (route template)."""
         path: str = scope["path"]
-        found = _OPENAI.get(path)
-        if found is not None:
-            method, endpoint = found
-            if scope["method"] != method:
-                response = self._error(
-                    True, 405, f"Method {scope['method']} not allowed on {path}."
-                )
-                await response(scope, receive, send)
-                return path
-            response = await endpoint(Request(scope, receive))
-            await response(scope, receive, send)
-            return path
-        if path.startswith(openai_routes.MODEL_PREFIX):
-            response = await openai_routes.RETRIEVE_MODEL(Request(scope, receive))
-            await response(scope, receive, send)
-            return "/v1/models/{model}"
-        static = self._httpbin_static.get(path)
-        if static is not None:
-            response = await static(Request(scope, receive))
-            await response(scope, receive, send)
+        target = self._exact.get(path)
+        if target is not None:
+            await target(scope, receive, send)
             return path
         partial = None
-        for route in self._httpbin_routes:
+        for route, label in self._params:
             match, child = route.matches(scope)
             if match is Match.FULL:
                 scope.update(child)
                 await route.handle(scope, receive, send)
-                return route.path
+                return label
             if match is Match.PARTIAL and partial is None:
-                partial = (route, child)
+                partial = (route, child, label)
         if partial is not None:
-            route, child = partial
+            route, child, label = partial
             scope.update(child)
             await route.handle(scope, receive, send)
-            return route.path
+            return label
         response = self._error(path.startswith("/v1/"), 404, f"No route for {path}.")
         await response(scope, receive, send)
         return "(unmatched)"
@@ -376,6 +364,6 @@ class _FaultSend:
         await self._send(message)
 
 
-def create_app(config: MockConfig | None = None) -> MockApp:
+def create_app(config: MockConfig | None = None, routes: Iterable[Route] | None = None) -> MockApp:
     """Build the mock server's ASGI app for `config` (default: openai dialect, no key)."""
-    return MockApp(config)
+    return MockApp(config, routes)

@@ -1,10 +1,13 @@
-"""The `/__mock__/*` control endpoints (never journaled themselves).
+"""The control endpoints, `/metrics` and `/__mock__/*` (never journaled themselves).
 
 - `GET /__mock__/journal` -> JSON list of entries (secret headers already redacted)
 - `DELETE /__mock__/journal` -> clears journal and call counters
 - `GET /__mock__/last` -> the last JSON body received on /v1/* (secret-looking keys redacted)
 - `POST /__mock__/scenario` (a rule as JSON) / `DELETE /__mock__/scenario`
 - `GET /__mock__/metrics` = `GET /metrics` (neither is journaled or counted)
+
+Each is a view `(app, scope, receive, send)`; which path and method serves which is listed in
+`hookwire.mockserver.routes`. Any other path under `/__mock__/` is `not_found`, never journaled.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
+from starlette.types import Scope
 
 from hookwire.mockserver.faults import FaultSyntaxError
 from hookwire.mockserver.journal import REDACTED
@@ -51,30 +55,51 @@ async def _read(receive: Any) -> bytes:
     return body
 
 
-async def handle_control(app: MockApp, scope: dict[str, Any], receive: Any, send: Any) -> None:
-    path, method = scope["path"], scope["method"]
-    response: Response
-    if path == "/__mock__/journal" and method == "GET":
-        response = json_reply([e.to_dict() for e in app.journal.entries()])
-    elif path == "/__mock__/journal" and method == "DELETE":
-        app.reset()
-        response = Response(b"", 204)
-    elif path == "/__mock__/last" and method == "GET":
-        response = json_reply(redact_json(app.journal.last_json))
-    elif path == "/__mock__/metrics" and method == "GET":
-        response = Response(app.state.metrics.render(), media_type="text/plain; version=0.0.4")
-    elif path == "/__mock__/scenario" and method == "POST":
-        try:
-            rule = json.loads(await _read(receive))
-            if not isinstance(rule, dict):
-                raise FaultSyntaxError("a rule must be a JSON object")
-            app.scenario.add(rule)
-            response = Response(b"", 204)
-        except (ValueError, FaultSyntaxError) as exc:
-            response = json_reply({"error": str(exc)}, 400)
-    elif path == "/__mock__/scenario" and method == "DELETE":
-        app.scenario.clear()
-        response = Response(b"", 204)
-    else:
-        response = json_reply({"error": f"no control endpoint {method} {path}"}, 404)
+async def metrics(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    # sent raw, as Prometheus scrapers expect: no Response object on the scrape path
+    body = app.state.metrics.render().encode()
+    headers = [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def metrics_page(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    response = Response(app.state.metrics.render(), media_type="text/plain; version=0.0.4")
     await response(scope, receive, send)
+
+
+async def journal(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    await json_reply([e.to_dict() for e in app.journal.entries()])(scope, receive, send)
+
+
+async def clear_journal(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    app.reset()
+    await Response(b"", 204)(scope, receive, send)
+
+
+async def last(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    await json_reply(redact_json(app.journal.last_json))(scope, receive, send)
+
+
+async def add_rule(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    response: Response
+    try:
+        rule = json.loads(await _read(receive))
+        if not isinstance(rule, dict):
+            raise FaultSyntaxError("a rule must be a JSON object")
+        app.scenario.add(rule)
+        response = Response(b"", 204)
+    except (ValueError, FaultSyntaxError) as exc:
+        response = json_reply({"error": str(exc)}, 400)
+    await response(scope, receive, send)
+
+
+async def clear_scenario(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    app.scenario.clear()
+    await Response(b"", 204)(scope, receive, send)
+
+
+async def not_found(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
+    """A control path or method the table does not list."""
+    message = f"no control endpoint {scope['method']} {scope['path']}"
+    await json_reply({"error": message}, 404)(scope, receive, send)

@@ -1,11 +1,12 @@
-"""httpbin's API as starlette routes, for the hookwire mock server.
+"""httpbin's API as starlette views, for the hookwire mock server.
 
-Exports:
+The paths are rows of the mock server's one route table (`hookwire.mockserver.routes`); what
+this package exports is derived from those rows on first use, never registered separately:
+
 - ``ROUTES``: ``list[starlette.routing.Route]`` covering every endpoint (static and parametrized);
 - ``STATIC``: ``dict[str, endpoint]``, exact path -> ``async def endpoint(request) -> Response``
-  for the paths without parameters, so the top-level app can dispatch them with a dict lookup
-  before any router runs. Each endpoint checks the method itself (405 with ``Allow``, automatic
-  ``HEAD``/``OPTIONS``), so it is safe to call for any method;
+  for the paths without parameters. Each endpoint checks the method itself (405 with ``Allow``,
+  automatic ``HEAD``/``OPTIONS``), so it is safe to call for any method;
 - ``FAST``: ``dict[str, FastView]``, exact path -> ``view(scope) -> (status, raw headers, body)``
   for the hottest ``GET``/``HEAD`` views (``/get``, ``/headers``...), which need neither a
   Request nor a Response object; the same paths are in ``STATIC`` for every other method;
@@ -17,25 +18,46 @@ deliberate differences).
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+import functools
+from typing import TYPE_CHECKING, Any
 
-from . import (  # noqa: F401  (importing registers the endpoints)
-    auth,
-    caching,
-    cookies,
-    dynamic,
-    formats,
-    images,
-    methods,
-    redirects,
-    status,
-    streams,
-)
-from ._route import FAST, ROUTES, STATIC, Endpoint, FastView
+from ._route import Endpoint, FastView
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from hookwire.mockserver.routing import Httpbin
 
 __all__ = ["FAST", "ROUTES", "STATIC", "Endpoint", "FastView", "build_app"]
 
 
+@functools.cache
+def _rows() -> tuple[Httpbin, ...]:
+    # imported here: the table imports this package's view modules
+    from hookwire.mockserver.routes import ROUTES as TABLE
+    from hookwire.mockserver.routing import Httpbin
+
+    return tuple(route for route in TABLE if isinstance(route, Httpbin))
+
+
+@functools.cache
+def _derived(name: str) -> Any:
+    rows = _rows()
+    if name == "ROUTES":
+        return [route.starlette_route() for route in rows]
+    if name == "STATIC":
+        return {route.path: route.view for route in rows if not route.parametrized}
+    return {route.path: route.fast for route in rows if route.fast is not None}
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("FAST", "ROUTES", "STATIC"):
+        return _derived(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def build_app() -> Starlette:
     """A starlette app serving only the httpbin routes (the full server adds OpenAI etc.)."""
-    return Starlette(routes=list(ROUTES))
+    from starlette.applications import Starlette
+
+    return Starlette(routes=list(_derived("ROUTES")))

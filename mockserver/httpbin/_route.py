@@ -1,41 +1,35 @@
-"""Endpoint registration: one decorator gives every httpbin view the same method handling.
+"""The Flask method handling every httpbin view gets, and the fast twin of a JSON view.
 
 Flask answers ``OPTIONS`` and ``HEAD`` for every route by itself and replies 405 with an ``Allow``
-header to other methods; httpbin adds its CORS headers to all of it. The mock server's top-level
-app dispatches ``STATIC`` paths by a dict lookup with no router in between, so each endpoint has
-to carry that behaviour itself instead of relying on starlette's ``Route(methods=...)``.
+header to other methods; httpbin adds its CORS headers to all of it. The mock server's app calls
+a parameterless httpbin view for every method with no router in between, so `flask_methods`
+gives each view that behaviour itself instead of relying on starlette's ``Route(methods=...)``.
+Which path serves which view is listed in one place only: `hookwire.mockserver.routes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 from starlette.types import Scope
 
 from ._json import cors_headers, json_headers, text_response
 from ._multipart import MultipartError
 
 __all__ = [
-    "FAST",
-    "ROUTES",
-    "STATIC",
+    "EVERY_METHOD",
     "BadRequest",
     "Endpoint",
     "FastView",
-    "endpoint",
-    "json_view",
+    "flask_methods",
+    "json_endpoints",
 ]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # (status, raw headers, body) from the scope alone: no Request, no Response, no await
 FastView = Callable[[Scope], tuple[int, list[tuple[bytes, bytes]], bytes]]
-
-ROUTES: list[Route] = []
-STATIC: dict[str, Endpoint] = {}
-FAST: dict[str, FastView] = {}  # GET and HEAD only; every other method goes through STATIC
 
 _METHOD_NOT_ALLOWED = (
     "<!doctype html>\n<html lang=en>\n<title>405 Method Not Allowed</title>\n"
@@ -44,7 +38,7 @@ _METHOD_NOT_ALLOWED = (
 
 
 # Starlette's Route defaults function endpoints to GET; the view does its own method check.
-_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+EVERY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
 class BadRequest(ValueError):
@@ -65,68 +59,53 @@ def _preflight(request: Request, allow: str) -> Response:
     return response
 
 
-def endpoint(*paths: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Endpoint], Endpoint]:
-    """Register a view under ``paths`` (starlette syntax), answering only ``methods``.
-
-    Paths without ``{`` are also entered in ``STATIC``. ``HEAD`` follows ``GET`` and ``OPTIONS``
-    is always answered, as Flask does.
-    """
+def flask_methods(view: Endpoint, methods: Sequence[str]) -> Endpoint:
+    """`view` answering only ``methods``, as Flask would: ``HEAD`` follows ``GET``, ``OPTIONS``
+    is always answered, anything else is a 405 with ``Allow``; `BadRequest` becomes a 400."""
     allowed = set(methods) | {"OPTIONS"}
     if "GET" in allowed:
         allowed.add("HEAD")
     allow_header = ", ".join(sorted(allowed))
 
-    def register(view: Endpoint) -> Endpoint:
-        async def handle(request: Request) -> Response:
-            method = request.method
-            if method not in allowed:
-                response = text_response(request, _METHOD_NOT_ALLOWED, 405)
-                response.raw_headers.append((b"allow", allow_header.encode()))
-                return response
-            if method == "OPTIONS":
-                return _preflight(request, allow_header)
-            try:
-                return await view(request)
-            except (BadRequest, MultipartError) as exc:
-                return text_response(request, str(exc), 400, "text/plain; charset=utf-8")
+    async def handle(request: Request) -> Response:
+        method = request.method
+        if method not in allowed:
+            response = text_response(request, _METHOD_NOT_ALLOWED, 405)
+            response.raw_headers.append((b"allow", allow_header.encode()))
+            return response
+        if method == "OPTIONS":
+            return _preflight(request, allow_header)
+        try:
+            return await view(request)
+        except (BadRequest, MultipartError) as exc:
+            return text_response(request, str(exc), 400, "text/plain; charset=utf-8")
 
-        handle.__name__ = handle.__qualname__ = view.__name__
-        handle.__doc__ = view.__doc__
-        for path in paths:
-            ROUTES.append(Route(path, handle, methods=_EVERY_METHOD, name=view.__name__))
-            if "{" not in path:
-                STATIC[path] = handle
-        return view
-
-    return register
+    handle.__name__ = handle.__qualname__ = view.__name__
+    handle.__doc__ = view.__doc__
+    return handle
 
 
-def json_view(path: str) -> Callable[[Callable[[Scope], bytes]], Callable[[Scope], bytes]]:
-    """Register a GET view whose JSON body depends on the scope alone, twice over.
+def json_endpoints(render: Callable[[Scope], bytes]) -> tuple[Endpoint, FastView]:
+    """An ordinary view and a raw `FastView` for a GET whose JSON body depends on the scope alone.
 
-    ``render(scope) -> bytes`` becomes an ordinary `endpoint` (so ``OPTIONS``, 405 and the
-    standalone starlette app behave as for any view) and a `FAST` raw view, which the mock
-    server's app calls for ``GET``/``HEAD`` with no Request or Response object at all.
+    The view goes through `flask_methods` like any other (so ``OPTIONS``, 405 and the standalone
+    starlette app behave as for any view); the fast view is what the mock server's app calls for
+    ``GET``/``HEAD``, with no Request or Response object at all.
     """
 
-    def register(render: Callable[[Scope], bytes]) -> Callable[[Scope], bytes]:
-        async def view(request: Request) -> Response:
-            body = render(request.scope)
-            response = Response(body, media_type="application/json")
-            response.raw_headers.extend(cors_headers(request.scope))
-            return response
+    async def view(request: Request) -> Response:
+        body = render(request.scope)
+        response = Response(body, media_type="application/json")
+        response.raw_headers.extend(cors_headers(request.scope))
+        return response
 
-        def fast(scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-            body = render(scope)
-            return 200, json_headers(scope, body), body
+    def fast(scope: Scope) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        body = render(scope)
+        return 200, json_headers(scope, body), body
 
-        view.__name__ = fast.__name__ = render.__name__
-        view.__doc__ = fast.__doc__ = render.__doc__
-        endpoint(path)(view)
-        FAST[path] = fast
-        return render
-
-    return register
+    view.__name__ = fast.__name__ = render.__name__
+    view.__doc__ = fast.__doc__ = render.__doc__
+    return view, fast
 
 
 def int_param(request: Request, name: str) -> int:

@@ -9,11 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._json import json_response, text_response
-from ._route import endpoint
 from .cookies import set_cookie_header
 from .digest import DigestRoute, NonceStore, Verdict, challenge, parse_credentials, verify
 from .digest import split_algorithm as _split_algorithm
-from .methods import ALL_METHODS
 from .status import status_response
 
 __all__ = ["DIGEST_REALM", "NONCES"]
@@ -38,7 +36,6 @@ def _authenticated(request: Request, user: str) -> Response:
     return json_response(request, {"authenticated": True, "user": user})
 
 
-@endpoint("/basic-auth/{user}/{passwd}")
 async def view_basic_auth(request: Request) -> Response:
     """200 with the user for matching Basic credentials, else 401 with a Basic challenge."""
     user, passwd = request.path_params["user"], request.path_params["passwd"]
@@ -47,7 +44,6 @@ async def view_basic_auth(request: Request) -> Response:
     return _authenticated(request, user)
 
 
-@endpoint("/hidden-basic-auth/{user}/{passwd}")
 async def view_hidden_basic_auth(request: Request) -> Response:
     """Like ``/basic-auth`` but answers 404 instead of challenging."""
     user, passwd = request.path_params["user"], request.path_params["passwd"]
@@ -56,7 +52,6 @@ async def view_hidden_basic_auth(request: Request) -> Response:
     return _authenticated(request, user)
 
 
-@endpoint("/bearer")
 async def view_bearer(request: Request) -> Response:
     """200 with the token for any ``Authorization: Bearer <token>``, else 401."""
     header = request.headers.get("authorization")
@@ -103,12 +98,6 @@ def _target(request: Request) -> str:
     return (raw_path + (b"?" + query if query else b"")).decode("latin-1")
 
 
-@endpoint(
-    "/digest-auth/{qop}/{user}/{passwd}",
-    "/digest-auth/{qop}/{user}/{passwd}/{algorithm}",
-    "/digest-auth/{qop}/{user}/{passwd}/{algorithm}/{stale_after}",
-    methods=ALL_METHODS,  # httpbin: GET only, which makes auth-int untestable with a body
-)
 async def view_digest_auth(request: Request) -> Response:
     """Digest-protected page. See ``digest.py`` for what is checked.
 

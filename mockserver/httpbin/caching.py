@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._json import json_response, pretty, text_response
-from ._route import BadRequest, endpoint, int_param
+from ._route import BadRequest, int_param
 from .methods import get_view_dict
 from .status import status_response
 
@@ -31,7 +31,6 @@ def parse_etags(header: str | None) -> list[str]:
     return tags
 
 
-@endpoint("/cache")
 async def view_cache(request: Request) -> Response:
     """304 for any conditional request, else ``/get``'s body with Last-Modified and an ETag."""
     headers = request.headers
@@ -47,7 +46,6 @@ async def view_cache(request: Request) -> Response:
     )
 
 
-@endpoint("/cache/{n:int}")
 async def view_cache_control(request: Request) -> Response:
     """``/get``'s body with ``Cache-Control: public, max-age=n``."""
     max_age = int_param(request, "n")
@@ -58,7 +56,6 @@ async def view_cache_control(request: Request) -> Response:
     )
 
 
-@endpoint("/etag/{etag}")
 async def view_etag(request: Request) -> Response:
     """Entity tag ``etag``: If-None-Match hits give 304, If-Match misses give 412."""
     etag = request.path_params["etag"]
@@ -100,7 +97,6 @@ def _header(name: str, value: str) -> tuple[bytes, bytes]:
         raise BadRequest(f"header {name} value is not Latin-1 text") from None
 
 
-@endpoint("/response-headers", methods=("GET", "POST"))
 async def view_response_headers(request: Request) -> Response:
     """Each query parameter becomes a response header; the body lists all response headers,
     its own ``Content-Length`` included (computed to a fixed point, as httpbin does)."""

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._json import json_response
-from ._route import endpoint
 from .redirects import redirect_response
 
 __all__ = ["set_cookie_header"]
@@ -62,7 +61,6 @@ def _first_values(request: Request) -> dict[str, str]:
     return values
 
 
-@endpoint("/cookies")
 async def view_cookies(request: Request) -> Response:
     """The cookies the client sent (tracking cookies hidden unless ``?show_env``)."""
     cookies = dict(request.cookies)
@@ -72,7 +70,6 @@ async def view_cookies(request: Request) -> Response:
     return json_response(request, {"cookies": cookies})
 
 
-@endpoint("/cookies/set")
 async def view_set_cookies(request: Request) -> Response:
     """Set one cookie per query parameter, then redirect to ``/cookies``."""
     response = redirect_response(request, "/cookies")
@@ -82,7 +79,6 @@ async def view_set_cookies(request: Request) -> Response:
     return response
 
 
-@endpoint("/cookies/set/{name}/{value}")
 async def view_set_cookie(request: Request) -> Response:
     """Set cookie ``name`` to ``value``, then redirect to ``/cookies``."""
     response = redirect_response(request, "/cookies")
@@ -92,7 +88,6 @@ async def view_set_cookie(request: Request) -> Response:
     return response
 
 
-@endpoint("/cookies/delete")
 async def view_delete_cookies(request: Request) -> Response:
     """Expire each cookie named in the query string, then redirect to ``/cookies``."""
     response = redirect_response(request, "/cookies")

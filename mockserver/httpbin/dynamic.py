@@ -14,8 +14,7 @@ from starlette.responses import Response
 
 from ._echo import echo
 from ._json import json_response, text_response
-from ._route import BadRequest, endpoint, float_param, int_param
-from .methods import ALL_METHODS
+from ._route import BadRequest, float_param, int_param
 from .redirects import redirect_response
 from .status import status_response
 
@@ -36,7 +35,6 @@ def random_bytes(n: int, seed: str | None) -> bytes:
     return bytes(rng.randint(0, 255) for _ in range(n))
 
 
-@endpoint("/delay/{delay}", methods=ALL_METHODS)
 async def view_delay(request: Request) -> Response:
     """Wait ``delay`` seconds (capped at 10) without blocking other requests, then echo."""
     raw = request.path_params["delay"]
@@ -50,7 +48,6 @@ async def view_delay(request: Request) -> Response:
     return json_response(request, await echo(request, DELAY_KEYS))
 
 
-@endpoint("/bytes/{n:int}")
 async def view_bytes(request: Request) -> Response:
     """``n`` random bytes (at most 100 KiB); ``?seed=`` makes them reproducible."""
     n = min(int_param(request, "n"), MAX_BYTES)
@@ -78,7 +75,6 @@ def parse_range(header: str | None, size: int) -> tuple[int, int]:
     return first, size - 1 if last is None else last
 
 
-@endpoint("/range/{n:int}")
 async def view_range(request: Request) -> Response:
     """``n`` bytes of ``abc...z`` honouring ``Range`` (206/416), with ETag and Accept-Ranges.
 
@@ -121,7 +117,6 @@ async def view_range(request: Request) -> Response:
     )
 
 
-@endpoint("/base64/{value}")
 async def view_base64(request: Request) -> Response:
     """The URL-safe base64 ``value`` decoded as UTF-8 text."""
     value = request.path_params["value"]
@@ -132,7 +127,6 @@ async def view_base64(request: Request) -> Response:
     return text_response(request, text)
 
 
-@endpoint("/links/{n:int}/{offset:int}")
 async def view_links(request: Request) -> Response:
     """A page of ``n`` links (1..200) to its siblings; ``offset`` is the current one."""
     n = min(max(1, int_param(request, "n")), 200)
@@ -144,13 +138,11 @@ async def view_links(request: Request) -> Response:
     return text_response(request, "".join(pieces))
 
 
-@endpoint("/links/{n:int}")
 async def view_links_start(request: Request) -> Response:
     """Redirect to the first page of ``/links/{n}/0``."""
     return redirect_response(request, f"/links/{int_param(request, 'n')}/0")
 
 
-@endpoint("/unstable", methods=ALL_METHODS)
 async def view_unstable(request: Request) -> Response:
     """go-httpbin's flaky endpoint: 500 with probability ``failure_rate`` (default 0.5), else 200.
 

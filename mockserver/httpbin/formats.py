@@ -17,7 +17,6 @@ from starlette.responses import Response
 from . import _pages
 from ._echo import header_dict, origin
 from ._json import json_response, plain_response, pretty, text_response
-from ._route import endpoint
 
 try:  # the brotli extra; /brotli answers 501 without it
     import brotli as _brotli
@@ -47,49 +46,41 @@ SLIDESHOW = {
 _SLIDESHOW_BODY = pretty(SLIDESHOW)
 
 
-@endpoint("/json")
 async def view_json(request: Request) -> Response:
     """A fixed JSON document (httpbin's slideshow)."""
     return text_response(request, _SLIDESHOW_BODY, media_type="application/json")
 
 
-@endpoint("/xml")
 async def view_xml(request: Request) -> Response:
     """A fixed XML document."""
     return text_response(request, _pages.XML, media_type="application/xml")
 
 
-@endpoint("/html")
 async def view_html(request: Request) -> Response:
     """A fixed HTML page."""
     return text_response(request, _pages.HTML)
 
 
-@endpoint("/robots.txt")
 async def view_robots(request: Request) -> Response:
     """A robots.txt that disallows ``/deny``."""
     return plain_response(request, "User-agent: *\nDisallow: /deny\n", 200, b"text/plain")
 
 
-@endpoint("/deny")
 async def view_deny(request: Request) -> Response:
     """The page robots.txt forbids."""
     return plain_response(request, _pages.DENIED, 200, b"text/plain")
 
 
-@endpoint("/encoding/utf8")
 async def view_utf8(request: Request) -> Response:
     """A UTF-8 sample in many scripts."""
     return text_response(request, _pages.UTF8_DEMO)
 
 
-@endpoint("/forms/post")
 async def view_forms_post(request: Request) -> Response:
     """An HTML form that submits to ``/post``."""
     return text_response(request, _pages.FORM)
 
 
-@endpoint("/", "/legacy")
 async def view_index(request: Request) -> Response:
     """A landing page listing the endpoints."""
     return text_response(request, _pages.INDEX)
@@ -113,20 +104,17 @@ def _compressed(request: Request, body: bytes, encoding: str) -> Response:
     )
 
 
-@endpoint("/gzip")
 async def view_gzip(request: Request) -> Response:
     """httpbin's echo, gzip-encoded."""
     body = pretty(_encoded(request, "gzipped"))
     return _compressed(request, gzip.compress(body, compresslevel=4), "gzip")
 
 
-@endpoint("/deflate")
 async def view_deflate(request: Request) -> Response:
     """httpbin's echo, deflate-encoded (a zlib stream, as httpbin and most servers send)."""
     return _compressed(request, zlib.compress(pretty(_encoded(request, "deflated"))), "deflate")
 
 
-@endpoint("/brotli")
 async def view_brotli(request: Request) -> Response:
     """httpbin's echo, brotli-encoded."""
     if _brotli is None:

@@ -7,7 +7,6 @@ from starlette.responses import Response
 
 from . import _images
 from ._json import text_response
-from ._route import endpoint
 from .status import status_response
 
 _BY_TYPE = {
@@ -22,7 +21,6 @@ def _image(request: Request, media_type: str) -> Response:
     return text_response(request, _BY_TYPE[media_type], media_type=media_type)
 
 
-@endpoint("/image")
 async def view_image(request: Request) -> Response:
     """An image in the first type the ``Accept`` header mentions, in httpbin's preference
     order (webp, svg, jpeg, png); 406 when none fits, png when there is no ``Accept``."""
@@ -38,25 +36,21 @@ async def view_image(request: Request) -> Response:
     return status_response(request, 406)
 
 
-@endpoint("/image/png")
 async def view_png(request: Request) -> Response:
     """A PNG image."""
     return _image(request, "image/png")
 
 
-@endpoint("/image/jpeg")
 async def view_jpeg(request: Request) -> Response:
     """A JPEG image."""
     return _image(request, "image/jpeg")
 
 
-@endpoint("/image/webp")
 async def view_webp(request: Request) -> Response:
     """A WebP image."""
     return _image(request, "image/webp")
 
 
-@endpoint("/image/svg")
 async def view_svg(request: Request) -> Response:
     """An SVG image."""
     return _image(request, "image/svg+xml")

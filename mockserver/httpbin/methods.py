@@ -1,6 +1,6 @@
 """HTTP method and request-inspection endpoints: ``/get``, ``/post``, ``/anything``...
 
-``/get`` is the benchmark path: it is a `json_view`, so the mock server answers ``GET /get``
+``/get`` is the benchmark path: it is a `JsonView` route, so the mock server answers ``GET /get``
 straight from the ASGI scope (no Request or Response object, no body read) and renders it with
 a template of httpbin's layout.
 """
@@ -16,7 +16,6 @@ from starlette.types import Scope
 
 from ._echo import echo, header_dict, origin, query_args, request_url
 from ._json import json_response, pretty, render_echo
-from ._route import endpoint, json_view
 
 BODY_KEYS = ("url", "args", "form", "data", "origin", "headers", "files", "json")
 ANYTHING_KEYS = (*BODY_KEYS, "method")
@@ -44,49 +43,41 @@ def get_view_dict(request: Request) -> dict[str, object]:
     return get_dict(request.scope)
 
 
-@json_view("/get")
 def view_get(scope: Scope) -> bytes:
     """The request's URL, query args, headers and origin."""
     return render_echo(query_args(scope), _headers(scope), origin(scope), request_url(scope))
 
 
-@endpoint("/post", methods=("POST",))
 async def view_post(request: Request) -> Response:
     """Echo of a POST: args, form, data, files, json, headers, origin, url."""
     return json_response(request, await echo(request, BODY_KEYS))
 
 
-@endpoint("/put", methods=("PUT",))
 async def view_put(request: Request) -> Response:
     """Echo of a PUT."""
     return json_response(request, await echo(request, BODY_KEYS))
 
 
-@endpoint("/patch", methods=("PATCH",))
 async def view_patch(request: Request) -> Response:
     """Echo of a PATCH."""
     return json_response(request, await echo(request, BODY_KEYS))
 
 
-@endpoint("/delete", methods=("DELETE",))
 async def view_delete(request: Request) -> Response:
     """Echo of a DELETE (bodies are read and echoed too)."""
     return json_response(request, await echo(request, BODY_KEYS))
 
 
-@endpoint("/anything", "/anything/{anything:path}", methods=ALL_METHODS)
 async def view_anything(request: Request) -> Response:
     """Echo of any method, with ``method`` added."""
     return json_response(request, await echo(request, ANYTHING_KEYS))
 
 
-@json_view("/headers")
 def view_headers(scope: Scope) -> bytes:
     """The request headers."""
     return pretty({"headers": _headers(scope)})
 
 
-@json_view("/user-agent")
 def view_user_agent(scope: Scope) -> bytes:
     """The ``User-Agent`` header (``null`` when absent, as httpbin)."""
     agent = None
@@ -97,13 +88,11 @@ def view_user_agent(scope: Scope) -> bytes:
     return pretty({"user-agent": agent})
 
 
-@json_view("/ip")
 def view_ip(scope: Scope) -> bytes:
     """The caller's address (``X-Forwarded-For`` wins)."""
     return pretty({"origin": origin(scope)})
 
 
-@json_view("/uuid")
 def view_uuid(scope: Scope) -> bytes:
     """A fresh UUID4."""
     return pretty({"uuid": str(uuid.uuid4())})

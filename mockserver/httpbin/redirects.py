@@ -14,8 +14,7 @@ from starlette.responses import Response
 
 from ._echo import parse_pairs, request_url
 from ._json import text_response
-from ._route import BadRequest, endpoint, int_param
-from .methods import ALL_METHODS
+from ._route import BadRequest, int_param
 
 __all__ = ["redirect_response"]
 
@@ -53,7 +52,6 @@ def _positive(request: Request) -> int:
     return n
 
 
-@endpoint("/redirect/{n:int}")
 async def view_redirect(request: Request) -> Response:
     """Redirect ``n`` times, relatively unless ``?absolute=true``; the last hop goes to ``/get``."""
     n = _positive(request)
@@ -65,14 +63,12 @@ async def view_redirect(request: Request) -> Response:
     return redirect_response(request, f"{prefix}/{kind}-redirect/{n - 1}")
 
 
-@endpoint("/relative-redirect/{n:int}")
 async def view_relative_redirect(request: Request) -> Response:
     """Redirect ``n`` times with relative ``Location`` headers and empty bodies."""
     n = _positive(request)
     return _empty_redirect(request, "/get" if n == 1 else f"/relative-redirect/{n - 1}")
 
 
-@endpoint("/absolute-redirect/{n:int}")
 async def view_absolute_redirect(request: Request) -> Response:
     """Redirect ``n`` times with absolute ``Location`` headers."""
     n = _positive(request)
@@ -82,7 +78,6 @@ async def view_absolute_redirect(request: Request) -> Response:
     return redirect_response(request, f"{prefix}/absolute-redirect/{n - 1}")
 
 
-@endpoint("/redirect-to", methods=ALL_METHODS)
 async def view_redirect_to(request: Request) -> Response:
     """Redirect to ``?url=`` with ``?status_code=`` (any 3xx; otherwise 302), for every method.
 

@@ -15,8 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ._json import cors_headers, plain_response
-from ._route import endpoint
-from .methods import ALL_METHODS
 
 __all__ = ["ACCEPTED_MEDIA_TYPES", "status_response"]
 
@@ -101,7 +99,6 @@ def choose_code(codes: str, rng: random.Random | None = None) -> int | None:
     return choices[-1][0]
 
 
-@endpoint("/status/{codes}", methods=ALL_METHODS)
 async def view_status(request: Request) -> Response:
     """Reply with the given status code, or one drawn from a weighted list."""
     code = choose_code(request.path_params["codes"])

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ._json import cors_headers, plain_response
-from ._route import BadRequest, endpoint, float_param, int_param
+from ._route import BadRequest, float_param, int_param
 from .dynamic import MAX_BYTES, random_bytes
 from .methods import get_view_dict
 from .status import PLAIN_UTF8
@@ -40,7 +40,6 @@ def _streaming(
     return response
 
 
-@endpoint("/stream/{n:int}")
 async def view_stream(request: Request) -> Response:
     """``min(n, 100)`` newline-delimited JSON copies of ``/get``'s body, each with an ``id``."""
     n = min(int_param(request, "n"), MAX_STREAM_LINES)
@@ -54,7 +53,6 @@ async def view_stream(request: Request) -> Response:
     return _streaming(request, lines(), "application/json")
 
 
-@endpoint("/stream-bytes/{n:int}")
 async def view_stream_bytes(request: Request) -> Response:
     """``n`` random bytes (at most 100 KiB) in ``chunk_size`` pieces; ``seed`` as ``/bytes``."""
     n = min(int_param(request, "n"), MAX_BYTES)
@@ -70,7 +68,6 @@ async def view_stream_bytes(request: Request) -> Response:
     return _streaming(request, chunks(), "application/octet-stream")
 
 
-@endpoint("/drip")
 async def view_drip(request: Request) -> Response:
     """``numbytes`` asterisks spread evenly over ``duration`` seconds after ``delay``, with
     status ``code``. Bytes due at the same moment go out together, so a 10 MB drip over two
@@ -128,7 +125,6 @@ def sse_event(index: int, now_ms: int) -> bytes:
     return f"id: {index}\nevent: ping\ndata: {data}\n\n".encode()
 
 
-@endpoint("/sse")
 async def view_sse(request: Request) -> Response:
     """``count`` events (default 10) spread over ``duration`` (default 5s) after ``delay``."""
     count = 10
