@@ -8,12 +8,11 @@ CLI's ``--auth-type digest``.
 from __future__ import annotations
 
 from hookwire import auth
-from hookwire.hookspecs import hookimpl
-from hookwire.registry import Register
+from hookwire.plugin import AuthRegister, hookimpl
 
 
 @hookimpl(trylast=True)
-def hookwire_register_auth(register: Register) -> None:
+def hookwire_register_auth(register: AuthRegister) -> None:
     register("basic", auth.BasicAuth)
     register("bearer", auth.BearerAuth, aliases=("token",))
     register("api-key", auth.APIKeyAuth)

@@ -1,14 +1,17 @@
 """hookwire's SDK: one library for HTTP with pluggable auth, transports and retries, and LLMs.
 
-``import hookwire`` is cheap: names are loaded on first use (PEP 562), so neither pluggy, nor any
-HTTP
-library, nor torch is imported until something needs it.
+``import hookwire`` is cheap: names are loaded on first use (PEP 562), so neither pluggy, nor
+any HTTP library, nor torch is imported until something needs it. Every name of ``__all__`` is
+also in the ``TYPE_CHECKING`` block below, and tests/sdk/test_exports.py checks that each one
+resolves at runtime. The plugin API is :mod:`hookwire.plugin`.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from hookwire import errors as _errors  # stdlib only, a few classes: cheap
 
 __version__ = "0.1.0"
 
@@ -40,16 +43,8 @@ _EXPORTS: dict[str, str] = {
     "LLM": "hookwire.llm",
     "Conversation": "hookwire.llm",
 }
-_ERROR_NAMES = {
-    "SDKError", "RequestError", "TransportError", "TimeoutException", "ConnectTimeout",
-    "ReadTimeout", "WriteTimeout", "PoolTimeout", "DeadlineExceeded", "NetworkError",
-    "ConnectError", "ReadError", "WriteError", "ProtocolError", "DecodingError", "BodyTooLarge",
-    "TooManyRedirects", "HTTPStatusError", "APIStatusError", "RateLimitError",
-    "AuthenticationError", "RetryError", "StreamError", "StreamInterrupted", "StreamTruncated",
-    "StreamErrorEvent", "PluginError", "ConfigError", "MissingAPIKeyError", "InvalidRequest",
-    "InvalidURL", "InvalidHeader", "UnreplayableBodyError",
-}
-_EXPORTS.update({name: "hookwire.errors" for name in _ERROR_NAMES})
+# Every error class is reachable as ``hookwire.X``: the list is errors.__all__, written once.
+_EXPORTS.update({name: "hookwire.errors" for name in _errors.__all__})
 
 __all__ = sorted(_EXPORTS)
 
@@ -77,14 +72,22 @@ if TYPE_CHECKING:
     from hookwire._headers import Headers as Headers
     from hookwire._models import Request as Request
     from hookwire._models import Response as Response
+    from hookwire._plugin_api import make_auth as make_auth
     from hookwire.auth import APIKeyAuth as APIKeyAuth
     from hookwire.auth import Auth as Auth
     from hookwire.auth import BasicAuth as BasicAuth
     from hookwire.auth import BearerAuth as BearerAuth
+    from hookwire.auth import DigestAuth as DigestAuth
+    from hookwire.auth import FunctionAuth as FunctionAuth
     from hookwire.auth import ProxyAuth as ProxyAuth
     from hookwire.errors import *  # noqa: F403
+    from hookwire.hookspecs import hookimpl as hookimpl
+    from hookwire.llm import LLM as LLM
+    from hookwire.llm import Conversation as Conversation
     from hookwire.registry import PluginHost as PluginHost
+    from hookwire.registry import get_plugin_host as get_plugin_host
     from hookwire.retry import RetryPolicy as RetryPolicy
     from hookwire.timeouts import Timeout as Timeout
     from hookwire.transports import AsyncBaseTransport as AsyncBaseTransport
     from hookwire.transports import BaseTransport as BaseTransport
+    from hookwire.transports import TransportOptions as TransportOptions

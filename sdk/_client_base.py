@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hookwire._clock import Clock
 from hookwire._content import DataInput, FilesInput, encode_body
@@ -46,9 +46,6 @@ from hookwire.registry import PluginHost, get_plugin_host
 from hookwire.retry import RetryDecision, RetryPolicy, parse_retry_after
 from hookwire.timeouts import Timeout, TimeoutTypes
 from hookwire.transports import AsyncBaseTransport, BaseTransport, TransportOptions
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 log = logging.getLogger("hookwire.http")
 
@@ -198,16 +195,10 @@ class BaseClient:
     def _make_transport(self) -> Any:
         with self._transport_lock:
             if self._transport is None:
-                entry = self.plugins.lookup("transport", self.transport_name)
-                face = "async_" if self._is_async else "sync"
-                factory: Callable[..., Any] | None = entry.options.get(face)
-                if factory is None:
-                    kind = "async" if self._is_async else "sync"
-                    raise InvalidRequest(
-                        f"transport {entry.name!r} has no {kind} implementation; "
-                        f"use {'Client' if self._is_async else 'AsyncClient'} or another transport"
-                    )
-                self._transport = factory(options=self._options)
+                make = self.plugins.transport_factory(
+                    self.transport_name, is_async=self._is_async
+                )
+                self._transport = make(self._options)
             return self._transport
 
     # -- building requests ----------------------------------------------------------------

@@ -36,9 +36,11 @@ reaches a user of the SDK::
     │   │   └── DigestChallengeError       a Digest challenge cannot be answered (also a ValueError)
     │   ├── HTTPStatusError                .response; raised by raise_for_status()
     │   │   └── APIStatusError             an LLM provider's error body, parsed
-    │   │       ├── BadRequestError (400), AuthenticationFailed (401), PermissionDenied (403),
-    │   │       ├── NotFoundError (404), ConflictError (409), UnprocessableEntity (422),
-    │   │       ├── RateLimitError (429, .retry_after), InternalServerError (>= 500)
+    │   │       ├── BadRequestError (400)
+    │   │       ├── APIAuthenticationError (401; also an AuthenticationError)
+    │   │       ├── PermissionDeniedError (403), NotFoundError (404), ConflictError (409)
+    │   │       ├── UnprocessableEntityError (422), RateLimitError (429, .retry_after)
+    │   │       └── InternalServerError (>= 500)
     │   └── StreamError                    .partial (what arrived before the failure)
     │       ├── StreamInterrupted          the connection broke after the first chunk
     │       ├── StreamTruncated            ended without [DONE] or a finish_reason
@@ -59,9 +61,9 @@ if TYPE_CHECKING:
     from hookwire._models import Request, Response
 
 __all__ = [
+    "APIAuthenticationError",
     "APIStatusError",
     "AuthenticationError",
-    "AuthenticationFailed",
     "BadRequestError",
     "BodyTooLarge",
     "ClientClosed",
@@ -82,7 +84,7 @@ __all__ = [
     "ModelLoadError",
     "NetworkError",
     "NotFoundError",
-    "PermissionDenied",
+    "PermissionDeniedError",
     "PluginError",
     "PoolTimeout",
     "ProtocolError",
@@ -103,7 +105,7 @@ __all__ = [
     "TimeoutException",
     "TooManyRedirects",
     "TransportError",
-    "UnprocessableEntity",
+    "UnprocessableEntityError",
     "UnreplayableBodyError",
     "WriteError",
     "WriteTimeout",
@@ -294,11 +296,17 @@ class BadRequestError(APIStatusError):
     """400."""
 
 
-class AuthenticationFailed(APIStatusError):
-    """401 from a provider: the API key is missing or wrong."""
+class APIAuthenticationError(APIStatusError, AuthenticationError):
+    """401 from a provider: the API key is missing or wrong.
+
+    Also an :class:`AuthenticationError`, so one ``except hookwire.AuthenticationError``
+    catches every refused credential, from a plain HTTP call or an LLM provider.
+    """
+
+    _context = APIStatusError._context
 
 
-class PermissionDenied(APIStatusError):
+class PermissionDeniedError(APIStatusError):
     """403."""
 
 
@@ -310,7 +318,7 @@ class ConflictError(APIStatusError):
     """409."""
 
 
-class UnprocessableEntity(APIStatusError):
+class UnprocessableEntityError(APIStatusError):
     """422."""
 
 
@@ -326,11 +334,11 @@ class InternalServerError(APIStatusError):
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
-    401: AuthenticationFailed,
-    403: PermissionDenied,
+    401: APIAuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
-    422: UnprocessableEntity,
+    422: UnprocessableEntityError,
     429: RateLimitError,
 }
 

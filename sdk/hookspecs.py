@@ -20,7 +20,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from hookwire._models import Request, Response
-    from hookwire.registry import Register
+    from hookwire.registry import AuthRegister, ProviderRegister, TransportRegister
 
 PROJECT = "hookwire"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -31,25 +31,26 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def hookwire_register_auth(register: Register) -> None:
-    """Register auth schemes: ``register("digest", factory)``.
+def hookwire_register_auth(register: AuthRegister) -> None:
+    """Register auth schemes: ``register("digest", factory, aliases=(...))``.
 
-    ``factory(*args, **kwargs)`` returns an :class:`hookwire.auth.Auth`; users then pass
-    ``auth=("digest", "user", "pass")`` or ``hookwire.make_auth("digest", "user", "pass")``.
+    ``factory(*args, **kwargs)`` returns a :class:`hookwire.auth.Auth`; users build one by
+    name with ``hookwire.make_auth("digest", "user", "pass")`` and pass it as ``auth=``.
     """
 
 
 @hookspec
-def hookwire_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: TransportRegister) -> None:
     """Register transports: ``register("httpx", sync=Factory, async_=AsyncFactory)``.
 
-    Either face may be omitted. Factories take :class:`hookwire.transports.TransportOptions` fields
-    as keyword arguments.
+    Either face may be omitted. Each factory is called as ``factory(options=..., host=...)``:
+    a :class:`hookwire.transports.TransportOptions` and the
+    :class:`~hookwire.registry.PluginHost` the transport was looked up on.
     """
 
 
 @hookspec
-def hookwire_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: ProviderRegister) -> None:
     """Register LLM providers: ``register("openai", factory, aliases=(...))``.
 
     ``factory(**options)`` returns an :class:`hookwire.llm.Provider`.

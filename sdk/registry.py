@@ -16,22 +16,71 @@ import importlib.metadata
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pluggy
 
 from hookwire import hookspecs
-from hookwire.errors import PluginError
+from hookwire.errors import InvalidRequest, PluginError
+
+if TYPE_CHECKING:
+    from hookwire.auth import Auth
+    from hookwire.llm.provider import Provider
+    from hookwire.transports import (
+        AsyncBaseTransport,
+        AsyncTransportFactory,
+        BaseTransport,
+        TransportFactory,
+        TransportOptions,
+    )
 
 log = logging.getLogger("hookwire.plugins")
 
 DISABLE_ENV = "HOOKWIRE_DISABLE_PLUGINS"
 
 
-class Register(Protocol):
-    def __call__(self, name: str, *args: Any, **kwargs: Any) -> None: ...
+class AuthRegister(Protocol):
+    """What ``hookwire_register_auth`` receives: ``register("digest", DigestAuth)``.
+
+    ``factory(*args, **kwargs)`` builds the :class:`~hookwire.auth.Auth`;
+    ``hookwire.make_auth(name, *args, **kwargs)`` calls it.
+    """
+
+    def __call__(
+        self, name: str, factory: Callable[..., Auth], /, *, aliases: Sequence[str] = ()
+    ) -> None: ...
+
+
+class TransportRegister(Protocol):
+    """What ``hookwire_register_transports`` receives: ``register("h", sync=F, async_=AF)``.
+
+    Either face may be left out. Each factory is called as ``factory(options=..., host=...)``
+    with the client's :class:`~hookwire.transports.TransportOptions` and the
+    :class:`PluginHost` it was looked up on (a wrapper resolves its inner transport there).
+    """
+
+    def __call__(
+        self,
+        name: str,
+        /,
+        *,
+        sync: TransportFactory | None = None,
+        async_: AsyncTransportFactory | None = None,
+    ) -> None: ...
+
+
+class ProviderRegister(Protocol):
+    """What ``hookwire_register_providers`` receives: ``register("openai", factory)``.
+
+    ``factory(**options)`` returns a :class:`~hookwire.llm.Provider`; when it accepts
+    ``plugins=``, it is given the host whose hooks its clients should run.
+    """
+
+    def __call__(
+        self, name: str, factory: Callable[..., Provider], /, *, aliases: Sequence[str] = ()
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -42,6 +91,19 @@ class Entry:
     value: Any
     plugin: str
     options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransportEntry:
+    """One registered transport with its two faces (either may be ``None``)."""
+
+    name: str
+    sync: TransportFactory | None
+    async_: AsyncTransportFactory | None
+    plugin: str
+
+    def face(self, *, is_async: bool) -> TransportFactory | AsyncTransportFactory | None:
+        return self.async_ if is_async else self.sync
 
 
 @dataclass(frozen=True)
@@ -71,6 +133,7 @@ class PluginHost:
         self.errors: list[PluginError] = []
         self._dists: dict[str, tuple[str | None, str | None]] = {}
         self._registries: dict[str, dict[str, Entry]] = {}
+        self._transports: dict[str, TransportEntry] | None = None
         self._lock = threading.RLock()
         if load_entrypoints:
             self._load_entrypoints()
@@ -108,6 +171,7 @@ class PluginHost:
                 self._fail(name, f"breaks the hook specs ({exc})", exc)
                 return False
             self._registries.clear()
+            self._transports = None
         return True
 
     def _fail(self, name: str, why: str, exc: BaseException) -> None:
@@ -143,8 +207,49 @@ class PluginHost:
             self._registries[hook_name] = entries
             return entries
 
-    def transports(self) -> dict[str, Entry]:
-        return self._collect("hookwire_register_transports")
+    def transports(self) -> dict[str, TransportEntry]:
+        """Every registered transport by name, each with its sync and async factory."""
+        with self._lock:
+            cached = self._transports
+            if cached is None:
+                cached = {
+                    name: TransportEntry(
+                        name, e.options.get("sync"), e.options.get("async_"), e.plugin
+                    )
+                    for name, e in self._collect("hookwire_register_transports").items()
+                }
+                self._transports = cached
+            return cached
+
+    def transport(self, name: str) -> TransportEntry:
+        """The transport registered as ``name``; a PluginError naming the known ones if none."""
+        entries = self.transports()
+        if name not in entries:
+            self._unknown("transport", name, entries)
+        return entries[name]
+
+    def transport_factory(
+        self, name: str, *, is_async: bool
+    ) -> Callable[[TransportOptions], BaseTransport | AsyncBaseTransport]:
+        """``make(options)`` building the ``name`` transport's sync or async face.
+
+        The factory is handed this host (``host=``), so a transport that wraps another looks
+        its inner transport up on the same host rather than the process-wide one.
+        """
+        entry = self.transport(name)
+        face = entry.face(is_async=is_async)
+        if face is None:
+            kind, other = ("async", "Client") if is_async else ("sync", "AsyncClient")
+            raise InvalidRequest(
+                f"transport {name!r} has no {kind} implementation; "
+                f"use {other} or another transport"
+            )
+
+        def make(options: TransportOptions) -> BaseTransport | AsyncBaseTransport:
+            made: BaseTransport | AsyncBaseTransport = face(options=options, host=self)
+            return made
+
+        return make
 
     def auth_schemes(self) -> dict[str, Entry]:
         return self._collect("hookwire_register_auth")
@@ -153,29 +258,26 @@ class PluginHost:
         return self._collect("hookwire_register_providers")
 
     def lookup(self, kind: str, name: str) -> Entry:
-        table = {
-            "transport": self.transports,
-            "auth": self.auth_schemes,
-            "provider": self.providers,
-        }[kind]()
-        try:
-            return table[name]
-        except KeyError:
-            known = ", ".join(sorted(table)) or "none"
-            hint = ""
-            if any(getattr(e, "plugin", None) == name for e in self.errors):
-                hint = f" (plugin {name!r} failed to load: see PluginHost.errors)"
-            raise PluginError(
-                f"no {kind} named {name!r}; available: {known}{hint}", plugin=name
-            ) from None
+        """The ``auth`` scheme or ``provider`` registered as ``name`` (transports:
+        :meth:`transport`)."""
+        table = {"auth": self.auth_schemes, "provider": self.providers}[kind]()
+        if name not in table:
+            self._unknown(kind, name, table)
+        return table[name]
+
+    def _unknown(self, kind: str, name: str, table: dict[str, Any]) -> None:
+        known = ", ".join(sorted(table)) or "none"
+        hint = ""
+        if any(getattr(e, "plugin", None) == name for e in self.errors):
+            hint = f" (plugin {name!r} failed to load: see PluginHost.errors)"
+        raise PluginError(f"no {kind} named {name!r}; available: {known}{hint}", plugin=name)
 
     def default_transport(self, *, is_async: bool) -> str:
         name = self.pm.hook.hookwire_default_transport(is_async=is_async)
         if name:
             return str(name)
-        face = "async_" if is_async else "sync"
         for entry in self.transports().values():
-            if entry.options.get(face) is not None:
+            if entry.face(is_async=is_async) is not None:
                 return entry.name
         raise PluginError(f"no {'async' if is_async else 'sync'} transport is installed")
 
@@ -223,5 +325,3 @@ def set_plugin_host(host: PluginHost | None) -> None:
     with _host_lock:
         _host = host
 
-
-Factory = Callable[..., Any]

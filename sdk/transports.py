@@ -10,11 +10,15 @@ for errors raised later while the body stream is read.
 To write one, subclass :class:`BaseTransport` (or :class:`AsyncBaseTransport`) and register a
 factory from a plugin::
 
+    from hookwire.plugin import TransportRegister, hookimpl
+
     @hookimpl
-    def hookwire_register_transports(register):
+    def hookwire_register_transports(register: TransportRegister) -> None:
         register("mine", sync=MyTransport, async_=MyAsyncTransport)
 
-A factory is called with the keyword arguments of :class:`TransportOptions`.
+A factory is called as ``factory(options=TransportOptions(...), host=PluginHost)``: the
+client's connection settings, and the plugin host the transport was looked up on. A transport
+that wraps another builds its inner one with ``host.transport_factory(name, is_async=...)``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from hookwire._models import Request, Response
+    from hookwire.registry import PluginHost
     from hookwire.retry import RetryPolicy
 
 
@@ -85,4 +90,12 @@ class AsyncBaseTransport:
 
 
 class TransportFactory(Protocol):
-    def __call__(self, **options: Any) -> BaseTransport | AsyncBaseTransport: ...
+    """Builds a sync transport: a :class:`BaseTransport` subclass itself is one."""
+
+    def __call__(self, *, options: TransportOptions, host: PluginHost) -> BaseTransport: ...
+
+
+class AsyncTransportFactory(Protocol):
+    """Builds an async transport: an :class:`AsyncBaseTransport` subclass itself is one."""
+
+    def __call__(self, *, options: TransportOptions, host: PluginHost) -> AsyncBaseTransport: ...

@@ -18,10 +18,10 @@ import atexit
 import threading
 from typing import Any
 
-from hookwire.hookspecs import hookimpl
+from hookwire.errors import ConfigError
 from hookwire.llm import ChatRequest, OpenAICompatibleProvider
 from hookwire.llm.openai_compatible import ThinkingStyle
-from hookwire.registry import Register
+from hookwire.plugin import ProviderRegister, hookimpl
 
 DEFAULT_MODEL = "mock-model"
 THINKING_MODEL = "mock-thinking"
@@ -42,10 +42,14 @@ def start_server(dialect: str = "openai", api_key: str | None = None) -> str:
     with _lock:
         server = _servers.get((dialect, api_key))
         if server is None:
-            from hookwire.mockserver.config import (
-                MockConfig,  # lazy: only the mock provider needs it
-            )
-            from hookwire.mockserver.server import LiveServer
+            try:  # lazy: only the mock provider needs the server, and only when asked for
+                from hookwire.mockserver.config import MockConfig
+                from hookwire.mockserver.server import LiveServer
+            except ImportError as exc:
+                raise ConfigError(
+                    "the mock provider runs the bundled mock server, which needs the mock "
+                    f"extra ({exc.name} is not installed): pip install 'hookwire[mock]'"
+                ) from exc
 
             if not _servers:
                 atexit.register(_stop_all)
@@ -81,5 +85,5 @@ class MockProvider(OpenAICompatibleProvider):
 
 
 @hookimpl(trylast=True)
-def hookwire_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: ProviderRegister) -> None:
     register("mock", MockProvider)

@@ -23,10 +23,9 @@ dropped (send the provider's own field with ``extra_body=``).
 
 from __future__ import annotations
 
-from hookwire.hookspecs import hookimpl
 from hookwire.llm import OpenAICompatibleProvider
 from hookwire.llm.openai_compatible import ThinkingStyle
-from hookwire.registry import Register
+from hookwire.plugin import ProviderRegister, hookimpl
 
 
 class OpenAIProvider(OpenAICompatibleProvider):
@@ -71,6 +70,6 @@ PRESETS: dict[str, type[OpenAICompatibleProvider]] = {
 
 
 @hookimpl(trylast=True)
-def hookwire_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: ProviderRegister) -> None:
     for name, cls in PRESETS.items():
         register(name, cls)

@@ -49,13 +49,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hookwire._clock import Clock
 from hookwire.errors import InvalidRequest, TimeoutException
-from hookwire.hookspecs import hookimpl
 from hookwire.llm import AsyncChatStream, ChatDelta, ChatRequest, ChatResult, ChatStream, Provider
-from hookwire.llm._stream import Deadlines
 from hookwire.llm.types import Message, StreamTimeout, ToolCall, Usage
-from hookwire.registry import Register
+from hookwire.plugin import Clock, ProviderRegister, StreamDeadlines, hookimpl
 
 if TYPE_CHECKING:
     import os
@@ -79,7 +76,7 @@ class DeadlineCriterion:
 
     def __init__(self, timeout: StreamTimeout, clock: Clock) -> None:
         self.clock = clock
-        self.deadlines = Deadlines(timeout, clock.monotonic())
+        self.deadlines = StreamDeadlines(timeout, clock.monotonic())
         self.error: TimeoutException | None = None
 
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
@@ -384,5 +381,5 @@ def _final(finish_reason: str | None, usage: Any) -> ChatDelta:
 
 
 @hookimpl(trylast=True)
-def hookwire_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: ProviderRegister) -> None:
     register("transformers", TransformersProvider)

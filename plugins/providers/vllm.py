@@ -42,14 +42,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import replace
 from typing import Any
 
-from hookwire._models import Response
 from hookwire.errors import DecodingError, InvalidRequest, RetryError, TransportError
-from hookwire.hookspecs import hookimpl
-from hookwire.llm import ChatRequest, ChatResult, OpenAICompatibleProvider
-from hookwire.llm._stream import AsyncChatStream
+from hookwire.llm import AsyncChatStream, ChatRequest, ChatResult, OpenAICompatibleProvider
 from hookwire.llm.openai_compatible import ThinkingStyle
 from hookwire.llm.types import ChatDelta
-from hookwire.registry import Register
+from hookwire.plugin import ProviderRegister, Response, hookimpl
 from hookwire.timeouts import Timeout
 
 from ._vllm_replicas import Replica, ReplicaPool, ReplicasUnavailable, health_url
@@ -422,5 +419,5 @@ def _unavailable(tried: list[tuple[str, str]]) -> ReplicasUnavailable:
 
 
 @hookimpl(trylast=True)
-def hookwire_register_providers(register: Register) -> None:
+def hookwire_register_providers(register: ProviderRegister) -> None:
     register("vllm", VLLMProvider)

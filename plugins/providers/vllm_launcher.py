@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import IO, Any
 
-from hookwire._clock import Clock
 from hookwire.errors import ConfigError, InvalidRequest, RetryError, TransportError
+from hookwire.plugin import Clock
 from hookwire.timeouts import Timeout
 
 from ._vllm_replicas import health_url

@@ -22,12 +22,12 @@ import ssl
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from hookwire._urls import redact_url
 from hookwire.errors import ConfigError, PluginError
+from hookwire.plugin import redact_url
 from hookwire.timeouts import Timeout
 
 if TYPE_CHECKING:
-    from hookwire._models import Request
+    from hookwire.plugin import Request
     from hookwire.transports import TransportOptions
 
 #: Read size for response bodies: every chunk handed to the client is at most this long, so

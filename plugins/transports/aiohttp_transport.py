@@ -30,11 +30,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from hookwire import errors
-from hookwire._headers import Headers
-from hookwire._models import Request, Response
-from hookwire.hookspecs import hookimpl
+from hookwire.plugin import Headers, PluginHost, Request, Response, TransportRegister, hookimpl
 from hookwire.plugins.transports import _common
-from hookwire.registry import Register
 from hookwire.transports import AsyncBaseTransport, TransportOptions
 
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
@@ -99,7 +96,9 @@ class _Slots:
 class AiohttpTransport(AsyncBaseTransport):
     """Async transport on one pooled ``aiohttp.ClientSession``."""
 
-    def __init__(self, options: TransportOptions | None = None) -> None:
+    def __init__(
+        self, options: TransportOptions | None = None, *, host: PluginHost | None = None
+    ) -> None:
         self._aiohttp = _common.require("aiohttp", "aiohttp", "aiohttp")
         self._options = options or TransportOptions()
         self._ssl = _common.ssl_context(self._options)
@@ -288,5 +287,5 @@ def map_error(
 
 
 @hookimpl(trylast=True)
-def hookwire_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: TransportRegister) -> None:
     register("aiohttp", async_=AiohttpTransport)

@@ -11,7 +11,7 @@ transport. The transport layer is exactly "one request in, one streamed response
 - ``retries=0``: httpcore's connect retries would add attempts the client cannot see.
 - Timeouts go in the request's ``timeout`` extension. ``first_byte`` bounds the headers; the
   body then reads with ``read`` (httpcore reads the extension again when the body starts).
-- The body is read raw and decoded by :class:`~hookwire.plugins.transports._decode.BoundedDecoder`,
+- The body is read raw and decoded by :class:`~hookwire.plugin.ContentDecoder`,
 so
   no single chunk grows past 64 KiB however well the payload compresses.
 
@@ -29,11 +29,15 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from hookwire import errors
-from hookwire._models import Request, Response
-from hookwire.hookspecs import hookimpl
+from hookwire.plugin import (
+    ContentDecoder,
+    PluginHost,
+    Request,
+    Response,
+    TransportRegister,
+    hookimpl,
+)
 from hookwire.plugins.transports import _common
-from hookwire.plugins.transports._decode import BoundedDecoder
-from hookwire.registry import Register
 from hookwire.transports import AsyncBaseTransport, BaseTransport, TransportOptions
 
 
@@ -80,7 +84,9 @@ def _limits(httpx: Any, options: TransportOptions) -> Any:
 class HTTPXTransport(BaseTransport):
     """Sync httpx: one pooled ``httpx.HTTPTransport`` per proxy URL."""
 
-    def __init__(self, options: TransportOptions | None = None) -> None:
+    def __init__(
+        self, options: TransportOptions | None = None, *, host: PluginHost | None = None
+    ) -> None:
         self._httpx = _common.require("httpx", "httpx", "httpx")
         self._options = options or TransportOptions()
         self._ssl = _common.ssl_context(self._options)
@@ -132,7 +138,9 @@ class HTTPXTransport(BaseTransport):
 class AsyncHTTPXTransport(AsyncBaseTransport):
     """Async httpx: one pooled ``httpx.AsyncHTTPTransport`` per proxy URL."""
 
-    def __init__(self, options: TransportOptions | None = None) -> None:
+    def __init__(
+        self, options: TransportOptions | None = None, *, host: PluginHost | None = None
+    ) -> None:
         self._httpx = _common.require("httpx", "httpx", "httpx")
         self._options = options or TransportOptions()
         self._ssl = _common.ssl_context(self._options)
@@ -179,7 +187,7 @@ class _SyncStream:
     def __init__(self, raw: Any, request: Request) -> None:
         self._raw = raw
         self._request = request
-        self._decoder = BoundedDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
+        self._decoder = ContentDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
 
     def __iter__(self) -> Iterator[bytes]:
         decoder = self._decoder
@@ -204,7 +212,7 @@ class _AsyncStream:
     def __init__(self, raw: Any, request: Request) -> None:
         self._raw = raw
         self._request = request
-        self._decoder = BoundedDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
+        self._decoder = ContentDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         decoder = self._decoder
@@ -288,7 +296,7 @@ def map_error(
 
 
 @hookimpl(trylast=True)
-def hookwire_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: TransportRegister) -> None:
     register("httpx", sync=HTTPXTransport, async_=AsyncHTTPXTransport)
 
 

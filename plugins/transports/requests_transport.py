@@ -36,10 +36,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from hookwire import errors
-from hookwire._models import Request, Response
-from hookwire.hookspecs import hookimpl
+from hookwire.plugin import PluginHost, Request, Response, TransportRegister, hookimpl
 from hookwire.plugins.transports import _common
-from hookwire.registry import Register
 from hookwire.transports import BaseTransport, TransportOptions
 
 #: The pool timeout for the request being sent on this thread (read by the pool classes).
@@ -110,7 +108,9 @@ def inert_retry(options: TransportOptions) -> Any:
 class RequestsTransport(BaseTransport):
     """Sends requests through one pooled ``HTTPAdapter`` of a ``requests.Session``."""
 
-    def __init__(self, options: TransportOptions | None = None) -> None:
+    def __init__(
+        self, options: TransportOptions | None = None, *, host: PluginHost | None = None
+    ) -> None:
         options = options or TransportOptions()
         requests = _common.require("requests", "requests", "requests")
         _common.check_tls_files(options)
@@ -323,5 +323,5 @@ def _map_error(
 
 
 @hookimpl(trylast=True)
-def hookwire_register_transports(register: Register) -> None:
+def hookwire_register_transports(register: TransportRegister) -> None:
     register("requests", sync=RequestsTransport)

@@ -39,7 +39,16 @@ def _is_usage_error(exc: BaseException) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``hookwire`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    import typer
+    try:
+        import rich  # noqa: F401  (the CLI's output; both come with the cli extra)
+        import typer
+    except ImportError as exc:
+        print(
+            f"error: the hookwire command line needs the cli extra ({exc.name} is not "
+            "installed): pip install 'hookwire[cli]'",
+            file=sys.stderr,
+        )
+        return 1
 
     from hookwire.cli._app import build_command
     from hookwire.cli._errors import CLIError, describe

@@ -39,8 +39,8 @@ def _is_async_only(name: str | None) -> bool:
         return False
     from hookwire.registry import get_plugin_host
 
-    entry = get_plugin_host().lookup("transport", name)
-    return entry.options.get("sync") is None and entry.options.get("async_") is not None
+    entry = get_plugin_host().transport(name)
+    return entry.sync is None and entry.async_ is not None
 
 
 def _request_kwargs(items: Items, form: bool) -> dict[str, Any]:

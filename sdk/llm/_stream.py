@@ -4,7 +4,7 @@ Three pieces, each small:
 
 * :class:`Accumulator` folds deltas into a :class:`ChatResult` (tool-call fragments joined by
   index), so a stream's ``result()`` and a failed stream's ``.partial`` come from one place.
-* :class:`Deadlines` decides, from timestamps the caller passes in, whether the first-token,
+* :class:`StreamDeadlines` decides, from timestamps the caller passes in, whether the first-token,
   idle or total deadline has passed (sans-IO: tests drive it with a fake clock).
 * :class:`ChatStream` / :class:`AsyncChatStream` wrap any iterator of deltas (an SSE reader, a
   local model's streamer) and give every provider the same contract: a failure after the first
@@ -13,7 +13,7 @@ Three pieces, each small:
   (and so its connection).
 
 :func:`iter_sse` / :func:`aiter_sse` are the two loops that feed a response's bytes through a
-:class:`~hookwire.llm._openai_wire.ChunkParser` under :class:`Deadlines`.
+:class:`~hookwire.llm._openai_wire.ChunkParser` under :class:`StreamDeadlines`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from hookwire._models import Response
     from hookwire.llm._openai_wire import ChunkParser
 
-__all__ = ["Accumulator", "AsyncChatStream", "ChatStream", "Deadlines", "aiter_sse", "iter_sse"]
+__all__ = [
+    "Accumulator", "AsyncChatStream", "ChatStream", "StreamDeadlines", "aiter_sse", "iter_sse"
+]
 
 log = logging.getLogger("hookwire.llm")
 
@@ -104,7 +106,7 @@ class Accumulator:
         )
 
 
-class Deadlines:
+class StreamDeadlines:
     """The first-token, idle and total deadlines of one stream, decided from given times.
 
     ``progress(now)`` is called when a data chunk arrived (a first token: ``token=True``);
@@ -151,7 +153,7 @@ def _note(parser: ChunkParser, deltas: list[ChatDelta], events: int) -> bool | N
 
 
 def iter_sse(
-    response: Response, parser: ChunkParser, deadlines: Deadlines, clock: Clock
+    response: Response, parser: ChunkParser, deadlines: StreamDeadlines, clock: Clock
 ) -> Iterator[ChatDelta]:
     """The sync loop: bytes -> parser -> deltas, with the deadlines checked per chunk."""
     monotonic = clock.monotonic
@@ -168,7 +170,7 @@ def iter_sse(
 
 
 async def aiter_sse(
-    response: Response, parser: ChunkParser, deadlines: Deadlines, clock: Clock
+    response: Response, parser: ChunkParser, deadlines: StreamDeadlines, clock: Clock
 ) -> AsyncIterator[ChatDelta]:
     """The async twin of :func:`iter_sse`."""
     monotonic = clock.monotonic

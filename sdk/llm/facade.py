@@ -19,7 +19,7 @@ import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from hookwire.errors import PluginError
+from hookwire.errors import ConfigError, PluginError
 from hookwire.llm._request import ChatOptions, Prompt, build_request
 from hookwire.llm._stream import AsyncChatStream, ChatStream
 from hookwire.llm.provider import Provider
@@ -31,12 +31,16 @@ if TYPE_CHECKING:
     from hookwire.llm.conversation import Conversation
     from hookwire.llm.types import ChatResult
 
-__all__ = ["DEFAULT_PROVIDER", "LLM", "list_providers"]
+__all__ = ["LLM", "list_providers"]
 
 log = logging.getLogger("hookwire.llm")
 
-#: Used when neither the argument nor the config file names a provider: works offline.
-DEFAULT_PROVIDER = "mock"
+#: Said when nothing names a provider: hookwire never starts a server behind a caller's back.
+NO_PROVIDER = (
+    "no LLM provider chosen: pass one, e.g. LLM(\"openai\", model=...), LLM(\"vllm\", "
+    "base_url=...), or LLM(\"mock\") for the bundled offline mock; or set HOOKWIRE_PROVIDER "
+    "or `provider =` in the config file (`hookwire config path` shows where it is)"
+)
 
 
 def _config() -> Any:
@@ -71,11 +75,12 @@ class LLM:
 
     ``LLM(provider=None, *, model=None, base_url=None, api_key=None, plugins=None, **options)``:
     ``provider`` is a registered name (``"openai"``, ``"siliconflow"``, ``"vllm"``,
-    ``"transformers"``, ``"mock"``...; default: the config file's, else ``"mock"``) or a
-    ready :class:`Provider`. ``options`` go to the provider's factory (``transport=``,
-    ``retry=``, ``timeout=``, ``stream_timeout=``, ``max_connections=``, ``device=``...),
-    after the config file's settings for that provider. ``plugins`` is the plugin host whose
-    providers and hooks apply (default: the process-wide one).
+    ``"transformers"``, ``"mock"``...; default: ``HOOKWIRE_PROVIDER`` or the config file's;
+    with neither, a :class:`~hookwire.errors.ConfigError` says how to choose, and no server
+    starts unasked) or a ready :class:`Provider`. ``options`` go to the provider's factory
+    (``transport=``, ``retry=``, ``timeout=``, ``stream_timeout=``, ``max_connections=``,
+    ``device=``...), after the config file's settings for that provider. ``plugins`` is the
+    plugin host whose providers and hooks apply (default: the process-wide one).
 
     The chat methods take a prompt (a string, a message dict or a list of them) and the
     keyword arguments of :class:`~hookwire.llm._request.ChatOptions`.
@@ -95,7 +100,9 @@ class LLM:
             self.provider = provider
             return
         config = _config()
-        name = provider or getattr(config, "default_provider", None) or DEFAULT_PROVIDER
+        name = provider or getattr(config, "default_provider", None)
+        if not name:
+            raise ConfigError(NO_PROVIDER)
         if provider is None and model is None:  # the config's model goes with its provider
             model = getattr(config, "default_model", None)
         entry = (plugins or get_plugin_host()).lookup("provider", name)
@@ -151,6 +158,7 @@ class LLM:
         return Conversation(self, system=system, **defaults)
 
     def close(self) -> None:
+        """Close the provider's connections (and stop a local model's workers)."""
         self.provider.close()
 
     def __enter__(self) -> LLM:
@@ -163,6 +171,7 @@ class LLM:
 
     # -- async ------------------------------------------------------------------------------
     async def achat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
+        """``await llm.achat(...)``: :meth:`chat` without blocking the event loop."""
         return await self.provider.achat(build_request(prompt, **options))
 
     def astream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> AsyncChatStream:
@@ -170,9 +179,11 @@ class LLM:
         return self.provider.astream(build_request(prompt, stream=True, **options))
 
     async def amodels(self) -> list[str]:
+        """Model ids the provider serves (async)."""
         return await self.provider.amodels()
 
     async def aclose(self) -> None:
+        """Close the provider's connections (async)."""
         await self.provider.aclose()
 
     async def __aenter__(self) -> LLM:

@@ -41,7 +41,7 @@ from hookwire.errors import (
     RetryError,
 )
 from hookwire.llm import _openai_wire as wire
-from hookwire.llm._stream import AsyncChatStream, ChatStream, Deadlines, aiter_sse, iter_sse
+from hookwire.llm._stream import AsyncChatStream, ChatStream, StreamDeadlines, aiter_sse, iter_sse
 from hookwire.llm.provider import Provider
 from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, StreamTimeout
 from hookwire.retry import RetryPolicy, parse_retry_after
@@ -327,7 +327,7 @@ class OpenAICompatibleProvider(Provider):
     def _deltas(self, req: ChatRequest, body: dict[str, Any]) -> Iterator[ChatDelta]:
         http, st = self._timeouts(req)
         clock = self.client.clock
-        deadlines = Deadlines(st, clock.monotonic())
+        deadlines = StreamDeadlines(st, clock.monotonic())
         response = self._send(req, body, http, stream=True)
         try:
             if not _is_event_stream(response):  # a server that ignored stream=True
@@ -380,7 +380,7 @@ class OpenAICompatibleProvider(Provider):
     async def _adeltas(self, req: ChatRequest, body: dict[str, Any]) -> AsyncIterator[ChatDelta]:
         http, st = self._timeouts(req)
         clock = self.async_client.clock
-        deadlines = Deadlines(st, clock.monotonic())
+        deadlines = StreamDeadlines(st, clock.monotonic())
         response = await self._asend(req, body, http, stream=True)
         try:
             if not _is_event_stream(response):

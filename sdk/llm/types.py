@@ -224,7 +224,7 @@ class ChatDelta:
 
 @dataclass(frozen=True, slots=True)
 class StreamTimeout:
-    """Deadlines of a streamed reply, in seconds (``None``: no limit).
+    """StreamDeadlines of a streamed reply, in seconds (``None``: no limit).
 
     =================  ====================================================================
     ``connect``        to open the connection (the transport's connect timeout)

@@ -139,3 +139,37 @@ def test_example_plugin_in_a_fresh_venv(tmp_path: Path, mock_server) -> None:
     outer = run(sys.executable, "-m", "hookwire.cli", "plugins", "--json")
     assert outer.returncode == 0, outer.stderr
     assert "example" not in {p["name"] for p in json.loads(outer.stdout)["plugins"]}
+
+
+def test_the_guide_lists_every_hook_with_its_spec_signature() -> None:
+    import inspect
+
+    from hookwire import hookspecs
+
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    rows = {
+        line.split("`")[1].split("(")[0]: line.split("`")[1]
+        for line in guide.splitlines()
+        if line.startswith("| `hookwire_")
+    }
+    specs = {
+        name: fn for name, fn in vars(hookspecs).items()
+        if name.startswith("hookwire_") and callable(fn)
+    }
+    assert set(rows) == set(specs)
+    for name, fn in specs.items():
+        params = inspect.signature(fn).parameters
+        # the guide's row names the same arguments, with the typed register where there is one
+        shown = rows[name].split("(", 1)[1].rstrip(")")
+        assert [p.split(":")[0].strip() for p in shown.split(",")] == list(params), name
+        annotation = str(params["register"].annotation) if "register" in params else None
+        if annotation:
+            assert f"register: {annotation}" in rows[name], name
+            assert annotation in (fn.__doc__ or "") or "register(" in (fn.__doc__ or ""), name
+
+
+def test_the_example_package_is_what_the_guide_shows() -> None:
+    guide = (ROOT / "docs" / "plugins.md").read_text()
+    for name in ("plugin.py", "transport.py"):
+        # shown through a snippet include, so the guide cannot drift from the tested package
+        assert f'--8<-- "docs/examples/hookwire-example-plugin/hookwire_example/{name}"' in guide

@@ -11,7 +11,7 @@ import pytest
 
 from hookwire import FakeClock, RetryPolicy
 from hookwire.errors import (
-    AuthenticationFailed,
+    APIAuthenticationError,
     InvalidRequest,
     MissingAPIKeyError,
     NotFoundError,
@@ -191,7 +191,7 @@ def test_key_never_appears_in_reprs_errors_or_logs(
     server = mock_server_factory(dialect="openai", api_key="the-right-key")
     caplog.set_level(logging.DEBUG)
     llm = make_llm("openai", base_url=server.openai_base_url, api_key=FAKE_KEY, model="mock-model")
-    with pytest.raises(AuthenticationFailed) as info:
+    with pytest.raises(APIAuthenticationError) as info:
         llm.chat("hi")
     err = info.value
     texts = [

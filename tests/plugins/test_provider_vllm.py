@@ -13,7 +13,7 @@ import pytest
 
 import hookwire
 import hookwire.llm
-from hookwire.errors import AuthenticationFailed, InvalidRequest, NotFoundError
+from hookwire.errors import APIAuthenticationError, InvalidRequest, NotFoundError
 from hookwire.plugins.providers.vllm import ReplicasUnavailable, VLLMProvider
 
 CHAT = "/v1/chat/completions"
@@ -204,7 +204,7 @@ async def test_async_health(make, vllm_server):
 def test_api_key_from_vllm_api_key(make, mock_server_factory, monkeypatch):
     server = mock_server_factory(dialect="vllm", api_key="vllm-secret-key", models=("vk",))
     monkeypatch.delenv("VLLM_API_KEY", raising=False)
-    with pytest.raises(AuthenticationFailed):
+    with pytest.raises(APIAuthenticationError):
         make("vllm", base_url=server.openai_base_url, model="mock-model").chat("x")
     monkeypatch.setenv("VLLM_API_KEY", "vllm-secret-key")
     llm = make("vllm", base_url=server.openai_base_url, model="mock-model")

@@ -16,12 +16,12 @@ from hookwire.registry import PluginHost
 def test_entry_points_register_every_transport_with_its_faces():
     host = PluginHost(environ={})
     table = host.transports()
-    assert table["requests"].options.get("sync") is requests_transport.RequestsTransport
-    assert table["requests"].options.get("async_") is None
-    assert table["httpx"].options["sync"] is httpx_transport.HTTPXTransport
-    assert table["httpx"].options["async_"] is httpx_transport.AsyncHTTPXTransport
-    assert table["aiohttp"].options["async_"] is aiohttp_transport.AiohttpTransport
-    assert table["aiohttp"].options.get("sync") is None
+    assert table["requests"].sync is requests_transport.RequestsTransport
+    assert table["requests"].async_ is None
+    assert table["httpx"].sync is httpx_transport.HTTPXTransport
+    assert table["httpx"].async_ is httpx_transport.AsyncHTTPXTransport
+    assert table["aiohttp"].async_ is aiohttp_transport.AiohttpTransport
+    assert table["aiohttp"].sync is None
 
 
 def test_default_transports():

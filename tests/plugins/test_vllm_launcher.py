@@ -17,7 +17,7 @@ import pytest
 
 import hookwire
 from hookwire import FakeClock
-from hookwire.errors import AuthenticationFailed, InvalidRequest
+from hookwire.errors import APIAuthenticationError, InvalidRequest
 from hookwire.plugins.providers.vllm_launcher import (
     VLLMLauncher,
     VLLMLaunchError,
@@ -84,7 +84,7 @@ def test_api_key_reaches_the_server_but_not_the_command_line():
         assert "launch-key" not in " ".join(launcher.command())
         with (
             hookwire.LLM("vllm", base_url=launcher.base_url, model="mock-model") as llm,
-            pytest.raises(AuthenticationFailed),
+            pytest.raises(APIAuthenticationError),
         ):
             llm.chat("x")
         with hookwire.LLM("vllm", base_url=launcher.base_url, api_key="launch-key") as llm:

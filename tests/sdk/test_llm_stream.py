@@ -26,7 +26,7 @@ from hookwire.llm import (
     Usage,
 )
 from hookwire.llm._request import build_request
-from hookwire.llm._stream import Accumulator, Deadlines
+from hookwire.llm._stream import Accumulator, StreamDeadlines
 from hookwire.transports import BaseTransport
 
 
@@ -50,11 +50,11 @@ def test_accumulator_joins_tool_fragments_by_index() -> None:
 
 
 def test_deadlines_first_token_idle_total() -> None:
-    d = Deadlines(StreamTimeout(first_token=5, idle=2, total=20), now=0.0)
+    d = StreamDeadlines(StreamTimeout(first_token=5, idle=2, total=20), now=0.0)
     d.check(4.9)
     with pytest.raises(ReadTimeout, match="first_token=5"):
         d.check(5.1)
-    d = Deadlines(StreamTimeout(first_token=5, idle=2, total=20), now=0.0)
+    d = StreamDeadlines(StreamTimeout(first_token=5, idle=2, total=20), now=0.0)
     d.progress(1.0, token=False)  # a role-only chunk is not a token
     d.progress(3.0, token=True)
     d.check(4.9)

@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from hookwire.errors import (
-    AuthenticationFailed,
+    APIAuthenticationError,
     BadRequestError,
     DecodingError,
     InternalServerError,
@@ -124,7 +124,7 @@ def test_completion_without_choices_is_a_decoding_error() -> None:
 # -- errors ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("status", "cls"), [
-    (400, BadRequestError), (401, AuthenticationFailed), (404, NotFoundError),
+    (400, BadRequestError), (401, APIAuthenticationError), (404, NotFoundError),
     (429, RateLimitError), (503, InternalServerError)])
 def test_error_bodies_map_to_typed_errors(status: int, cls: type) -> None:
     body = {"error": {"message": "nope", "type": "t", "param": "model", "code": "c"}}

@@ -13,7 +13,7 @@ import hookwire
 from hookwire.errors import PluginError
 from hookwire.hookspecs import hookimpl
 from hookwire.registry import PluginHost
-from hookwire.transports import BaseTransport
+from hookwire.transports import BaseTransport, TransportOptions
 
 
 def _fake_entry_points(
@@ -38,8 +38,9 @@ def _fake_entry_points(
 
 
 class EchoTransport(BaseTransport):
-    def __init__(self, options: Any) -> None:
+    def __init__(self, *, options: TransportOptions, host: PluginHost) -> None:
         self.options = options
+        self.host = host
 
     def handle_request(self, request: hookwire.Request) -> hookwire.Response:
         return hookwire.Response(299, content=request.url.encode(), request=request)
@@ -133,7 +134,7 @@ def test_disable_by_argument_and_environment(monkeypatch: pytest.MonkeyPatch) ->
     host = PluginHost()
     assert "echo" not in host.transports() and "basic" not in host.auth_schemes()
     with pytest.raises(PluginError, match="no transport named 'echo'"):
-        host.lookup("transport", "echo")
+        host.transport("echo")
 
 
 def test_first_registration_wins_so_plugins_override_builtins(
@@ -150,3 +151,51 @@ def test_first_registration_wins_so_plugins_override_builtins(
     host = PluginHost()
     entry = host.auth_schemes()["basic"]
     assert entry.value is StampAuth and entry.plugin == "override"
+
+
+class WrapTransport(BaseTransport):
+    """Wraps the transport named in ``transport_options={"inner": ...}`` on its own host."""
+
+    def __init__(self, *, options: TransportOptions, host: PluginHost) -> None:
+        self.host = host
+        self.inner = host.transport_factory(options.extra["inner"], is_async=False)(options)
+
+    def handle_request(self, request: hookwire.Request) -> hookwire.Response:
+        request.headers["X-Wrapped"] = "yes"
+        return self.inner.handle_request(request)
+
+
+def _wrapper_plugin() -> types.ModuleType:
+    mod = types.ModuleType("wrapper")
+
+    @hookimpl
+    def hookwire_register_transports(register: Any) -> None:
+        register("wrap", sync=WrapTransport)
+        register("echo", sync=EchoTransport)
+
+    mod.hookwire_register_transports = hookwire_register_transports  # type: ignore[attr-defined]
+    return mod
+
+
+def test_a_wrapper_on_a_private_host_finds_its_inner_transport_on_that_host() -> None:
+    private = PluginHost(load_entrypoints=False, plugins=[("wrapper", _wrapper_plugin())])
+    assert "echo" not in hookwire.get_plugin_host().transports()  # only the private host has it
+    options = {"inner": "echo"}
+    with hookwire.Client(plugins=private, transport="wrap", transport_options=options) as c:
+        response = c.get("http://example.invalid/x")
+        wrapper = c._transport
+    assert response.status_code == 299 and response.text == "http://example.invalid/x"
+    assert isinstance(wrapper, WrapTransport) and wrapper.host is private
+    assert isinstance(wrapper.inner, EchoTransport) and wrapper.inner.host is private
+
+
+def test_transport_entries_hold_both_faces_and_name_a_missing_one() -> None:
+    host = PluginHost(load_entrypoints=False, plugins=[("wrapper", _wrapper_plugin())])
+    entry = host.transport("echo")
+    assert (entry.name, entry.sync, entry.async_, entry.plugin) == (
+        "echo", EchoTransport, None, "wrapper",
+    )
+    with pytest.raises(hookwire.InvalidRequest, match="'echo' has no async implementation"):
+        host.transport_factory("echo", is_async=True)
+    with pytest.raises(PluginError, match="no transport named 'nope'; available: echo, wrap"):
+        host.transport_factory("nope", is_async=False)

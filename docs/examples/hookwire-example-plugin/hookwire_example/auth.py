@@ -10,6 +10,7 @@ import hashlib
 import hmac
 
 from hookwire.auth import Auth
+from hookwire.plugin import Request
 
 
 class HMACAuth(Auth):
@@ -23,7 +24,7 @@ class HMACAuth(Auth):
         message = method.encode() + b"\n" + path.encode() + b"\n" + body
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
-    def auth_flow(self, request):
+    def auth_flow(self, request: Request):
         path = request.url.split("://", 1)[-1].partition("/")[2]
         sig = self.signature(request.method, "/" + path, request.body or b"")
         request.headers["X-Key-Id"] = self.key_id

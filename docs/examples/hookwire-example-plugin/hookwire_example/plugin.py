@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from hookwire.hookspecs import hookimpl
+from hookwire.plugin import AuthRegister, ProviderRegister, TransportRegister, hookimpl
 from hookwire_example.auth import HMACAuth
 from hookwire_example.provider import ShoutProvider
-from hookwire_example.transport import make_async, make_sync
+from hookwire_example.transport import AsyncLoggingTransport, LoggingTransport
 
 
 @hookimpl
-def hookwire_register_auth(register):
+def hookwire_register_auth(register: AuthRegister) -> None:
     register("hmac", HMACAuth)
 
 
 @hookimpl
-def hookwire_register_transports(register):
-    register("logging", sync=make_sync, async_=make_async)
+def hookwire_register_transports(register: TransportRegister) -> None:
+    register("logging", sync=LoggingTransport, async_=AsyncLoggingTransport)
 
 
 @hookimpl
-def hookwire_register_providers(register):
+def hookwire_register_providers(register: ProviderRegister) -> None:
     register("shout", ShoutProvider)

@@ -1,4 +1,4 @@
-"""BoundedDecoder: bounded output per step, so a decompression bomb cannot balloon in memory."""
+"""ContentDecoder: bounded output per step, so a decompression bomb cannot balloon in memory."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import zlib
 import pytest
 
 from hookwire.errors import DecodingError
-from hookwire.plugins.transports._decode import BoundedDecoder
+from hookwire.plugin import ContentDecoder
 
 LIMIT = 64 * 1024
 
 
 def _decode(encoding: str, payload: bytes, feed_size: int = 4096) -> list[bytes]:
-    decoder = BoundedDecoder(encoding, LIMIT)
+    decoder = ContentDecoder(encoding, LIMIT)
     pieces: list[bytes] = []
     for start in range(0, len(payload), feed_size):
         pieces.extend(decoder.feed(payload[start : start + feed_size]))
@@ -56,8 +56,8 @@ def test_layered_codings_are_undone_in_reverse_order():
 
 
 def test_identity_and_unknown_codings_pass_through():
-    assert not BoundedDecoder("identity", LIMIT).active
-    assert not BoundedDecoder("", LIMIT).active
+    assert not ContentDecoder("identity", LIMIT).active
+    assert not ContentDecoder("", LIMIT).active
     assert b"".join(_decode("x-unknown", b"raw")) == b"raw"
 
 
