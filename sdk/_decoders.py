@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from hookwire.errors import DecodingError
+from hookwire.errors import ConfigError, DecodingError
 
 
 class LineDecoder:
@@ -58,56 +58,96 @@ class LineDecoder:
         return [pending] if pending else []
 
 
+class _Corrupt(Exception):
+    """A decoder's verdict on the bytes, in words fit for an error message."""
+
+
+def _zlib_reason(exc: zlib.error) -> str:
+    # "Error -3 while decompressing data: incorrect header check" -> "incorrect header check"
+    return str(exc).rpartition(": ")[2] or "invalid data"
+
+
+def _is_zlib_header(first: int, second: int) -> bool:
+    """RFC 1950: method 8 (deflate), window at most 32 KiB, and the header checksum."""
+    return first & 0x0F == 8 and first >> 4 <= 7 and ((first << 8) | second) % 31 == 0
+
+
 class _Zlib:
     """gzip (with multiple members) or deflate (zlib-wrapped, or raw as some servers send)."""
 
     def __init__(self, gzip: bool) -> None:
+        self.name = "gzip" if gzip else "deflate"
         self._gzip = gzip
-        self._obj: Any = zlib.decompressobj(zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
-        self._first = not gzip
+        # deflate picks its flavour from the first two bytes (see feed), so no object yet.
+        self._obj: Any = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip else None
+        self._head = b""
 
     def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
-        while data:
-            try:
+        if self._obj is None:
+            # Zlib-wrapped or raw deflate is read off the RFC 1950 header, so the choice does
+            # not depend on how the body was split into reads (a first read of one byte
+            # could not tell, and trying one flavour then the other would depend on it).
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return
+            self._head = b""
+            wrapped = _is_zlib_header(data[0], data[1])
+            self._obj = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        try:
+            while data:
                 out = self._obj.decompress(data, limit)
-            except zlib.error:
-                if not self._first:
-                    raise
-                self._first = False  # RFC 1951 raw deflate, sent by some servers as "deflate"
-                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-                continue
-            self._first = False
-            if out:
-                yield out
-            data = self._obj.unconsumed_tail
-            if self._obj.eof:
-                rest = self._obj.unused_data
-                if not (self._gzip and rest):
-                    return
-                self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)  # next gzip member
-                data = rest
+                if out:
+                    yield out
+                data = self._obj.unconsumed_tail
+                if self._obj.eof:
+                    rest = self._obj.unused_data
+                    if not (self._gzip and rest):
+                        return  # bytes after a deflate stream are ignored, as zlib does
+                    self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)  # next gzip member
+                    data = rest
+        except zlib.error as exc:
+            raise _Corrupt(_zlib_reason(exc)) from exc
 
-    def flush(self) -> bytes:
-        return bytes(self._obj.flush())
+    def finish(self) -> bytes:
+        if self._obj is None:
+            if self._head:
+                raise _Corrupt("the compressed data ends early")
+            return b""
+        try:
+            tail = bytes(self._obj.flush())
+        except zlib.error as exc:
+            raise _Corrupt(_zlib_reason(exc)) from exc
+        if not self._obj.eof:
+            raise _Corrupt("the compressed data ends early")
+        return tail
 
 
 class _Brotli:
+    name = "br"
+
     def __init__(self) -> None:
         import brotli
 
+        self._error: type[Exception] = brotli.error
         self._obj = brotli.Decompressor()
 
     def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
         # output_buffer_limit stops the buffer growing once it reaches the limit, but the last
         # growth step can overshoot it; slicing keeps every piece within the limit.
         # Output still held inside the decompressor comes out on calls with empty input.
-        out = self._obj.process(data, output_buffer_limit=limit)
-        while out:
-            for start in range(0, len(out), limit):
-                yield out[start : start + limit]
-            out = self._obj.process(b"", output_buffer_limit=limit)
+        try:
+            out = self._obj.process(data, output_buffer_limit=limit)
+            while out:
+                for start in range(0, len(out), limit):
+                    yield out[start : start + limit]
+                out = self._obj.process(b"", output_buffer_limit=limit)
+        except self._error as exc:
+            raise _Corrupt("invalid data") from exc
 
-    def flush(self) -> bytes:
+    def finish(self) -> bytes:
+        if not self._obj.is_finished():
+            raise _Corrupt("the compressed data ends early")
         return b""
 
 
@@ -129,43 +169,82 @@ class ContentDecoder:
 
     Every transport hands the raw body through one of these, so the decompression-bomb bound
     (the Response's ``max_body_size`` check runs after each bounded piece) and the
-    :class:`~hookwire.errors.DecodingError` for a corrupt body are the same on all of them.
-    Layered encodings (``gzip, br``) are undone in reverse order (RFC 9110 section 8.4.1);
-    unknown codings and ``identity`` pass through; ``br`` needs the ``brotli`` package.
+    :class:`~hookwire.errors.DecodingError` for a corrupt body, message included, are the same
+    on all of them. Layered encodings (``gzip, br``) are undone in reverse order (RFC 9110
+    section 8.4.1), down to the first coding that cannot be undone (unknown, or ``br`` without
+    the ``brotli`` package): that one and the codings beneath it pass through as sent, since
+    decoding an inner layer through an outer one would only fail. ``identity`` is skipped.
+
+    A body that stops before its compressed stream ends is corrupt too (a truncated gzip
+    otherwise reads as a shorter, valid-looking body); an empty body is not (HEAD, 204, 304).
+    Call :meth:`feed` for every raw chunk, then :meth:`flush` once the body has ended.
     """
 
     def __init__(self, content_encoding: str, limit: int) -> None:
+        if limit < 1:
+            # 0 would mean "unbounded" to zlib: exactly the bomb this class exists to stop.
+            raise ConfigError(f"ContentDecoder limit must be at least 1 byte, not {limit}")
         codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
-        self._decoders = [d for d in (_decoder_for(c) for c in reversed(codings)) if d is not None]
+        self._decoders: list[Any] = []
+        for coding in reversed(codings):
+            if coding == "identity":
+                continue
+            decoder = _decoder_for(coding)
+            if decoder is None:
+                break
+            self._decoders.append(decoder)
         self._limit = limit
+        self._fed = [False] * len(self._decoders)  # which layers have seen input (see flush)
         self.encoding = content_encoding
+
+    @classmethod
+    def for_encoding(cls, content_encoding: str | None, limit: int) -> ContentDecoder | None:
+        """A decoder for this ``Content-Encoding`` value, or None when there is nothing to undo.
+
+        None (no header, ``identity``, only unknown codings) lets a transport hand the body over
+        chunk for chunk with no decoding work at all: its fast path for plain bodies.
+        """
+        if not content_encoding:
+            return None
+        decoder = cls(content_encoding, limit)
+        return decoder if decoder._decoders else None
 
     @property
     def active(self) -> bool:
         return bool(self._decoders)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        try:
+        if data:
             yield from self._through(data, 0)
-        except Exception as exc:
-            raise DecodingError(
-                f"the response body is not valid {self.encoding} ({type(exc).__name__})"
-            ) from exc
 
     def _through(self, data: bytes, index: int) -> Iterator[bytes]:
         if index == len(self._decoders):
             yield data
             return
-        for piece in self._decoders[index].feed(data, self._limit):
-            yield from self._through(piece, index + 1)
+        decoder = self._decoders[index]
+        self._fed[index] = True
+        try:
+            for piece in decoder.feed(data, self._limit):
+                yield from self._through(piece, index + 1)
+        except DecodingError:
+            raise  # from a layer beneath, already named
+        except Exception as exc:
+            raise self._error(decoder, exc) from exc
 
     def flush(self) -> Iterator[bytes]:
-        try:
-            for index, decoder in enumerate(self._decoders):
-                tail = decoder.flush()
-                if tail:
-                    yield from self._through(tail, index + 1)
-        except Exception as exc:
-            raise DecodingError(
-                f"the response body is not valid {self.encoding} ({type(exc).__name__})"
-            ) from exc
+        """The output held back until the end; a DecodingError if a stream is incomplete."""
+        for index, decoder in enumerate(self._decoders):
+            if not self._fed[index]:
+                return  # an empty body (or layer) is no stream at all, so not a truncated one
+            try:
+                tail = decoder.finish()
+            except Exception as exc:
+                raise self._error(decoder, exc) from exc
+            for start in range(0, len(tail), self._limit):
+                yield from self._through(tail[start : start + self._limit], index + 1)
+
+    @staticmethod
+    def _error(decoder: Any, exc: Exception) -> DecodingError:
+        # The reason is ours (or zlib's fixed text), never the body's bytes.
+        reason = str(exc) if isinstance(exc, _Corrupt) else type(exc).__name__
+        return DecodingError(f"the response body is not valid {decoder.name} ({reason})")
