@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from starlette.datastructures import State
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 
@@ -29,7 +30,7 @@ from hookwire.mockserver.metrics import Metrics
 from hookwire.mockserver.openai.dialects import DIALECTS
 from hookwire.mockserver.replies import json_reply
 from hookwire.mockserver.routes import ROUTES
-from hookwire.mockserver.routing import Route, RouteTable
+from hookwire.mockserver.routing import Route, RouteTable, method_not_allowed
 from hookwire.mockserver.scenario import Scenario, load_rules
 
 Scope = dict[str, Any]
@@ -62,6 +63,7 @@ class MockApp:
         self._journal: Journal = self.state.journal
         self._scenario: Scenario = self.state.scenario
         self._metrics: Metrics = self.state.metrics
+        # `routes.routes` is the table itself; the rest of `routes` is derived from it
         self.routes = table = RouteTable(ROUTES if routes is None else routes)
         # the table's lookups as attributes: the hot path reads each once per request
         self._control = table.control
@@ -249,7 +251,12 @@ class MockApp:
         path: str = scope["path"]
         target = self._exact.get(path)
         if target is not None:
-            await target(scope, receive, send)
+            view = target.views.get(scope["method"], target.fallback)
+            if view is None:
+                response = method_not_allowed(scope)
+            else:
+                response = await view(Request(scope, receive))
+            await response(scope, receive, send)
             return path
         partial = None
         for route, label in self._params:

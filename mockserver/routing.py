@@ -9,8 +9,9 @@ starlette's idea, `Router(routes=[Route(...), ...])`, with the mock's three kind
   ``Allow``, automatic ``HEAD`` and ``OPTIONS``); a `JsonView` is also a raw fast view.
 
 `RouteTable` turns the list into what the hot path wants: exact-path dicts, the ``GET``/``HEAD``
-fast views, and starlette `Route`s for the parametrized paths, tried in table order after the
-exact ones. They are caches of the list, built per `MockApp`; nothing else registers a route.
+fast views, and matchers for the parametrized paths (starlette `Route`s for httpbin), tried in
+table order after the exact ones. They are caches of the list, built per `MockApp`; nothing
+else registers a route.
 """
 
 from __future__ import annotations
@@ -32,7 +33,17 @@ from hookwire.mockserver.replies import json_reply
 if TYPE_CHECKING:
     from hookwire.mockserver.app import MockApp
 
-__all__ = ["Api", "Control", "Httpbin", "JsonView", "Route", "RouteError", "RouteTable"]
+__all__ = [
+    "Api",
+    "Control",
+    "Httpbin",
+    "JsonView",
+    "Route",
+    "RouteError",
+    "RouteTable",
+    "Target",
+    "method_not_allowed",
+]
 
 Asgi = Callable[[Scope, Any, Any], Awaitable[None]]
 View = Callable[[Request], Awaitable[Response]]
@@ -163,42 +174,55 @@ class JsonView(Httpbin):
         self.fast = fast
 
 
-class _Methods:
-    """The views of one path by method; `fallback` serves every other method (None: refuse)."""
+class Target:
+    """The views of one path by method; `fallback` serves every other method (None: refuse).
+
+    The app reads ``views.get(method, fallback)`` inline for exact paths: no call in between.
+    """
 
     __slots__ = ("fallback", "views")
 
-    def __init__(self, path: str, group: list[Route]) -> None:
-        self.views: dict[str, Any] = {}
-        self.fallback: Any = None
-        for route in group:
-            if route.methods is None:
-                if len(group) > 1:
-                    raise RouteError(f"{path}: a route for every method must be alone on its path")
-                self.fallback = route.view
-                continue
-            for method in route.methods:
-                if method in self.views:
-                    raise RouteError(f"{path}: two routes for {method}")
-                self.views[method] = route.view
+    def __init__(self, views: dict[str, Any], fallback: Any = None) -> None:
+        self.views = views
+        self.fallback = fallback
 
 
-class _ApiTarget(_Methods):
-    """ASGI app of one API path: the view for the method, else the dialect's 405."""
+def _by_method(path: str, group: list[Route]) -> tuple[dict[str, Any], Any]:
+    """(views by method, view for every method) of the routes of one path."""
+    views: dict[str, Any] = {}
+    for route in group:
+        if route.methods is None:
+            if len(group) > 1:
+                raise RouteError(f"{path}: a route for every method must be alone on its path")
+            return views, route.view
+        for method in route.methods:
+            if method in views:
+                raise RouteError(f"{path}: two routes for {method}")
+            views[method] = route.view
+    return views, None
+
+
+def method_not_allowed(scope: Scope) -> Response:
+    """An API path's reply to a method it has no view for: the dialect's 405."""
+    message = f"Method {scope['method']} not allowed on {scope['path']}."
+    return json_reply(scope["mock"].dialect.error_body(405, message), 405)
+
+
+class _ApiTarget(Target):
+    """ASGI app of one parametrized API path: the view for the method, else the dialect's 405."""
 
     __slots__ = ()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         view = self.views.get(scope["method"], self.fallback)
         if view is None:
-            message = f"Method {scope['method']} not allowed on {scope['path']}."
-            response = json_reply(scope["mock"].dialect.error_body(405, message), 405)
+            response = method_not_allowed(scope)
         else:
             response = await view(Request(scope, receive))
         await response(scope, receive, send)
 
 
-class _ControlTarget(_Methods):
+class _ControlTarget(Target):
     """One control path: the view for the method, else the control 404."""
 
     __slots__ = ()
@@ -241,24 +265,12 @@ class _ApiPattern:
         return Match.FULL, {"path_params": params}
 
 
-class _HttpbinTarget:
-    """ASGI app of one parameterless httpbin path: called for any method, as Flask would be."""
-
-    __slots__ = ("view",)
-
-    def __init__(self, view: View) -> None:
-        self.view = view
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        response = await self.view(Request(scope, receive))
-        await response(scope, receive, send)
-
-
 class RouteTable:
     """Everything the app dispatches through, computed from `routes` alone.
 
     - `control`: exact path -> control target (before journal, faults and auth);
-    - `exact`: exact path -> ASGI app, for API and httpbin paths;
+    - `exact`: exact path -> `Target`, for API and httpbin paths (an httpbin view is the
+      fallback for every method: it refuses wrong ones itself);
     - `fast`: exact path -> raw `GET`/`HEAD` view (the `JsonView`s);
     - `params`: (matcher, metrics label) per parametrized path, in table order (httpbin ones are
       starlette `Route`s, as in `httpbin.build_app()`).
@@ -276,7 +288,7 @@ class RouteTable:
                 raise RouteError(f"{route!r} is not a Control, Api or Httpbin route")
             by_path.setdefault(route.path, []).append(route)
         self.control: dict[str, _ControlTarget] = {}
-        self.exact: dict[str, Asgi] = {}
+        self.exact: dict[str, Target] = {}
         self.fast: dict[str, FastView] = {}
         params: list[Param] = []
         for path, group in by_path.items():
@@ -300,10 +312,10 @@ class RouteTable:
     def _add_control(self, path: str, group: list[Route]) -> None:
         if group[0].parametrized:
             raise RouteError(f"{path}: control routes take exact paths")
-        self.control[path] = _ControlTarget(path, group)
+        self.control[path] = _ControlTarget(*_by_method(path, group))
 
     def _add_api(self, path: str, group: list[Route]) -> Param | None:
-        target = _ApiTarget(path, group)
+        target = _ApiTarget(*_by_method(path, group))
         if not group[0].parametrized:
             self.exact[path] = target
             return None
@@ -318,11 +330,7 @@ class RouteTable:
             if route.fast is not None:
                 raise RouteError(f"{route.path}: a fast view needs an exact path")
             return route.starlette_route(), route.label
-        self.exact[route.path] = _HttpbinTarget(route.view)
+        self.exact[route.path] = Target({}, route.view)
         if route.fast is not None:
             self.fast[route.path] = route.fast
         return None
-
-    def paths(self) -> set[str]:
-        """Every path (template) the table lists."""
-        return {route.path for route in self.routes}
