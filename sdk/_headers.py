@@ -17,14 +17,39 @@ SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "api-key", "x-api-key"}
 )
 REDACTED = "[REDACTED]"
-_BAD_NAME_CHARS = re.compile(r"[ \t:]")
+#: RFC 9110 section 5.6.2: a header name and a method are a ``token``.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: What no value may hold: CR, LF or NUL would split the request or inject a header. Other
+#: non-ASCII text is allowed and goes out as UTF-8 on every transport (``wire_value``).
+_BAD_LINE = re.compile(r"[\r\n\x00]")
+_NAMES = {"\r": "a CR", "\n": "an LF", "\x00": "a NUL"}
 _T = TypeVar("_T")
 
 
 def check_header_text(kind: str, text: str) -> None:
-    """Reject CR, LF and NUL, which would let a value inject headers or split a request."""
-    if "\r" in text or "\n" in text or "\x00" in text:
-        raise InvalidHeader(f"{kind} contains a CR, LF or NUL character: {text[:40]!r}")
+    """Reject CR, LF and NUL in ``text`` (a header value, the URL).
+
+    The message says what and where, never the text itself: a value may be a key (a key read
+    from a file often ends in a newline), a URL may carry one in its query.
+    """
+    bad = _BAD_LINE.search(text)
+    if bad is not None:
+        what = _NAMES[bad.group()]
+        raise InvalidHeader(f"{kind} contains {what} at position {bad.start()}")
+
+
+def wire_value(value: str) -> str | bytes:
+    """A header value as a transport should hand it to its library: ASCII as it is, anything
+    else as UTF-8 bytes. http.client would send Latin-1 (and fail past U+00FF), httpx ASCII
+    only, aiohttp UTF-8: one rule gives the same bytes on the wire everywhere.
+    """
+    return value if value.isascii() else value.encode("utf-8")
+
+
+def check_token(kind: str, text: str) -> None:
+    """Reject a header name or method that is not an RFC 9110 token (shown: names are public)."""
+    if not _TOKEN.fullmatch(text):
+        raise InvalidHeader(f"invalid {kind} {text[:64]!r}: not an RFC 9110 token")
 
 
 class Headers(MutableMapping[str, str]):
@@ -67,10 +92,8 @@ class Headers(MutableMapping[str, str]):
     def add(self, name: str, value: str) -> None:
         """Append a value, keeping earlier ones (for Set-Cookie and friends)."""
         name, value = str(name), str(value)
-        check_header_text("header name", name)
-        check_header_text(f"header {name!r}", value)
-        if not name or _BAD_NAME_CHARS.search(name):
-            raise InvalidHeader(f"invalid header name {name!r}")
+        check_token("header name", name)
+        check_header_text(f"the value of header {name!r}", value)
         self._items.append((name, value))
 
     def get_list(self, name: str) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import IO, Any, Protocol, TypeGuard, runtime_checkable
 
 from hookwire._decoders import LineDecoder
-from hookwire._headers import REDACTED, HeaderInput, Headers, check_header_text
+from hookwire._headers import REDACTED, HeaderInput, Headers, check_header_text, check_token
 from hookwire._urls import redact_url
 from hookwire.errors import (
     BodyTooLarge,
@@ -124,8 +124,8 @@ class Request:
         stream: IO[bytes] | Iterable[bytes] | AsyncIterable[bytes] | None = None,
         extensions: dict[str, Any] | None = None,
     ) -> None:
-        check_header_text("method", method)
-        check_header_text("URL", url)
+        check_token("method", method)
+        check_header_text("the URL", url)
         self.method = method.upper()
         self.url = url
         self.headers = Headers(headers)

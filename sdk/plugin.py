@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "CHUNK_SIZE": "hookwire._models",
     "Headers": "hookwire._headers",
     "SENSITIVE_HEADERS": "hookwire._headers",
+    "wire_value": "hookwire._headers",
     "redact_url": "hookwire._urls",
     "proxy_from_env": "hookwire._urls",
     "origin": "hookwire._urls",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
     from hookwire._decoders import ContentDecoder as ContentDecoder
     from hookwire._headers import SENSITIVE_HEADERS as SENSITIVE_HEADERS
     from hookwire._headers import Headers as Headers
+    from hookwire._headers import wire_value as wire_value
     from hookwire._models import CHUNK_SIZE as CHUNK_SIZE
     from hookwire._models import AsyncByteStream as AsyncByteStream
     from hookwire._models import Request as Request

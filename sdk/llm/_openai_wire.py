@@ -228,6 +228,8 @@ class ChunkParser:
 
     # -- one event --------------------------------------------------------------------------
     def _event(self, name: str, data: str, out: list[ChatDelta]) -> None:
+        if self.done:  # [DONE] ends the stream: whatever a server sends after it is not the reply
+            return
         index = self.events
         self.events += 1
         if data == "[DONE]":
@@ -244,21 +246,33 @@ class ChunkParser:
             raise DecodingError(f"stream event {index} is not a JSON object: {data[:80]!r}")
         if name == "error" or ("error" in obj and not obj.get("choices")):
             self._error(index, obj)
+        try:
+            self._chunk(obj, out)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+            # Valid JSON of the wrong shape (a "choices" that is a string, a number for
+            # "content"...): the peer broke the protocol, so it is a ProtocolError, not a bug.
+            raise DecodingError(
+                f"stream event {index} is not a chat.completion.chunk ({exc}): {data[:80]!r}"
+            ) from exc
+
+    def _chunk(self, obj: dict[str, Any], out: list[ChatDelta]) -> None:
         usage = obj.get("usage")
         choices = obj.get("choices")
         if choices:
-            choice = choices[0]
+            if not isinstance(choices, list):
+                raise TypeError(f"choices is a {type(choices).__name__}, not a list")
+            choice = _expect(choices[0], dict, "choices[0]")
             if choice.get("index", 0) == 0:
                 self._choice(choice, obj, out)
         if usage:
-            out.append(ChatDelta(usage=Usage.from_wire(usage), raw=obj))
+            out.append(ChatDelta(usage=Usage.from_wire(_expect(usage, dict, "usage")), raw=obj))
 
     def _choice(self, choice: dict[str, Any], obj: Any, out: list[ChatDelta]) -> None:
-        delta = choice.get("delta") or {}
-        content = delta.get("content")
-        reasoning = self._reasoning_of(delta)
-        tools = delta.get("tool_calls")
-        finish = choice.get("finish_reason")
+        delta = _expect(choice.get("delta") or {}, dict, "delta")
+        content = _expect(delta.get("content"), str, "delta.content")
+        reasoning = _expect(self._reasoning_of(delta), str, "the reasoning field")
+        tools = _expect(delta.get("tool_calls"), list, "delta.tool_calls")
+        finish = _expect(choice.get("finish_reason"), str, "finish_reason")
         if reasoning and self._splitter is not None:  # the server splits: trust it
             self._flush_splitter(out)
             self._splitter = None
@@ -300,8 +314,19 @@ class ChunkParser:
         )
 
 
+def _expect(value: Any, kind: type, what: str) -> Any:
+    """``value`` if it is ``None`` or a ``kind``; a TypeError naming the field otherwise."""
+    if value is None or isinstance(value, kind):
+        return value
+    raise TypeError(f"{what} is a {type(value).__name__}, not a {kind.__name__}")
+
+
 def _tool_delta(data: dict[str, Any]) -> ToolCallDelta:
-    fn = data.get("function") or {}
+    data = _expect(data, dict, "a tool_calls entry")
+    fn = _expect(data.get("function") or {}, dict, "tool_calls[].function")
     return ToolCallDelta(
-        int(data.get("index") or 0), data.get("id"), fn.get("name"), fn.get("arguments") or ""
+        int(data.get("index") or 0),
+        _expect(data.get("id"), str, "tool_calls[].id"),
+        _expect(fn.get("name"), str, "tool_calls[].function.name"),
+        _expect(fn.get("arguments"), str, "tool_calls[].function.arguments") or "",
     )

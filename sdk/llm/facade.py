@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from hookwire.errors import ConfigError, PluginError
+from hookwire.errors import ConfigError, InvalidRequest, PluginError
 from hookwire.llm._request import ChatOptions, Prompt, build_request
 from hookwire.llm._stream import AsyncChatStream, ChatStream
 from hookwire.llm.provider import Provider
@@ -63,6 +64,33 @@ def _accepts(factory: Any, name: str) -> bool:
     except (TypeError, ValueError):
         return False
     return any(p.name == name or p.kind is p.VAR_KEYWORD for p in params)
+
+
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
+_CHAT_OPTIONS = frozenset(ChatOptions.__annotations__)
+
+
+def _unexpected_keyword(exc: TypeError) -> str | None:
+    """The keyword a ``TypeError`` says a call did not take, however deep the call was."""
+    match = _UNEXPECTED.search(str(exc))
+    return match.group(1) if match else None
+
+
+def _chat_request(prompt: Prompt, options: dict[str, Any], *, stream: bool, method: str) -> Any:
+    """The ChatRequest for ``method``; an unknown option is an InvalidRequest naming it."""
+    unknown = set(options) - _CHAT_OPTIONS
+    if unknown:
+        if "stream" in unknown and not stream:
+            raise InvalidRequest(
+                f"llm.{method}() returns the whole reply and takes no stream=; "
+                f"use llm.{'astream' if method.startswith('a') else 'stream'}(...) to stream"
+            )
+        known = ", ".join(sorted(_CHAT_OPTIONS))
+        raise InvalidRequest(
+            f"llm.{method}() does not take {', '.join(map(repr, sorted(unknown)))}; "
+            f"its options are: {known}"
+        )
+    return build_request(prompt, stream=stream, **options)
 
 
 def list_providers(plugins: PluginHost | None = None) -> list[str]:
@@ -120,6 +148,12 @@ class LLM:
         try:
             made = entry.value(**settings)
         except TypeError as exc:
+            unknown = _unexpected_keyword(exc)
+            if unknown in settings:
+                raise InvalidRequest(
+                    f"LLM({name!r}) does not take the option {unknown!r}"
+                    f" (check its spelling, or the provider's documentation)"
+                ) from exc
             raise PluginError(
                 f"provider {name!r} rejected its options ({exc})", plugin=entry.plugin
             ) from exc
@@ -141,11 +175,12 @@ class LLM:
     # -- sync -------------------------------------------------------------------------------
     def chat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
         """Send the prompt and wait for the whole reply."""
-        return self.provider.chat(build_request(prompt, **options))
+        return self.provider.chat(_chat_request(prompt, dict(options), stream=False, method="chat"))
 
     def stream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatStream:
         """Stream the reply: iterate for deltas (the request is sent on first iteration)."""
-        return self.provider.stream(build_request(prompt, stream=True, **options))
+        request = _chat_request(prompt, dict(options), stream=True, method="stream")
+        return self.provider.stream(request)
 
     def models(self) -> list[str]:
         """Model ids the provider serves."""
@@ -172,11 +207,13 @@ class LLM:
     # -- async ------------------------------------------------------------------------------
     async def achat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
         """``await llm.achat(...)``: :meth:`chat` without blocking the event loop."""
-        return await self.provider.achat(build_request(prompt, **options))
+        request = _chat_request(prompt, dict(options), stream=False, method="achat")
+        return await self.provider.achat(request)
 
     def astream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> AsyncChatStream:
         """``async for delta in llm.astream(...)``: sent on first iteration."""
-        return self.provider.astream(build_request(prompt, stream=True, **options))
+        request = _chat_request(prompt, dict(options), stream=True, method="astream")
+        return self.provider.astream(request)
 
     async def amodels(self) -> list[str]:
         """Model ids the provider serves (async)."""

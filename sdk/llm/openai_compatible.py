@@ -90,6 +90,22 @@ def _retry(value: RetryPolicy | int | None) -> RetryPolicy | int | None:
     return value
 
 
+def _check_client_options(provider: str, options: Mapping[str, Any]) -> None:
+    """Refuse, when the provider is built, an option no ``Client`` takes (``rpm=60``): it would
+    otherwise surface on the first call as a ``TypeError`` naming an internal function."""
+    import inspect
+
+    from hookwire._client_base import BaseClient
+
+    accepted = set(inspect.signature(BaseClient.__init__).parameters) - {"self"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise InvalidRequest(
+            f"LLM({provider!r}) does not take {', '.join(map(repr, unknown))} (check the "
+            "spelling; provider options are the provider's own and every hookwire.Client option)"
+        )
+
+
 class OpenAICompatibleProvider(Provider):
     """A provider for OpenAI-style chat APIs (OpenAI, SiliconFlow, DeepSeek, DashScope...).
 
@@ -136,6 +152,7 @@ class OpenAICompatibleProvider(Provider):
         super().__init__(model=model)
         if name is not None:
             self.name = name
+        _check_client_options(self.name, client_options)
         if env_var is not ...:
             self.env_var = env_var  # type: ignore[assignment]
         if key_required is not None:

@@ -2,6 +2,9 @@
 
 - ``GET /bomb/{gzip|deflate}``: a decompression bomb, ``BOMB_MB`` MiB of zeros compressed to
   about a thousandth of that, served with a true ``Content-Encoding``.
+- ``POST /shape/{name}/v1/chat/completions``: "Hel", "lo", then one event of valid JSON in the
+  wrong shape (``SHAPES[name]``), then ``[DONE]``.
+- ``POST /after-done/v1/chat/completions``: "Hello", ``[DONE]``, then more content events.
 - ``POST /v1/chat/completions``: a chat stream that sends a role chunk and two tokens, then only
   ``: keep-alive`` comments (every 50 ms, until the client leaves or 30 s pass), to prove the
   idle timer ignores comments once tokens have flowed (the mock's ``keepalive-only`` fault sends
@@ -70,6 +73,35 @@ async def _keepalives(receive: Any, send: Any) -> None:
         gone.cancel()
 
 
+#: Valid JSON, wrong shape: each must end the stream as a ProtocolError naming the event.
+SHAPES: dict[str, Any] = {
+    "choices-string": {**_CHUNK, "choices": "oops"},
+    "choice-number": {**_CHUNK, "choices": [7]},
+    "delta-list": {**_CHUNK, "choices": [{"index": 0, "delta": ["x"]}]},
+    "content-number": {**_CHUNK, "choices": [{"index": 0, "delta": {"content": 42}}]},
+    "finish-number": {**_CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": 1}]},
+    "tool-calls-string": {**_CHUNK, "choices": [{"index": 0, "delta": {"tool_calls": "f"}}]},
+    "tool-name-number": {
+        **_CHUNK,
+        "choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"name": 1}}]}}],
+    },
+    "usage-string": {**_CHUNK, "choices": [], "usage": "lots"},
+}
+
+
+async def _shaped(send: Any, bad: Any, after_done: bool = False) -> None:
+    pieces = [_event({"content": "Hel"}), _event({"content": "lo"})]
+    if after_done:
+        finish = {**_CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        pieces += [b"data: " + json.dumps(finish).encode() + b"\n\n", b"data: [DONE]\n\n",
+                   _event({"content": " and more"}), b"data: [DONE]\n\n"]
+    else:
+        pieces += [b"data: " + json.dumps(bad).encode() + b"\n\n", b"data: [DONE]\n\n"]
+    for piece in pieces:
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 _MD6 = 'Digest realm="r", nonce="n1", qop="auth", algorithm=MD6'
 _SHA256 = 'Digest realm="r", nonce="n2", qop="auth", algorithm=SHA-256'
 
@@ -111,6 +143,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "http.response.body", "body": body})
     elif path.startswith("/digest/"):
         await _digest(scope, send, path.rsplit("/", 1)[1])
+    elif path.startswith("/shape/") and path.endswith("/v1/chat/completions"):
+        await _start(send, 200, [(b"content-type", b"text/event-stream")])
+        await _shaped(send, SHAPES[path.split("/")[2]])
+    elif path == "/after-done/v1/chat/completions":
+        await _start(send, 200, [(b"content-type", b"text/event-stream")])
+        await _shaped(send, None, after_done=True)
     elif path == "/v1/chat/completions":
         await _start(send, 200, [(b"content-type", b"text/event-stream")])
         await _keepalives(receive, send)

@@ -96,15 +96,22 @@ def test_unknown_provider_names_the_known_ones(host: PluginHost) -> None:
         LLM("nope", plugins=host)
 
 
-def test_bad_factory_options_are_a_plugin_error() -> None:
+def test_an_option_the_factory_does_not_take_is_named_a_broken_factory_is_a_plugin_error(
+) -> None:
+    def broken(*, model=None):  # type: ignore[no-untyped-def]
+        raise TypeError("unsupported operand type(s)")
+
     class Strict:
         @hookimpl
         def hookwire_register_providers(self, register):  # type: ignore[no-untyped-def]
             register("strict", lambda *, model=None: EchoProvider(model=model))
+            register("broken", broken)
 
     host = PluginHost(load_entrypoints=False, plugins=[("strict", Strict())])
-    with pytest.raises(PluginError, match="rejected its options"):
+    with pytest.raises(InvalidRequest, match="LLM\\('strict'\\) does not take the option 'device'"):
         LLM("strict", plugins=host, device="cuda")
+    with pytest.raises(PluginError, match="rejected its options"):
+        LLM("broken", plugins=host)
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
