@@ -13,7 +13,7 @@ default                ``RetryPolicy()``: 3 attempts, idempotent methods, 408/42
 openai-python          ``RetryPolicy.from_openai()``: every method, 408/409/429/>=500
 never retry            ``RetryPolicy.none()``
 POST with a key        ``policy.decide(..., has_idempotency_key=True)`` retries POST/PATCH too
-requests/urllib3       ``policy.to_urllib3()`` for ``HTTPAdapter(max_retries=...)``
+requests/urllib3       ``hookwire.plugins.transports.requests_transport.urllib3_retry(policy)``
 =====================  =========================================================================
 
 A driver loop looks like this (``send`` and ``sleep`` belong to the shell)::
@@ -39,12 +39,9 @@ import math
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from hookwire._headers import Headers
-
-if TYPE_CHECKING:
-    from urllib3.util import Retry
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -361,32 +358,3 @@ class RetryPolicy:
                 False, 0.0, f"waiting {delay:.3g}s would pass the deadline ({remaining:.3g}s left)"
             )
         return RetryDecision(True, delay, reason)
-
-    # -- interop ----------------------------------------------------------------------------
-    def to_urllib3(self) -> Retry:
-        """The closest ``urllib3.util.Retry`` (for ``requests``' ``HTTPAdapter(max_retries=)``).
-
-        urllib3 is imported here, never at module import. Known differences, which urllib3
-        cannot express: its first retry waits 0 s (ours waits ``backoff_base``); its jitter
-        is additive (``backoff_jitter`` is set to ``jitter * backoff_base``); it clamps an
-        over-long Retry-After to ``retry_after_max`` instead of refusing the retry; it has no
-        Idempotency-Key or ``x-should-retry`` rule.
-        """
-        from urllib3.util import Retry
-
-        retries = self.attempts - 1
-        read_retries = retries if (self.retry_on_timeouts or self.retry_on_read_errors) else 0
-        return Retry(
-            total=retries,
-            connect=retries if self.retry_on_connect_errors else 0,
-            read=read_retries,
-            status=retries,
-            allowed_methods=None if self.retry_post else self.methods,
-            status_forcelist=self.statuses,
-            backoff_factor=self.backoff_base,
-            backoff_max=self.backoff_max,
-            backoff_jitter=self.jitter * self.backoff_base,
-            respect_retry_after_header=self.respect_retry_after,
-            retry_after_max=math.ceil(self.retry_after_max),
-            raise_on_status=False,
-        )

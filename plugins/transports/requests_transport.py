@@ -6,7 +6,7 @@ retry,
 on every transport, on its fakeable clock, honouring the total deadline, ``Idempotency-Key`` and
 ``x-should-retry`` (rules urllib3 cannot express). If urllib3 retried as well, a request would be
 attempted up to ``attempts**2`` times here and ``attempts`` times on httpx and aiohttp. So the
-adapter's ``Retry`` is ``policy.to_urllib3()`` with every counter set to zero (``total=0``,
+adapter's ``Retry`` is ``urllib3_retry(policy)`` with every counter set to zero (``total=0``,
 ``read=False`` so read errors surface as themselves, no status list, no redirects): it keeps
 the policy's method set and backoff for anyone who inspects ``adapter.max_retries``, but never
 repeats a request. The contract suite checks the attempt count is the same on every transport.
@@ -30,15 +30,19 @@ import contextlib
 import contextvars
 import functools
 import http.client
+import math
 import threading
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookwire import errors
 from hookwire.plugin import PluginHost, Request, Response, TransportRegister, hookimpl
 from hookwire.plugins.transports import _common
 from hookwire.transports import BaseTransport, TransportOptions
+
+if TYPE_CHECKING:
+    from hookwire.retry import RetryPolicy
 
 #: The pool timeout for the request being sent on this thread (read by the pool classes).
 _POOL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -86,11 +90,40 @@ def _adapter_class() -> type:
     return BlockingAdapter
 
 
+def urllib3_retry(policy: RetryPolicy) -> Any:
+    """The closest ``urllib3.util.Retry`` to ``policy`` (for ``HTTPAdapter(max_retries=)``).
+
+    Here, not on ``RetryPolicy``, because the core imports no HTTP library. Known differences,
+    which urllib3 cannot express: its first retry waits 0 s (ours waits ``backoff_base``); its
+    jitter is additive (``backoff_jitter`` is set to ``jitter * backoff_base``); it clamps an
+    over-long Retry-After to ``retry_after_max`` instead of refusing the retry; it has no
+    Idempotency-Key or ``x-should-retry`` rule.
+    """
+    from urllib3.util import Retry
+
+    retries = policy.attempts - 1
+    read_retries = retries if (policy.retry_on_timeouts or policy.retry_on_read_errors) else 0
+    return Retry(
+        total=retries,
+        connect=retries if policy.retry_on_connect_errors else 0,
+        read=read_retries,
+        status=retries,
+        allowed_methods=None if policy.retry_post else policy.methods,
+        status_forcelist=policy.statuses,
+        backoff_factor=policy.backoff_base,
+        backoff_max=policy.backoff_max,
+        backoff_jitter=policy.jitter * policy.backoff_base,
+        respect_retry_after_header=policy.respect_retry_after,
+        retry_after_max=math.ceil(policy.retry_after_max),
+        raise_on_status=False,
+    )
+
+
 def inert_retry(options: TransportOptions) -> Any:
     """The policy's urllib3 ``Retry`` with every counter at zero (see the module docstring)."""
     from urllib3.util import Retry
 
-    base = options.retry.to_urllib3() if options.retry is not None else Retry(0)
+    base = urllib3_retry(options.retry) if options.retry is not None else Retry(0)
     return base.new(
         total=0,
         connect=0,

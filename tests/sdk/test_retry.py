@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hookwire.retry import (
-    IDEMPOTENT_METHODS,
     RetryDecision,
     RetryPolicy,
     RetryState,
@@ -316,30 +315,3 @@ def test_openai_preset_matches_openai_python() -> None:
     assert not decide(policy, status=500, attempt=3).retry  # max_retries=2
     delays = [decide(policy, status=500, attempt=n, rng=FakeRandom(0.0)).delay for n in (1, 2)]
     assert delays == [0.5, 1.0]
-
-
-# -- urllib3 ----------------------------------------------------------------------------------
-
-
-def test_to_urllib3_builds_an_equivalent_retry() -> None:
-    urllib3_retry = pytest.importorskip("urllib3.util.retry")
-    policy = RetryPolicy(attempts=4, backoff_base=0.5, backoff_max=8.0, jitter=0.0)
-    retry = policy.to_urllib3()
-    assert isinstance(retry, urllib3_retry.Retry)
-    assert retry.total == 3 and retry.raise_on_status is False
-    methods = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE", "POST", "PATCH"]
-    for method in methods:
-        for status in (200, 400, 404, 408, 413, 429, 500, 501, 502, 503, 504):
-            for retry_after in (None, "3"):
-                headers = {} if retry_after is None else {"Retry-After": retry_after}
-                ours = decide(policy, method=method, status=status, headers=headers).retry
-                theirs = retry.is_retry(method, status, has_retry_after=retry_after is not None)
-                assert ours == theirs, (method, status, retry_after)
-    # The backoff agrees from the second retry on (urllib3 waits 0 s before the first).
-    current = retry
-    for attempt in range(1, 4):
-        current = current.increment(method="GET", url="/", error=None, response=None)
-        if attempt >= 2:
-            assert current.get_backoff_time() == policy.backoff(attempt, FakeRandom(0.0))
-    assert policy.replace(retry_post=True).to_urllib3().is_retry("POST", 503)
-    assert RetryPolicy().to_urllib3().allowed_methods == IDEMPOTENT_METHODS
