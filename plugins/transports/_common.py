@@ -6,6 +6,7 @@ on all of them is decided here once, so the contract suite cannot drift between 
 - the headers on the wire are the request's own, plus ``Accept-Encoding`` naming what every
   transport decodes (gzip, deflate, and br when ``brotli`` is installed) when the caller set
   none, plus ``Content-Length`` for a file body whose size is known (otherwise chunked);
+- the body comes off the wire raw and goes through one ``ContentDecoder`` (``decoder_for``);
 - ``first_byte`` bounds the wait for the response headers, ``read`` every later read;
 - one ``ssl.SSLContext`` (verify: bool or CA bundle path; cert: path or (cert, key)) with the
   certifi bundle by default, as requests and httpx do;
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import ConfigError, PluginError
-from hookwire.plugin import redact_url
+from hookwire.plugin import ContentDecoder, redact_url
 from hookwire.timeouts import Timeout
 
 if TYPE_CHECKING:
@@ -45,6 +46,18 @@ def accept_encoding() -> str:
     except ImportError:
         return "gzip, deflate"
     return "gzip, deflate, br"
+
+
+def decoder_for(content_encoding: str | None) -> ContentDecoder | None:
+    """The decoder every transport feeds a raw body through, or None for a plain body.
+
+    The backends' own decoding is off (httpx is read raw, urllib3 with ``decode_content=False``,
+    aiohttp with ``auto_decompress=False``), so the bomb bound, what passes through unknown
+    codings and the ``DecodingError`` for a corrupt body, message included, are decided here
+    once. ``content_encoding`` is every ``Content-Encoding`` line, joined with ", ". None lets
+    the transport hand chunks over with no per-chunk work.
+    """
+    return ContentDecoder.for_encoding(content_encoding, CHUNK_SIZE)
 
 
 def body_length(request: Request) -> int | None:

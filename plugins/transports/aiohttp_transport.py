@@ -7,8 +7,9 @@ without it; using it then raises a ``PluginError`` naming the extra.
 
 Choices, all to keep per-request work small and behaviour identical to the other transports:
 - One ``ClientSession`` per transport (made on first use, inside the running loop), with a
-  ``TCPConnector(limit=max_connections)``, ``auto_decompress=True`` (aiohttp decodes
-  gzip/deflate/br in bounded steps), ``trust_env=False``, a ``DummyCookieJar`` (the client owns
+  ``TCPConnector(limit=max_connections)``, ``auto_decompress=False`` (the raw body goes through
+  the core's ``ContentDecoder``, as on every transport, so the bomb bound and the error for a
+  corrupt body are not aiohttp's), ``trust_env=False``, a ``DummyCookieJar`` (the client owns
   cookies) and ``skip_auto_headers`` for User-Agent, Accept, Accept-Encoding and Content-Type,
   so only the headers the request carries (plus Host and framing) reach the wire.
 - The pool timeout: aiohttp reports a slow pool wait and a slow TCP connect as the same
@@ -27,12 +28,15 @@ import contextlib
 import functools
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hookwire import errors
 from hookwire.plugin import Headers, PluginHost, Request, Response, TransportRegister, hookimpl
 from hookwire.plugins.transports import _common
 from hookwire.transports import AsyncBaseTransport, TransportOptions
+
+if TYPE_CHECKING:
+    from hookwire.plugin import ContentDecoder
 
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 
@@ -113,7 +117,7 @@ class AiohttpTransport(AsyncBaseTransport):
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            auto_decompress=True,
+            auto_decompress=False,
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=_SKIP_AUTO_HEADERS,
@@ -193,9 +197,17 @@ class _AiohttpStream:
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = self._raw.content.read
+        decoder = _decoder(self._raw.headers)
         try:
-            while chunk := await read(_common.CHUNK_SIZE):
-                yield chunk
+            if decoder is None:  # a plain body: chunks go straight through
+                while chunk := await read(_common.CHUNK_SIZE):
+                    yield chunk
+            else:
+                while chunk := await read(_common.CHUNK_SIZE):
+                    for piece in decoder.feed(chunk):
+                        yield piece
+                for piece in decoder.flush():
+                    yield piece
         except Exception as exc:
             await self.aclose()
             raise map_error(exc, self._request, None, reading=True) from exc
@@ -205,17 +217,16 @@ class _AiohttpStream:
     async def aread_all(self, limit: int) -> bytes | None:
         """The whole body in one ``read()`` when it cannot pass ``limit``, else None.
 
-        Only for a body with a Content-Length within the limit and no Content-Encoding:
-        aiohttp's ``read()`` decompresses everything at once, so a compressed body (a bomb
-        of any size) keeps going through ``__aiter__``, where every chunk is bounded.
+        Only for a body with a Content-Length within the limit and no Content-Encoding: the
+        size of a compressed body says nothing of what it decodes to (a bomb of any size), so
+        it keeps going through ``__aiter__``, where the decoder bounds every piece.
         """
         raw = self._raw
         headers = raw.headers
         length = headers.get("Content-Length", "")
-        encoding = headers.get("Content-Encoding", "identity").strip().lower()
-        if encoding not in ("", "identity") or not (length.isascii() and length.isdigit()):
+        if not (length.isascii() and length.isdigit()) or int(length) > limit:
             return None
-        if int(length) > limit:
+        if _decoder(headers) is not None:
             return None
         try:
             whole: bytes = await raw.read()
@@ -237,6 +248,13 @@ class _AiohttpStream:
             self._free()
 
 
+def _decoder(headers: Any) -> ContentDecoder | None:
+    """``decoder_for`` over every Content-Encoding line (``CIMultiDict.get`` gives the first)."""
+    if "Content-Encoding" not in headers:
+        return None  # the common case: one lookup, nothing to undo
+    return _common.decoder_for(", ".join(headers.getall("Content-Encoding")))
+
+
 def map_error(
     exc: BaseException, request: Request, proxy: str | None, *, reading: bool = False
 ) -> errors.SDKError:
@@ -245,6 +263,8 @@ def map_error(
 
     msg = _common.message
     if isinstance(exc, errors.SDKError):
+        if isinstance(exc, errors.RequestError) and exc.request is None:
+            exc.request = request  # a DecodingError from the ContentDecoder, say
         return exc
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return errors.ConnectTimeout(msg("connect timed out", request), request=request)

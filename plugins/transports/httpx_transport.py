@@ -11,9 +11,9 @@ transport. The transport layer is exactly "one request in, one streamed response
 - ``retries=0``: httpcore's connect retries would add attempts the client cannot see.
 - Timeouts go in the request's ``timeout`` extension. ``first_byte`` bounds the headers; the
   body then reads with ``read`` (httpcore reads the extension again when the body starts).
-- The body is read raw and decoded by :class:`~hookwire.plugin.ContentDecoder`,
-so
-  no single chunk grows past 64 KiB however well the payload compresses.
+- The body is read raw and decoded by :class:`~hookwire.plugin.ContentDecoder` (see
+  ``_common.decoder_for``), so no single chunk grows past 64 KiB however well the payload
+  compresses.
 
 This module also holds the built-in ``hookwire_default_transport`` answer: httpx for sync clients,
 aiohttp for async ones when aiohttp is importable (it is much faster under concurrency), else
@@ -30,7 +30,6 @@ from typing import Any
 
 from hookwire import errors
 from hookwire.plugin import (
-    ContentDecoder,
     PluginHost,
     Request,
     Response,
@@ -187,17 +186,18 @@ class _SyncStream:
     def __init__(self, raw: Any, request: Request) -> None:
         self._raw = raw
         self._request = request
-        self._decoder = ContentDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
 
     def __iter__(self) -> Iterator[bytes]:
-        decoder = self._decoder
+        decoder = _common.decoder_for(self._raw.headers.get("content-encoding"))
         try:
-            for data in self._raw.stream:
-                if decoder.active:
+            if decoder is None:  # a plain body: chunks go straight through
+                for data in self._raw.stream:
+                    if data:
+                        yield data
+            else:
+                for data in self._raw.stream:
                     yield from decoder.feed(data)
-                elif data:
-                    yield data
-            yield from decoder.flush()
+                yield from decoder.flush()
         except Exception as exc:
             self.close()
             raise map_error(exc, self._request, None, reading=True) from exc
@@ -212,19 +212,20 @@ class _AsyncStream:
     def __init__(self, raw: Any, request: Request) -> None:
         self._raw = raw
         self._request = request
-        self._decoder = ContentDecoder(raw.headers.get("content-encoding", ""), _common.CHUNK_SIZE)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        decoder = self._decoder
+        decoder = _common.decoder_for(self._raw.headers.get("content-encoding"))
         try:
-            async for data in self._raw.stream:
-                if decoder.active:
+            if decoder is None:  # a plain body: chunks go straight through
+                async for data in self._raw.stream:
+                    if data:
+                        yield data
+            else:
+                async for data in self._raw.stream:
                     for piece in decoder.feed(data):
                         yield piece
-                elif data:
-                    yield data
-            for piece in decoder.flush():
-                yield piece
+                for piece in decoder.flush():
+                    yield piece
         except Exception as exc:
             await self.aclose()
             raise map_error(exc, self._request, None, reading=True) from exc

@@ -20,8 +20,10 @@ Other choices:
 - The pool blocks at ``max_connections`` per host and waits at most the ``pool`` timeout for a
   free connection (requests would otherwise open extra throwaway connections, or wait forever
   with ``pool_block=True``): a ``PoolTimeout`` here means what it means on httpx and aiohttp.
-- The body is read with urllib3's ``read1``/``read_chunked``, which return data as it arrives
-  and decode gzip/deflate/br in bounded steps.
+- The body is read with urllib3's ``read1``/``read_chunked``, which return data as it arrives,
+  with ``decode_content=False``: the raw bytes go through the core's ``ContentDecoder``
+  (``_common.decoder_for``), as on every transport, so the bomb bound and the error for a
+  corrupt body do not depend on urllib3's decoders.
 """
 
 from __future__ import annotations
@@ -261,14 +263,20 @@ class _RequestsStream:
 
     def __iter__(self) -> Iterator[bytes]:
         raw = self._raw
+        decoder = _common.decoder_for(raw.headers.get("content-encoding"))
         try:
-            if raw.chunked and raw.supports_chunked_reads():
-                for chunk in raw.read_chunked(_common.CHUNK_SIZE, decode_content=True):
-                    if chunk:
+            if decoder is None:  # a plain body: chunks go straight through, as _raw_chunks
+                if raw.chunked and raw.supports_chunked_reads():
+                    for chunk in raw.read_chunked(_common.CHUNK_SIZE, decode_content=False):
+                        if chunk:
+                            yield chunk
+                else:
+                    while chunk := raw.read1(_common.CHUNK_SIZE, decode_content=False):
                         yield chunk
             else:
-                while chunk := raw.read1(_common.CHUNK_SIZE, decode_content=True):
-                    yield chunk
+                for data in _raw_chunks(raw):
+                    yield from decoder.feed(data)
+                yield from decoder.flush()
         except Exception as exc:
             self.close()
             raise _map_error(exc, self._request, None, reading=True) from exc
@@ -294,6 +302,18 @@ class _RequestsStream:
                 pass
 
 
+def _raw_chunks(raw: Any) -> Iterator[bytes]:
+    """The body's bytes as sent (never urllib3-decoded: ``ContentDecoder`` does that), as they
+    arrive, at most ``CHUNK_SIZE`` at a time."""
+    if raw.chunked and raw.supports_chunked_reads():
+        for chunk in raw.read_chunked(_common.CHUNK_SIZE, decode_content=False):
+            if chunk:
+                yield chunk
+    else:
+        while chunk := raw.read1(_common.CHUNK_SIZE, decode_content=False):
+            yield chunk
+
+
 def _map_error(
     exc: BaseException, request: Request, proxy: str | None, *, reading: bool = False
 ) -> errors.SDKError:
@@ -302,6 +322,8 @@ def _map_error(
     import urllib3.exceptions as uex
 
     if isinstance(exc, errors.SDKError):
+        if isinstance(exc, errors.RequestError) and exc.request is None:
+            exc.request = request  # a DecodingError from the ContentDecoder, say
         return exc
     msg = _common.message
     if isinstance(exc, uex.EmptyPoolError):
