@@ -168,12 +168,16 @@ class Client(BaseClient):
         # The shell reads the bodies the scheme's flags ask for (see hookwire.auth).
         flow: AuthFlow = auth.sync_auth_flow(request)
         try:
+            before = request.headers.multi_items()
             current = next(flow)
+            _redirects.mark_auth_headers(before, current)
             sent = 1
             while True:
                 response = self._send_handling_redirects(current, follow)
                 try:
+                    before = current.headers.multi_items()
                     next_request = flow.send(response)
+                    _redirects.carry_auth_headers(current, next_request, before)
                 except StopIteration:
                     try:
                         self._auth_refused(response, sent)
@@ -374,12 +378,16 @@ class AsyncClient(BaseClient):
             return await self._send_handling_redirects(request, follow)
         flow: AsyncAuthFlow = auth.async_auth_flow(request)
         try:
+            before = request.headers.multi_items()
             current = await flow.__anext__()
+            _redirects.mark_auth_headers(before, current)
             sent = 1
             while True:
                 response = await self._send_handling_redirects(current, follow)
                 try:
+                    before = current.headers.multi_items()
                     next_request = await flow.asend(response)
+                    _redirects.carry_auth_headers(current, next_request, before)
                 except StopAsyncIteration:
                     try:
                         self._auth_refused(response, sent)

@@ -140,6 +140,8 @@ class BaseClient:
         self.headers.update(Headers(headers))
         self.params = params
         self.cookies = Cookies(cookies)
+        if base_url:
+            self.cookies.bind(base_url)  # the client's own cookies belong to its origin
         self.auth = coerce_auth(auth)
         self.timeout = Timeout.of(timeout)
         self.follow_redirects = follow_redirects

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import email.message
 import http.cookiejar
 import urllib.request
@@ -33,13 +34,21 @@ class _UrllibResponse:
 
 
 class Cookies:
-    """Cookies kept across requests (per domain and path), like a browser session."""
+    """Cookies kept across requests (per domain and path), like a browser session.
+
+    A cookie given without a domain (``Client(cookies={"a": "1"})``, ``cookies.set("a", "1")``)
+    is bound to one origin's host: the client's ``base_url``, else the first request it goes
+    with. requests and httpx send such cookies to every host, a redirect target included; here
+    they stay with the origin they were meant for, as a cookie the server set does.
+    """
 
     def __init__(self, cookies: Mapping[str, str] | Cookies | None = None) -> None:
         self.jar = http.cookiejar.CookieJar()
+        self._unbound = False
         if isinstance(cookies, Cookies):
+            self._unbound = cookies._unbound
             for cookie in cookies.jar:
-                self.jar.set_cookie(cookie)
+                self.jar.set_cookie(copy.copy(cookie))
         elif cookies:
             for name, value in cookies.items():
                 self.set(name, value)
@@ -50,6 +59,24 @@ class Cookies:
             path, True, False, None, False, None, None, {},
         )
         self.jar.set_cookie(cookie)
+        self._unbound = self._unbound or not domain
+
+    def bind(self, url: str) -> None:
+        """Bind the cookies that have no domain to ``url``'s host (host-only, any port)."""
+        if not self._unbound:
+            return
+        try:
+            # only parsed for its host, never opened
+            probe = urllib.request.Request(url)  # noqa: S310  # nosec B310
+            _, host = http.cookiejar.eff_request_host(probe)  # type: ignore[attr-defined]
+        except ValueError:
+            return  # not an absolute URL: bind on the first request instead
+        for cookie in [c for c in self.jar if not c.domain]:
+            self.jar.clear(cookie.domain, cookie.path, cookie.name)
+            bound = copy.copy(cookie)
+            bound.domain = host  # as http.cookiejar stores a cookie the host set itself
+            self.jar.set_cookie(bound)
+        self._unbound = False
 
     def get(self, name: str, default: str | None = None) -> str | None:
         for cookie in self.jar:
@@ -60,6 +87,8 @@ class Cookies:
     def add_to(self, request: Request) -> None:
         """Set the Cookie header from the jar, unless the caller set one."""
         if "cookie" not in request.headers:
+            if self._unbound:
+                self.bind(request.url)
             self.jar.add_cookie_header(_UrllibRequest(request))
 
     def extract(self, response: Response) -> None:

@@ -12,9 +12,16 @@ HeaderInput = Union[
     "Headers", Mapping[str, str], Iterable[tuple[str, str]], None
 ]
 
-#: Header names whose values are secrets: redacted in reprs, logs and errors.
+#: Header names whose values are credentials: redacted in reprs, logs and errors, and (but for
+#: set-cookie, a response header) dropped when a redirect leaves the origin. Beyond the
+#: standard three, the key headers of the common APIs (Azure, Google, GitLab, AWS, ...).
 SENSITIVE_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "api-key", "x-api-key"}
+    {
+        "authorization", "proxy-authorization", "cookie", "set-cookie",
+        "api-key", "x-api-key", "x-goog-api-key", "x-api-token", "api-token", "x-auth-token",
+        "x-access-token", "private-token", "x-amz-security-token", "ocp-apim-subscription-key",
+        "x-functions-key", "x-subscription-token",
+    }
 )
 REDACTED = "[REDACTED]"
 #: RFC 9110 section 5.6.2: a header name and a method are a ``token``.

@@ -101,21 +101,48 @@ def request_target(url: str) -> str:
     return f"{path}?{parts.query}" if parts.query else path
 
 
+#: Query parameters whose values are credentials (compared lower-cased): an API key in the
+#: URL (``?key=`` for Google, ``?api_key=``), OAuth tokens and codes, signed-URL signatures.
+SECRET_PARAMS = frozenset(
+    {
+        "api_key", "apikey", "api-key", "key", "token", "access_token", "refresh_token",
+        "id_token", "auth", "authorization", "sig", "signature", "secret", "client_secret",
+        "password", "passwd", "pwd", "code", "session", "sessionid", "x-amz-signature",
+        "x-amz-security-token", "x-amz-credential", "x-goog-signature", "x-goog-credential",
+    }
+)
+_SECRET_QUERY = re.compile(
+    r"(?:^|(?<=[&;]))(" + "|".join(re.escape(p) for p in sorted(SECRET_PARAMS)) + r")=[^&;#]*",
+    re.IGNORECASE,
+)
+_HIDDEN = r"\1=[REDACTED]"
+
+
 def redact_url(url: str) -> str:
-    """The URL with any user:password@ credentials hidden; never raises (it builds messages)."""
+    """The URL with user:password@ credentials and secret query values (:data:`SECRET_PARAMS`)
+    hidden; never raises (it builds messages, reprs and log lines)."""
+    if "@" not in url and "?" not in url:
+        return url
     try:
         parts = urlsplit(url)
+        query = _SECRET_QUERY.sub(_HIDDEN, parts.query) if parts.query else ""
         if parts.password is None and parts.username is None:
-            return url
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
+            if query == parts.query:
+                return url
+            netloc = parts.netloc
+        else:
+            host = parts.hostname or ""
+            if parts.port:
+                host = f"{host}:{parts.port}"
+            netloc = f"[REDACTED]@{host}"
     except ValueError:
         # Unparseable (a bad IPv6 literal or port): hide anything that could be userinfo.
         scheme, sep, rest = url.partition("//")
-        return f"{scheme}{sep}[REDACTED]@{rest.rpartition('@')[2]}" if "@" in rest else url
-    netloc = f"[REDACTED]@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        if "@" in rest:
+            rest = f"[REDACTED]@{rest.rpartition('@')[2]}"
+        head, mark, tail = rest.partition("?")
+        return f"{scheme}{sep}{head}{mark}{_SECRET_QUERY.sub(_HIDDEN, tail)}"
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def userinfo(url: str) -> tuple[str, str] | None:

@@ -192,9 +192,17 @@ class Config:
         return self.path.parent / KEY_FILE_NAME
 
     def get_key(self, provider: str, env_var: str | None = None) -> str | None:
-        """The API key for ``provider``: environment, then keyring, then the key file."""
+        """The API key for ``provider``: environment, then keyring, then the key file.
+
+        Surrounding whitespace is stripped: a key read from a file (``$(cat key)``, a file
+        saved with a final newline) would otherwise be sent with it, or refused in a message.
+        """
+        key = self._get_key(provider, env_var)
+        return key.strip() or None if key else None
+
+    def _get_key(self, provider: str, env_var: str | None) -> str | None:
         value = self.environ.get(env_var or env_var_for(provider))
-        if value:
+        if value and value.strip():
             return value
         ring = _keyring()
         if ring is not None:

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import ConfigError, PluginError
-from hookwire.plugin import ContentDecoder, redact_url
+from hookwire.plugin import ContentDecoder, redact_url, wire_value
 from hookwire.timeouts import Timeout
 
 if TYPE_CHECKING:
@@ -78,10 +78,17 @@ def body_length(request: Request) -> int | None:
         return None
 
 
-def wire_headers(request: Request) -> list[tuple[str, str]]:
-    """The header pairs to send: the request's own (case and repeats kept) plus framing."""
+def wire_headers(request: Request, *, text: bool = False) -> list[tuple[str, Any]]:
+    """The header pairs to send: the request's own (case and repeats kept) plus framing.
+
+    A non-ASCII value is handed over as UTF-8 bytes (``hookwire.plugin.wire_value``), so every
+    library puts the same bytes on the wire; ``text=True`` keeps it text, for aiohttp, which
+    takes only text and encodes it as UTF-8 itself.
+    """
     headers = request.headers
-    pairs = headers.multi_items()
+    pairs: list[tuple[str, Any]] = headers.multi_items()
+    if not text and not all(v.isascii() for _, v in pairs):
+        pairs = [(k, wire_value(v)) for k, v in pairs]
     if "accept-encoding" not in headers:
         pairs.append(("Accept-Encoding", accept_encoding()))
     if (

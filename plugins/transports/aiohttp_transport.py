@@ -155,7 +155,7 @@ class AiohttpTransport(AsyncBaseTransport):
             raw = await session.request(
                 request.method,
                 request.url,
-                headers=_common.wire_headers(request),
+                headers=_common.wire_headers(request, text=True),
                 data=body,
                 allow_redirects=False,
                 proxy=proxy,

@@ -36,6 +36,7 @@ from hookwire._models import Request, Response
 from hookwire.auth import BearerAuth
 from hookwire.errors import (
     APIStatusError,
+    ConfigError,
     InvalidRequest,
     MissingAPIKeyError,
     RetryError,
@@ -63,6 +64,8 @@ def config_key(provider: str, env_var: str | None = None) -> str | None:
         return None
     try:
         key = config.load_config().get_key(provider, env_var)
+    except ConfigError:
+        raise  # a refusal the user must act on (a key file others can read: chmod 600 ...)
     except Exception:  # a broken config file must not hide the MissingAPIKeyError hint
         return None
     return key if isinstance(key, str) and key else None
@@ -185,7 +188,8 @@ class OpenAICompatibleProvider(Provider):
     # -- keys -------------------------------------------------------------------------------
     def _resolve_key(self, api_key: str | None) -> str | None:
         """Argument > environment variable > config file; a clear error when required."""
-        key = api_key or (os.environ.get(self.env_var) if self.env_var else None)
+        from_env = os.environ.get(self.env_var, "").strip() if self.env_var else ""
+        key = api_key or from_env or None
         key = key or config_key(self.name, self.env_var)
         if not key and self.key_required:
             where = f"set {self.env_var} or pass api_key=..." if self.env_var else "pass api_key="
