@@ -61,6 +61,8 @@ def test_the_core_imports_no_http_library_not_even_for_type_checking():
     sdk = Path(hookwire.__file__).parent
     found = []
     for path in sorted(sdk.rglob("*.py")):
+        if path.relative_to(sdk).parts[0] in ("plugins", "mockserver"):
+            continue  # not the core (laid out inside hookwire/ when installed as a wheel)
         for node in ast.walk(ast.parse(path.read_text())):
             names = []
             if isinstance(node, ast.Import):
