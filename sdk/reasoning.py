@@ -12,7 +12,8 @@ chunk by chunk, so a tag cut in two by the tokenizer (``"<thi"`` + ``"nk>"``) is
 * no ``<think>`` at all: ``""`` and everything;
 * with ``started_in_reasoning=True`` (Thinking-2507 templates put ``<think>`` in the prompt, so
   the output holds only ``</think>``): ``r</think>c`` gives ``r`` and ``c``, and ``r`` alone
-  is unfinished reasoning;
+  is unfinished reasoning; a ``<think>`` the model writes anyway at the very start (after
+  newlines only) is dropped, as vLLM's parser drops it;
 * with ``thinking=False``: ``""`` and everything, tags included, verbatim.
 
 Only the first reasoning block counts: after ``</think>`` every tag is ordinary content, as in
@@ -82,6 +83,8 @@ class ReasoningSplitter:
         else:
             self._state = "before"
         self._lstrip = strip_newlines and self._state == "reasoning"
+        #: started in reasoning and nothing seen yet: a leading open tag is still to be dropped
+        self._leading_open = self._state == "reasoning"
         self._buffer = ""  # undecided text: a possible partial tag
         self._held = ""  # trailing newlines of reasoning, dropped if </think> follows
 
@@ -109,7 +112,20 @@ class ReasoningSplitter:
         return out
 
     # -- internals --------------------------------------------------------------------------
+    def _drop_leading_open(self, final: bool) -> bool:
+        """In a block the prompt opened, drop a ``<think>`` the output starts with anyway.
+        False while the buffer could still become that tag (wait for more text)."""
+        text = self._buffer.lstrip("\n")
+        if self.open_tag.startswith(text) and text and not final:
+            return False  # "\n<thi": maybe the tag, maybe not; the next chunk decides
+        if text.startswith(self.open_tag):
+            self._buffer = text[len(self.open_tag) :]
+        self._leading_open = not (text or final) and self._leading_open
+        return True
+
     def _drain(self, out: list[Segment], *, final: bool) -> None:
+        if self._leading_open and not self._drop_leading_open(final):
+            return
         while True:
             if self._state == "after":
                 self._emit(out, "content", self._buffer)
@@ -185,5 +201,7 @@ def split_reasoning(
         prefix, opened, text = text.partition(open_tag)
         if not opened:
             return "", prefix
+    elif text.lstrip("\n").startswith(open_tag):
+        text = text.lstrip("\n")[len(open_tag) :]
     reasoning, _, rest = text.partition(close_tag)
     return assemble_split(prefix, reasoning, rest, strip_newlines=strip_newlines)

@@ -263,11 +263,23 @@ class OpenAICompatibleProvider(Provider):
     def _inline(self, req: ChatRequest) -> bool:
         return self.inline_reasoning and req.thinking is not False
 
+    def _started_in_reasoning(self, req: ChatRequest) -> bool:
+        """Whether inline output begins inside the reasoning block.
+
+        Asked to think (``thinking=True``), a template-driven model (Qwen3 Thinking-2507, QwQ)
+        has its ``<think>`` opened by the chat template in the prompt, and a server with no
+        reasoning parser passes on ``plan</think>answer``. As vLLM's qwen3 parser does when
+        thinking is on, the text before the first ``</think>`` is then reasoning (a ``<think>``
+        the model writes anyway is dropped). A server that splits for itself (a ``reasoning``
+        field) is trusted instead, and ``thinking=None`` keeps to the tags the output holds.
+        """
+        return self.started_in_reasoning or req.thinking is True
+
     def _parser(self, req: ChatRequest) -> wire.ChunkParser:
         return wire.ChunkParser(
             reasoning_of=self.parse_reasoning,
             inline=self._inline(req),
-            started_in_reasoning=self.started_in_reasoning,
+            started_in_reasoning=self._started_in_reasoning(req),
         )
 
     def _result(self, req: ChatRequest, data: Any) -> ChatResult:
@@ -276,7 +288,7 @@ class OpenAICompatibleProvider(Provider):
             provider=self.name,
             reasoning_of=self.parse_reasoning,
             inline=self._inline(req),
-            started_in_reasoning=self.started_in_reasoning,
+            started_in_reasoning=self._started_in_reasoning(req),
         )
 
     # -- errors -----------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def test_backend_errors_map_onto_the_sdk_tree(backend, expected):
     mapped = requests_transport._map_error(backend, _request(), None)
     assert isinstance(mapped, expected)
     assert mapped.request is not None
-    assert "token=abc" in str(mapped)  # the URL is shown (redacted of userinfo only)
+    assert "path?token=[REDACTED]" in str(mapped) and "abc" not in str(mapped)  # the URL, redacted
 
 
 def test_connect_failure_through_a_proxy_is_a_proxy_error_without_its_credentials():

@@ -5,6 +5,9 @@
 - ``POST /shape/{name}/v1/chat/completions``: "Hel", "lo", then one event of valid JSON in the
   wrong shape (``SHAPES[name]``), then ``[DONE]``.
 - ``POST /after-done/v1/chat/completions``: "Hello", ``[DONE]``, then more content events.
+- ``POST /think-2507/v1/chat/completions``: a Qwen3 Thinking-2507 model behind a server with no
+  reasoning parser: the template opened ``<think>`` in the prompt, so the reply is
+  ``plan a reply</think>Hi there`` in ``content`` (streamed with the tag cut in two, or whole).
 - ``POST /v1/chat/completions``: a chat stream that sends a role chunk and two tokens, then only
   ``: keep-alive`` comments (every 50 ms, until the client leaves or 30 s pass), to prove the
   idle timer ignores comments once tokens have flowed (the mock's ``keepalive-only`` fault sends
@@ -102,6 +105,34 @@ async def _shaped(send: Any, bad: Any, after_done: bool = False) -> None:
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+THINK_2507 = ["plan a ", "reply</th", "ink>", "Hi there"]
+
+
+async def _think_2507(receive: Any, send: Any) -> None:
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    stream = json.loads(body or b"{}").get("stream", False)
+    if not stream:
+        reply = {**_CHUNK, "object": "chat.completion", "choices": [{
+            "index": 0, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": "".join(THINK_2507)},
+        }]}
+        await _start(send, 200, [(b"content-type", b"application/json")])
+        await send({"type": "http.response.body", "body": json.dumps(reply).encode()})
+        return
+    await _start(send, 200, [(b"content-type", b"text/event-stream")])
+    finish = {**_CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    pieces = [_event({"content": piece}) for piece in THINK_2507]
+    pieces += [b"data: " + json.dumps(finish).encode() + b"\n\n", b"data: [DONE]\n\n"]
+    for piece in pieces:
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 _MD6 = 'Digest realm="r", nonce="n1", qop="auth", algorithm=MD6'
 _SHA256 = 'Digest realm="r", nonce="n2", qop="auth", algorithm=SHA-256'
 
@@ -133,6 +164,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     path = scope["path"]
+    if path == "/think-2507/v1/chat/completions":
+        await _think_2507(receive, send)
+        return
     await _drain(receive)
     if path.startswith("/bomb/"):
         encoding = path.rsplit("/", 1)[1]

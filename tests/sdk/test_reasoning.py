@@ -152,3 +152,26 @@ def test_assemble_split_of_the_partition_is_split_reasoning(text: str, strip: bo
     assert assemble_split(*parts, strip_newlines=strip) == split_reasoning(
         text, strip_newlines=strip
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plan</think>Hi", ("plan", "Hi")),
+        ("<think>plan</think>Hi", ("plan", "Hi")),  # a tag the model writes anyway is dropped
+        ("\n<think>\nplan\n</think>\n\nHi", ("plan", "Hi")),
+        ("x<think>plan</think>Hi", ("x<think>plan", "Hi")),  # only at the very start
+        ("<thinker>plan</think>Hi", ("<thinker>plan", "Hi")),
+        ("plan, never closed", ("plan, never closed", "")),
+    ],
+)
+def test_started_in_reasoning_drops_a_leading_open_tag_however_chunked(text, expected) -> None:
+    assert split_reasoning(text, started_in_reasoning=True) == expected
+    for size in range(1, len(text) + 1):
+        splitter = ReasoningSplitter(started_in_reasoning=True)
+        segments = [s for i in range(0, len(text), size) for s in splitter.feed(text[i : i + size])]
+        segments += splitter.flush()
+        got = tuple(
+            "".join(t for k, t in segments if k == kind) for kind in ("reasoning", "content")
+        )
+        assert got == expected, size
