@@ -84,12 +84,16 @@ def _stream_timeout(value: Any, default: StreamTimeout) -> StreamTimeout:
 
 
 def _retry(value: RetryPolicy | int | None) -> RetryPolicy | int | None:
-    """``None``: openai-python's policy; ``n``: that policy with n retries (POST included,
-    as chat completions are retried by every OpenAI client); a policy: as given."""
+    """``None``: openai-python's policy; ``n``: that policy with n retries; a policy: its
+    attempts, backoff and statuses, with POST allowed. Every call of an LLM API is a POST, and
+    every OpenAI client retries chat completions: a ``RetryPolicy()`` given here (whose default
+    methods leave POST out, as an HTTP client's should) would otherwise never retry at all."""
     if value is None:
         return RetryPolicy.from_openai()
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return RetryPolicy.from_openai().replace(attempts=value + 1)
+    if isinstance(value, RetryPolicy) and not value.retry_post:
+        return value.replace(retry_post=True)
     return value
 
 

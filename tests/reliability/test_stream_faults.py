@@ -205,3 +205,16 @@ def test_rate_limit_above_the_cap_is_not_retried_and_exposes_retry_after(face, s
     assert out.error.retry_after == 3600
     assert clock.sleeps == []
     assert attempts(server, session) == 1
+
+
+def test_a_retry_policy_given_to_an_llm_retries_chat(face, server):
+    # RetryPolicy() leaves POST out of its methods (right for plain HTTP); an LLM call is a POST,
+    # so the LLM honours the attempts it was given
+    from hookwire import RetryPolicy
+
+    session, extra = headers("calls=1;status=503")
+    policy = RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.01)
+    out = run(face, server.openai_base_url, chat=True, llm={"retry": policy}, extra_headers=extra)
+    assert out.error is None, repr(out.error)
+    assert out.result.content
+    assert attempts(server, session) == 2
