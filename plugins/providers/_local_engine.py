@@ -17,8 +17,11 @@ stream's joined deltas equal ``generate``'s result:
   ones; other newlines are kept, the content's trailing ones too;
 - content is cut before the first stop string.
 
-A non-streamed result finds the tags by token id; a stream finds them in the decoded text. They
-differ only if a model spells ``</think>`` out of ordinary tokens, which only the text sees.
+Both find the tags by token id, never in the text: a non-streamed result cuts the ids, and a
+stream's streamer writes a private marker (``_OPEN_MARK``/``_CLOSE_MARK``, Unicode noncharacters
+no tokenizer decodes to) where a tag id was, and splits at the markers. So a tokenizer whose think
+tags are *special* tokens (which ``skip_special_tokens`` would drop from the text) still splits,
+and ``</think>`` spelled out of ordinary tokens is text in both paths.
 
 Thread safety: an engine may be shared by many threads. Generations on one engine run one at a
 time (a lock around ``model.generate``: batch 1, and the memory of one generation); rendering and
@@ -42,7 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import InvalidRequest
-from hookwire.reasoning import ReasoningSplitter, assemble_split
+from hookwire.reasoning import ReasoningSplitter, Segment, assemble_split
 
 from ._local_load import LoadProgress, ModelLoadError, load_pretrained
 from ._local_options import GenerateOptions, validate_messages
@@ -77,6 +80,9 @@ _ENGINE_OPTIONS = frozenset({"default_max_new_tokens", "stream_timeout", "join_t
 
 THINK_START = "<think>"
 THINK_END = "</think>"
+#: What the streamer writes for a ``<think>``/``</think>`` token id (see the module docstring).
+_OPEN_MARK = "\ufdd0think\ufdd1"
+_CLOSE_MARK = "\ufdd0/think\ufdd1"
 
 
 @dataclass(frozen=True)
@@ -256,8 +262,13 @@ class LocalEngine:
             max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
             repetition_penalty=repetition_penalty, seed=seed, stop=stop,
         )  # fmt: skip
-        streamer = TextIteratorStreamer(
-            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=self.stream_timeout
+        marks = {self.think_start_id: _OPEN_MARK, self.think_end_id: _CLOSE_MARK}
+        streamer = _tag_streamer(TextIteratorStreamer)(
+            self.tokenizer,
+            {i: mark for i, mark in marks.items() if i is not None},
+            skip_prompt=True,
+            skip_special_tokens=True,
+            timeout=self.stream_timeout,
         )
         job = GenerationJob(cancel=call.cancel.event)
 
@@ -273,9 +284,11 @@ class LocalEngine:
         return LocalStream(
             source=streamer,
             job=job,
-            splitter=ReasoningSplitter(
+            splitter=_MarkSplitter(
                 started_in_reasoning=call.reasoning_open,
                 thinking=self._splits(call.reasoning_open),
+                open_tag=_OPEN_MARK,
+                close_tag=_CLOSE_MARK,
             ),
             stops=list(call.options.stop),
             summarize=lambda ids: (self._finish_reason(call, ids), self._usage(call, ids)),
@@ -463,6 +476,71 @@ def _retrieve(task: asyncio.Future[Any]) -> None:
     """Mark an abandoned task's exception as seen, so asyncio does not log it at exit."""
     if not task.cancelled():
         task.exception()
+
+
+class _MarkSplitter(ReasoningSplitter):
+    """The SDK's splitter on the streamer's markers; a marker it does not consume (a tag after
+    the first ``</think>``, which is content) is given back as the tag's own text."""
+
+    _TEXT = ((_OPEN_MARK, THINK_START), (_CLOSE_MARK, THINK_END))
+
+    def feed(self, text: str) -> list[Segment]:
+        return [self._restore(s) for s in super().feed(text)]
+
+    def flush(self) -> list[Segment]:
+        return [self._restore(s) for s in super().flush()]
+
+    def _restore(self, segment: Segment) -> Segment:
+        text = segment.text
+        if "\ufdd0" in text:
+            for mark, tag in self._TEXT:
+                text = text.replace(mark, tag)
+        return Segment(segment.kind, text)
+
+
+_STREAMERS: dict[type, type] = {}
+
+
+def _tag_streamer(base: type) -> Any:
+    """``base`` (transformers' ``TextIteratorStreamer``) taught to write a marker for each tag id.
+
+    Text before a tag is flushed first, so the marker lands exactly where the token was; every
+    other id goes through ``base`` unchanged (its decoding, its printable-text rules).
+    """
+    if base in _STREAMERS:
+        return _STREAMERS[base]
+
+    class TagStreamer(base):  # type: ignore[misc, valid-type]
+        def __init__(self, tokenizer: Any, marks: dict[int, str], **kwargs: Any) -> None:
+            super().__init__(tokenizer, **kwargs)
+            self._marks = marks
+
+        def put(self, value: Any) -> None:
+            if self.skip_prompt and self.next_tokens_are_prompt:
+                super().put(value)
+                return
+            flat = value.reshape(-1)
+            if not any(int(i) in self._marks for i in flat.tolist()):
+                super().put(value)
+                return
+            for index, token in enumerate(flat.tolist()):
+                mark = self._marks.get(int(token))
+                if mark is None:
+                    super().put(flat[index : index + 1])
+                    continue
+                self._flush_cache()
+                self.on_finalized_text(mark)
+
+        def _flush_cache(self) -> None:
+            if self.token_cache:
+                text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+                printable = text[self.print_len :]
+                self.token_cache, self.print_len = [], 0
+                if printable:
+                    self.on_finalized_text(printable)
+
+    _STREAMERS[base] = TagStreamer
+    return TagStreamer
 
 
 def _token_id(tokenizer: Any, token: str) -> int | None:

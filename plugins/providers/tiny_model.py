@@ -102,14 +102,18 @@ CHAT_TEMPLATE = (
 )
 
 
-def build_tiny_model(path: str | os.PathLike[str], *, seed: int = 0) -> Path:
+def build_tiny_model(
+    path: str | os.PathLike[str], *, seed: int = 0, special_think_tags: bool = False
+) -> Path:
     """Write a tiny Qwen3-style model and tokenizer to ``path`` and return it as a ``Path``.
 
     The directory is created if needed; files already there are overwritten. The same ``seed``
     gives the same weights, so outputs are reproducible across builds. Load the result with
     ``AutoTokenizer.from_pretrained(path, local_files_only=True)`` and
     ``AutoModelForCausalLM.from_pretrained(path, local_files_only=True)``, or with
-    ``LocalEngine.load(path)``.
+    ``LocalEngine.load(path)``. ``special_think_tags=True`` makes ``<think>``/``</think>``
+    *special* tokens, as some tokenizers have them (``skip_special_tokens`` then drops them
+    from decoded text), for tests that the split never depends on the text.
     """
     import torch
     from transformers import (
@@ -121,7 +125,7 @@ def build_tiny_model(path: str | os.PathLike[str], *, seed: int = 0) -> Path:
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = _train_tokenizer(PreTrainedTokenizerFast)
+    tokenizer = _train_tokenizer(PreTrainedTokenizerFast, special_think_tags)
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     config = Qwen3Config(
@@ -151,7 +155,7 @@ def build_tiny_model(path: str | os.PathLike[str], *, seed: int = 0) -> Path:
     return out
 
 
-def _train_tokenizer(fast_cls: Any) -> Any:
+def _train_tokenizer(fast_cls: Any, special_think_tags: bool = False) -> Any:
     """Train the byte-level BPE and wrap it as a ``PreTrainedTokenizerFast`` with the template."""
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -166,12 +170,18 @@ def _train_tokenizer(fast_cls: Any) -> Any:
     )
     bpe.train_from_iterator(TRAINING_LINES, trainer=trainer)
     # Like Qwen3: the think tags are added tokens (one id each) but not special ones.
-    bpe.add_tokens([AddedToken(THINK_START, special=False), AddedToken(THINK_END, special=False)])
+    tags = [AddedToken(t, special=special_think_tags) for t in (THINK_START, THINK_END)]
+    if special_think_tags:
+        bpe.add_special_tokens(tags)
+    else:
+        bpe.add_tokens(tags)
     tokenizer = fast_cls(
         tokenizer_object=bpe,
         eos_token="<|im_end|>",  # noqa: S106 (a token, not a password) # nosec B106
         pad_token="<|endoftext|>",  # noqa: S106
-        additional_special_tokens=["<|im_start|>", "<|im_end|>"],
+        additional_special_tokens=[
+            "<|im_start|>", "<|im_end|>", *([THINK_START, THINK_END] if special_think_tags else [])
+        ],
         clean_up_tokenization_spaces=False,
         model_max_length=4096,
     )

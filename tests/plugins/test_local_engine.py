@@ -167,6 +167,37 @@ def test_generate_splits_at_the_token_not_at_text_that_spells_it(tiny_engine):
     )
     result = tiny_engine.generate(HELLO, logits_processor=[proc])
     assert (result.reasoning, result.content) == ("a</think>b", "c")
+    proc = Script(
+        [*spelled, tiny_engine.think_end_id, *ids(tiny_engine, "c")], then=eos(tiny_engine)
+    )
+    with tiny_engine.stream(HELLO, logits_processor=[proc]) as stream:
+        assert joined(list(stream)) == ("a</think>b", "c")  # the stream splits by id too
+
+
+@pytest.fixture(scope="module")
+def special_tags_engine(tmp_path_factory):
+    from hookwire.plugins.providers.tiny_model import build_tiny_model
+
+    path = build_tiny_model(tmp_path_factory.mktemp("special-tags"), special_think_tags=True)
+    return LocalEngine.load(path, device="cpu", default_max_new_tokens=64)
+
+
+@pytest.mark.parametrize("thinking", [True, False])
+def test_special_think_tokens_split_the_same_in_chat_and_stream(special_tags_engine, thinking):
+    engine = special_tags_engine
+    assert engine.think_end_id in engine.tokenizer.all_special_ids  # dropped by skip_special
+    body = [*ids(engine, "plan it"), engine.think_end_id, *ids(engine, "\n\nthe answer")]
+    if not thinking:  # the prompt closed the block: the model opens one itself
+        body = [engine.think_start_id, *body]
+    result = engine.generate(
+        HELLO, enable_thinking=thinking, logits_processor=[Script(body, then=eos(engine))]
+    )
+    with engine.stream(
+        HELLO, enable_thinking=thinking, logits_processor=[Script(body, then=eos(engine))]
+    ) as stream:
+        streamed = joined(list(stream))
+    assert (result.reasoning, result.content) == streamed
+    assert streamed == ("plan it", "the answer")
 
 
 def test_without_a_think_end_token_everything_is_content_in_both_paths(tiny_engine):
