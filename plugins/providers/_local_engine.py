@@ -498,10 +498,10 @@ class _MarkSplitter(ReasoningSplitter):
         return Segment(segment.kind, text)
 
 
-_STREAMERS: dict[type, type] = {}
+_STREAMERS: dict[Any, Any] = {}
 
 
-def _tag_streamer(base: type) -> Any:
+def _tag_streamer(base: Any) -> Any:
     """``base`` (transformers' ``TextIteratorStreamer``) taught to write a marker for each tag id.
 
     Text before a tag is flushed first, so the marker lands exactly where the token was; every
@@ -510,7 +510,10 @@ def _tag_streamer(base: type) -> Any:
     if base in _STREAMERS:
         return _STREAMERS[base]
 
-    class TagStreamer(base):  # type: ignore[misc, valid-type]
+    class TagStreamer(base):  # type: ignore[misc]
+        token_cache: list[int]  # the base's own state (transformers' TextStreamer)
+        print_len: int
+
         def __init__(self, tokenizer: Any, marks: dict[int, str], **kwargs: Any) -> None:
             super().__init__(tokenizer, **kwargs)
             self._marks = marks
@@ -532,10 +535,12 @@ def _tag_streamer(base: type) -> Any:
                 self.on_finalized_text(mark)
 
         def _flush_cache(self) -> None:
-            if self.token_cache:
-                text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+            cache = self.token_cache
+            if cache:
+                text: str = self.tokenizer.decode(cache, **self.decode_kwargs)
                 printable = text[self.print_len :]
-                self.token_cache, self.print_len = [], 0
+                self.token_cache = []
+                self.print_len = 0
                 if printable:
                     self.on_finalized_text(printable)
 
