@@ -3,7 +3,8 @@
 ``main(argv=None) -> int`` is the console script. It runs the typer app without click's
 "standalone" handling so that every failure ends the same way: one ``error: ...`` line on
 stderr and a non-zero status, or the full traceback with ``--debug`` (accepted anywhere on
-the command line, or ``HOOKWIRE_DEBUG=1``).
+the command line, or ``HOOKWIRE_DEBUG=1``). Usage errors (an unknown option, a bad value)
+follow the same rule, with status 2 as click and argparse use, and name the ``--help`` to read.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ def _quiet_logging(debug: bool) -> None:
         logger.propagate = False
 
 
-def _is_usage_error(exc: BaseException) -> bool:
-    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+def _click_kind(exc: BaseException) -> str | None:
+    """``"help"``, ``"usage"`` or ``None``: typer vendors click, so its exceptions are told
+    apart by class name rather than imported."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "NoArgsIsHelpError" in names:
+        return "help"
+    return "usage" if "ClickException" in names else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     from hookwire.cli._app import build_command
-    from hookwire.cli._errors import CLIError, describe
+    from hookwire.cli._errors import CLIError, describe, usage_message
     from hookwire.cli._output import error_line
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -68,8 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         error_line("interrupted")
         return 130
     except Exception as exc:
-        if _is_usage_error(exc):  # typer vendors click: its exceptions are not importable
+        kind = _click_kind(exc)
+        if kind == "help":  # a bare group (`hookwire mock`): its help, as click shows it
             exc.show()  # type: ignore[attr-defined]
+            return int(exc.exit_code)  # type: ignore[attr-defined]
+        if kind == "usage":  # the one-line `error: ...` every other failure prints
+            error_line(usage_message(exc))
             return int(exc.exit_code)  # type: ignore[attr-defined]
         if debug:
             traceback.print_exc()

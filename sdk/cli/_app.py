@@ -7,7 +7,8 @@ from typing import Any
 import typer
 
 import hookwire
-from hookwire.cli import _chat, _http, _keys, _misc
+from hookwire.cli import _chat, _http, _keys, _logs, _misc, _serve
+from hookwire.cli._help import Group
 
 HELP = """hookwire: HTTP and LLM calls through pluggable auth, transports and providers.
 
@@ -24,6 +25,7 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         name="hookwire",
         help=HELP,
+        cls=Group,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
@@ -39,8 +41,10 @@ def build_app() -> typer.Typer:
         """Global options (``--debug`` is accepted anywhere and shows tracebacks)."""
 
     _chat.register(app)
+    _logs.register(app)
     _http.register(app)
     _misc.register(app)
+    _serve.register(app)
     _keys.register(app)
     return app
 

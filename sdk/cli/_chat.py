@@ -1,8 +1,9 @@
-"""``hookwire chat``: one-shot or interactive chat, streamed or not, reasoning shown apart.
+"""``hookwire chat``: one prompt (argument and/or piped stdin) or an interactive session.
 
-The answer goes to stdout; reasoning ("thinking") goes to stderr, dimmed, so it is visible in a
-terminal yet never mixed into a captured answer. In the interactive session Ctrl-C closes the
-stream of the current answer (the connection is released) and returns to the prompt.
+It follows llm's conventions: piped stdin is the prompt, joined before an argument
+(:mod:`hookwire.cli._prompt`); ``-`` reads stdin explicitly; every exchange is logged to the
+local history unless ``-n/--no-log`` (:mod:`hookwire.cli._history`), and ``-c``/``--cid``
+continue a logged conversation with its provider, model and server unless flags say otherwise.
 """
 
 from __future__ import annotations
@@ -12,137 +13,130 @@ from typing import Any
 
 import typer
 
-from hookwire.cli import _llm
-from hookwire.cli._output import err, notice, out, write
+from hookwire.cli import _answer, _llm
+from hookwire.cli._errors import CLIError
+from hookwire.cli._help import add_command
+from hookwire.cli._history import Conversation, History
+from hookwire.cli._prompt import prompt_from_args, stdin_is_terminal
+from hookwire.cli._recorder import Recorder, earlier_messages, find_conversation, last_system
+from hookwire.cli._session import Session
 
-PROMPT = "> "
-HELP_TEXT = "/reset clears the history, /system <text> sets the system prompt, /exit quits"
+NO_PROMPT = (
+    "no prompt: pass PROMPT, pipe text into stdin (or PROMPT `-` to read it), or run "
+    "`hookwire chat` on a terminal for an interactive session"
+)
 
 
-def _chat_kwargs(**flags: Any) -> dict[str, Any]:
+def _options(**flags: Any) -> dict[str, Any]:
     return {k: v for k, v in flags.items() if v is not None}
 
 
-def _print_result(result: Any, show_reasoning: bool) -> None:
-    if show_reasoning and result.reasoning:
-        err.print(result.reasoning.strip("\n"), style="dim", markup=False, highlight=False)
-    out.print(result.content, markup=False, highlight=False)
+def _logging(store: History, no_log: bool, log: bool) -> bool:
+    """Whether to log: ``--no-log`` > ``--log`` > ``hookwire logs on|off`` (on by default)."""
+    if no_log and log:
+        raise CLIError("--no-log and --log cannot be used together", exit_code=2)
+    return not no_log and (log or store.logging_on)
 
 
-class _StreamPrinter:
-    """Prints deltas as they arrive: reasoning dimmed on stderr, the answer on stdout."""
-
-    def __init__(self, show_reasoning: bool) -> None:
-        self.show_reasoning = show_reasoning
-        self.in_reasoning = False
-        self.content: list[str] = []
-
-    def feed(self, delta: Any) -> None:
-        if delta.reasoning and self.show_reasoning:
-            self.in_reasoning = True
-            write(delta.reasoning, stderr=True, style="dim")
-        if delta.content:
-            if self.in_reasoning:
-                write("\n", stderr=True)
-                self.in_reasoning = False
-            self.content.append(delta.content)
-            write(delta.content)
-
-    def finish(self) -> None:
-        if self.in_reasoning:
-            write("\n", stderr=True)
-        write("\n")
+def _target(
+    conversation: Conversation | None, provider: str | None, model: str | None,
+    base_url: str | None,
+) -> tuple[str | None, str | None, str | None]:
+    """Flags win; a continued conversation fills in what they leave out (same provider only)."""
+    if conversation is None or (provider is not None and provider != conversation.provider):
+        return provider, model, base_url
+    return (
+        conversation.provider,
+        model or conversation.model,
+        base_url or conversation.base_url,
+    )
 
 
-def stream_answer(llm: Any, prompt: Any, show_reasoning: bool, **kwargs: Any) -> tuple[str, bool]:
-    """Stream one answer; returns (text, completed). Ctrl-C closes the stream, returns False."""
-    printer = _StreamPrinter(show_reasoning)
-    stream = llm.stream(prompt, **kwargs)
-    try:
-        for delta in stream:
-            printer.feed(delta)
-    except KeyboardInterrupt:
-        with contextlib.suppress(Exception):
-            stream.close()
-        printer.finish()
-        notice("[answer stopped]")
-        return "".join(printer.content), False
-    finally:
-        stream.close()
-    printer.finish()
-    return "".join(printer.content), True
-
-
-def interactive(llm: Any, system: str | None, show_reasoning: bool, kwargs: dict[str, Any]) -> None:
-    """A session that keeps history; ``/reset``, ``/system``, ``/exit``; Ctrl-C stops an answer."""
-    history: list[dict[str, str]] = []
-    notice(f"hookwire chat: {HELP_TEXT}; Ctrl-C stops an answer, Ctrl-D quits")
-    while True:
-        try:
-            line = input(PROMPT)
-        except EOFError:
-            write("\n")
-            return
-        except KeyboardInterrupt:
-            write("\n")
-            continue
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("/"):
-            command, _, arg = text.partition(" ")
-            if command in ("/exit", "/quit"):
-                return
-            if command == "/reset":
-                history.clear()
-                notice("[history cleared]")
-            elif command == "/system":
-                system = arg.strip() or None
-                notice(f"[system prompt {'set' if system else 'cleared'}]")
-            elif command == "/help":
-                notice(HELP_TEXT)
-            else:
-                notice(f"unknown command {command}; {HELP_TEXT}")
-            continue
-        turn = [*history, {"role": "user", "content": text}]
-        answer, _completed = stream_answer(llm, turn, show_reasoning, system=system, **kwargs)
-        # A stopped answer stays in the history as far as it was shown: the next question may
-        # refer to it, and it is what the user saw.
-        history.append({"role": "user", "content": text})
-        if answer:
-            history.append({"role": "assistant", "content": answer})
+def _one_shot(
+    llm: Any, recorder: Recorder, text: str, messages: list[dict[str, str]],
+    system: str | None, stream: bool, show_reasoning: bool, options: dict[str, Any],
+) -> None:
+    prompt: Any = [*messages, {"role": "user", "content": text}] if messages else text
+    run = _answer.streamed if stream else _answer.whole
+    answer = run(llm, prompt, show_reasoning, system=system, **options)
+    _answer.warn_if_cut(answer, options.get("max_tokens"))
+    recorder.record(text, system, answer)
+    if not answer.completed:
+        raise typer.Exit(130)
 
 
 def chat(
-    prompt: str | None = typer.Argument(None, help="The prompt; omit it for a session."),
-    stream: bool = typer.Option(False, "--stream/--no-stream", help="Print tokens as they come."),
+    prompt: str | None = typer.Argument(
+        None, metavar="PROMPT",
+        help="The prompt; `-` reads it from stdin. Piped stdin goes before it. Omit it on a "
+        "terminal for an interactive session.",
+    ),
     system: str | None = typer.Option(None, "--system", "-s", help="System prompt."),
+    continue_last: bool = typer.Option(
+        False, "--continue", "-c", help="Continue the most recent conversation."
+    ),
+    cid: str | None = typer.Option(
+        None, "--cid", metavar="<id>", help="Continue conversation ID."
+    ),
+    no_log: bool = typer.Option(False, "--no-log", "-n", help="Do not log this chat."),
+    log: bool = typer.Option(False, "--log", help="Log it even when `hookwire logs off`."),
+    stream: bool = typer.Option(
+        False, "--stream/--no-stream", help="Print tokens as they come (sessions always do)."
+    ),
     thinking: bool | None = typer.Option(
         None, "--thinking/--no-thinking", help="Ask for reasoning (default: the model's)."
     ),
     provider: str | None = typer.Option(None, "--provider", "-p", help="Provider name."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model name."),
-    base_url: str | None = typer.Option(None, "--base-url", help="Server base URL."),
-    temperature: float | None = typer.Option(None, "--temperature", "-t"),
-    max_tokens: int | None = typer.Option(None, "--max-tokens"),
+    base_url: str | None = typer.Option(None, "--base-url", help="Server base URL (…/v1)."),
+    temperature: float | None = typer.Option(
+        None, "--temperature", "-t", help="Sampling temperature."
+    ),
+    max_tokens: int | None = typer.Option(
+        None, "--max-tokens", min=1, help="Longest answer, in tokens."
+    ),
 ) -> None:
     """Chat with a model: one prompt, or an interactive session with history."""
-    kwargs = _chat_kwargs(temperature=temperature, max_tokens=max_tokens, thinking=thinking)
+    store = History()
+    with store:
+        _chat(store, _logging(store, no_log, log), prompt, system, continue_last, cid, stream,
+              thinking, provider, model, base_url, temperature, max_tokens)  # fmt: skip
+
+
+def _chat(
+    store: History, logging: bool, prompt: str | None, system: str | None,
+    continue_last: bool, cid: str | None, stream: bool, thinking: bool | None,
+    provider: str | None, model: str | None, base_url: str | None,
+    temperature: float | None, max_tokens: int | None,
+) -> None:
+    conversation = None
+    if continue_last or cid is not None:
+        conversation = find_conversation(store, continue_last, cid)
+    text = prompt_from_args(prompt)
+    if text is None and not stdin_is_terminal():
+        raise CLIError(NO_PROMPT, exit_code=2)
+    options = _options(temperature=temperature, max_tokens=max_tokens, thinking=thinking)
     show_reasoning = thinking is not False
+    messages: list[dict[str, str]] = []
+    if conversation is not None:
+        messages = earlier_messages(store, conversation)
+        system = system if system is not None else last_system(store, conversation)
+    provider, model, base_url = _target(conversation, provider, model, base_url)
     llm = _llm.build_llm(provider, model, base_url)
+    recorder = Recorder(store if logging else None, llm, options, conversation, base_url)
     try:
-        if prompt is None:
-            interactive(llm, system, show_reasoning, kwargs)
-        elif stream:
-            _text, completed = stream_answer(llm, prompt, show_reasoning, system=system, **kwargs)
-            if not completed:
-                raise typer.Exit(130)
-        else:
-            _print_result(llm.chat(prompt, system=system, **kwargs), show_reasoning)
+        with _llm.hinting(llm):
+            if text is None:
+                Session(
+                    llm, recorder, system=system, show_reasoning=show_reasoning,
+                    options=options, messages=messages,
+                ).run()
+            else:
+                _one_shot(llm, recorder, text, messages, system, stream, show_reasoning, options)
     finally:
         with contextlib.suppress(Exception):
             llm.close()
 
 
 def register(app: typer.Typer) -> None:
-    app.command("chat")(chat)
+    add_command(app, "chat", chat)

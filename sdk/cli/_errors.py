@@ -33,3 +33,22 @@ def describe(exc: BaseException) -> str:
     else:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return " ".join(text.split())  # one line, whatever the message held
+
+
+def _lower_first(text: str) -> str:
+    # "No such option" -> "no such option", as our own messages read; "URL ..." stays.
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def usage_message(exc: BaseException) -> str:
+    """The one line for a click usage error: its message, then where the help is."""
+    format_message = getattr(exc, "format_message", None)
+    text = format_message() if callable(format_message) else str(exc)
+    # typer's value checks speak pydantic ("Value error, 'x' is not one of ..."): drop that.
+    text = " ".join(str(text).split()).replace("Value error, ", "").rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    hint = f" (see '{path} --help')" if path else ""
+    return _lower_first(text) + hint

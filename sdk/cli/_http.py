@@ -1,24 +1,29 @@
 """``hookwire http``: an httpie-style request through any registered transport and auth scheme.
 
-Transports with only an async face (aiohttp) are driven by ``AsyncClient`` under
-``asyncio.run``; the output is the same either way: status line, headers, a pretty body.
+Items (:mod:`._items`) become the request (:mod:`._body`); what is printed follows httpie's
+``--print``/``--pretty`` rules (:mod:`._http_output`). Transports with only an async face
+(aiohttp) are driven by ``AsyncClient`` under ``asyncio.run``; the output is the same.
+A missing password is asked for on the terminal; with no terminal the command fails and
+says to pass it (stdin is no place for it: in httpie it is the request body).
 """
 
 from __future__ import annotations
 
 import asyncio
-import getpass
-import json
-from typing import Any
+from typing import Any, Literal
 
 import typer
-from rich.syntax import Syntax
 
+from hookwire.cli import _http_output
+from hookwire.cli._body import request_kwargs
 from hookwire.cli._errors import CLIError
-from hookwire.cli._items import Items, normalise_url, parse_items, split_method
-from hookwire.cli._output import err, out
+from hookwire.cli._help import add_command
+from hookwire.cli._items import normalise_url, parse_items, split_method
+from hookwire.cli._output import err
+from hookwire.cli._secrets import ask_terminal, has_terminal
 
 _STATUS_EXIT = {3: 3, 4: 4, 5: 5}  # httpie's --check-status convention
+Pretty = Literal["all", "colors", "format", "none"]
 
 
 def _auth(auth: str | None, auth_type: str) -> Any:
@@ -30,7 +35,12 @@ def _auth(auth: str | None, auth_type: str) -> Any:
         return make_auth(auth_type, auth)
     user, sep, password = auth.partition(":")
     if not sep:
-        password = getpass.getpass(f"password for {user}: ")
+        if not has_terminal():
+            raise CLIError(
+                f"no password for {user!r} and no terminal to ask on: pass it as "
+                f"--auth '{user}:PASSWORD'"
+            )
+        password = ask_terminal(f"http: password for {user}: ")
     return make_auth(auth_type, user, password)
 
 
@@ -41,75 +51,6 @@ def _is_async_only(name: str | None) -> bool:
 
     entry = get_plugin_host().transport(name)
     return entry.sync is None and entry.async_ is not None
-
-
-def _request_kwargs(items: Items, form: bool) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if items.params:
-        kwargs["params"] = items.params
-    if items.headers:
-        kwargs["headers"] = items.headers
-    if items.fields:
-        if form:
-            if items.raw_json:
-                raise CLIError("raw JSON fields (name:=json) cannot go in a --form body")
-            kwargs["data"] = items.fields
-        else:
-            kwargs["json"] = items.fields
-    return kwargs
-
-
-def _print_request(request: Any) -> None:
-    out.print(f"{request.method} {request.url}", style="bold", markup=False)
-    for name, value in request.headers.redacted():
-        out.print(f"{name}: {value}", markup=False)
-    body = request.body
-    out.print()
-    if body:
-        out.print(body.decode("utf-8", "replace"), markup=False)
-        out.print()
-
-
-def _print_body(response: Any) -> None:
-    content: bytes = response.content
-    if not content:
-        return
-    ctype = response.headers.get("content-type") or ""
-    if "json" in ctype:
-        try:
-            pretty = json.dumps(response.json(), indent=2, ensure_ascii=False)
-        except ValueError:
-            pretty = None
-        if pretty is not None:
-            out.print(Syntax(pretty, "json", theme="ansi_dark", background_color="default"))
-            return
-    try:
-        text = content.decode(response.encoding)
-    except (LookupError, UnicodeDecodeError):
-        out.print(f"[binary body: {len(content)} bytes]", markup=False, style="dim")
-        return
-    if "\x00" in text:
-        out.print(f"[binary body: {len(content)} bytes]", markup=False, style="dim")
-        return
-    out.print(text, markup=False)
-
-
-def _print_response(response: Any, verbose: bool, body_only: bool) -> None:
-    if verbose:
-        for earlier in response.history:
-            _print_request(earlier.request)
-        _print_request(response.request)
-    if not body_only:
-        reason = response.reason_phrase or ""
-        out.print(
-            f"{response.http_version} {response.status_code} {reason}".rstrip(),
-            style="bold",
-            markup=False,
-        )
-        for name, value in response.headers.multi_items():
-            out.print(f"{name}: {value}", markup=False)
-        out.print()
-    _print_body(response)
 
 
 def _send(
@@ -134,34 +75,58 @@ def _send(
 
 def http(
     args: list[str] = typer.Argument(
-        ..., metavar="[METHOD] URL [ITEM]...", help="Items: a==b query, H:v header, f=v, f:=json"
+        ..., metavar="[METHOD] URL [ITEM]",
+        help="Items: q==v query, H:v header, f=v field, f:=json, f=@file, f:=@file, "
+        "f@file upload (--form), @file raw body.",
     ),
     auth: str | None = typer.Option(None, "--auth", "-a", help="user:pass (or a token)."),
     auth_type: str = typer.Option("basic", "--auth-type", "-A", help="basic, digest, bearer..."),
     transport: str | None = typer.Option(None, "--transport", help="requests, httpx, aiohttp..."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds (every phase)."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0, help="Seconds (every phase)."),
     follow: bool = typer.Option(False, "--follow/--no-follow", "-F", help="Follow redirects."),
-    form: bool = typer.Option(False, "--form", "-f", help="Send fields as a form, not JSON."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Print the request too."),
-    body_only: bool = typer.Option(False, "--body", "-b", help="Print only the body."),
+    form: bool = typer.Option(
+        False, "--form", "-f", help="Fields as a form (multipart with uploads), not JSON."
+    ),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True,
+        help="Print the request as sent too, and every redirect (-vv: and timing).",
+    ),
+    print_: str | None = typer.Option(
+        None, "--print", "-p", metavar="<HBhbm>",
+        help="What to print: H request headers, B request body, h response headers, b response "
+        "body, m timing (default hb on a terminal, b when redirected).",
+    ),
+    headers_only: bool = typer.Option(False, "--headers", help="Only the response headers."),
+    body_only: bool = typer.Option(False, "--body", "-b", help="Only the response body."),
+    all_exchanges: bool = typer.Option(
+        False, "--all", help="Also print the redirects before the final response."
+    ),
+    pretty: Pretty | None = typer.Option(
+        None, "--pretty",
+        help="all = format + colors (terminal default), none (redirected default), colors, "
+        "format (sorted headers, JSON indented).",
+    ),
     check_status: bool = typer.Option(
         False, "--check-status", help="Exit 3/4/5 on a 3xx/4xx/5xx response."
     ),
 ) -> None:
     """Send an HTTP request, httpie-style, and print the response."""
+    output = _http_output.choose(
+        print_, verbose, pretty, all_exchanges=all_exchanges, body_only=body_only,
+        headers_only=headers_only,
+    )  # fmt: skip
     method, url, rest = split_method(args[0], args[1:])
     items = parse_items(rest)
-    kwargs = _request_kwargs(items, form)
+    kwargs = request_kwargs(items, form)
     if method is None:
-        method = "POST" if items.fields else "GET"
+        method = "POST" if items.has_data else "GET"
     client_kwargs: dict[str, Any] = {"follow_redirects": follow, "auth": _auth(auth, auth_type)}
     if transport is not None:
         client_kwargs["transport"] = transport
     if timeout is not None:
         client_kwargs["timeout"] = timeout
-    use_async = _is_async_only(transport)
-    response = _send(method, normalise_url(url), kwargs, client_kwargs, use_async)
-    _print_response(response, verbose, body_only)
+    response = _send(method, normalise_url(url), kwargs, client_kwargs, _is_async_only(transport))
+    _http_output.Printer(output).exchanges(response)
     if check_status and response.status_code >= 300:
         code = _STATUS_EXIT.get(response.status_code // 100, 1)
         err.print(f"hookwire: {response.status_code} {response.reason_phrase}", style="dim")
@@ -169,4 +134,4 @@ def http(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("http", context_settings={"ignore_unknown_options": False})(http)
+    add_command(app, "http", http)

@@ -1,19 +1,15 @@
-"""``hookwire plugins``, ``models``, ``mock serve`` and ``vllm serve``."""
+"""``hookwire plugins`` and ``hookwire models``."""
 
 from __future__ import annotations
 
-import importlib
 import json
-from typing import Any
 
 import typer
 from rich.table import Table
 
 from hookwire.cli import _llm
-from hookwire.cli._errors import CLIError
+from hookwire.cli._help import add_command
 from hookwire.cli._output import out
-
-PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def plugins(
@@ -62,7 +58,8 @@ def models(
     """List the models a provider serves."""
     llm = _llm.build_llm(provider, None, base_url)
     try:
-        names = list(llm.models())
+        with _llm.hinting(llm):
+            names = list(llm.models())
     finally:
         llm.close()
     if as_json:
@@ -72,48 +69,6 @@ def models(
             out.print(name, markup=False)
 
 
-mock_app = typer.Typer(help="The bundled OpenAI/vLLM + httpbin mock server.", no_args_is_help=True)
-
-
-@mock_app.command("serve", context_settings={**PASS_THROUGH, "help_option_names": []})
-def mock_serve(ctx: typer.Context) -> None:
-    """Run the mock server (every `python -m hookwire.mockserver` flag works; try --help)."""
-    from hookwire.mockserver.cli import main as mock_main
-
-    code = mock_main(list(ctx.args))
-    if code:
-        raise typer.Exit(code)
-
-
-vllm_app = typer.Typer(help="Launch a local vLLM server.", no_args_is_help=True)
-
-
-def _launcher() -> Any:
-    try:
-        return importlib.import_module("hookwire.plugins.providers.vllm_launcher")
-    except ModuleNotFoundError as exc:
-        launcher = "hookwire.plugins.providers.vllm_launcher"
-        if exc.name not in (launcher, "hookwire.plugins", "hookwire.plugins.providers"):
-            raise
-        raise CLIError(
-            f"the vLLM launcher is not installed ({launcher} is missing)"
-        ) from None
-
-
-@vllm_app.command("serve", context_settings={**PASS_THROUGH, "help_option_names": []})
-def vllm_serve(ctx: typer.Context) -> None:
-    """Start `vllm serve MODEL [ARGS]` and wait until it answers (flags pass through)."""
-    launcher = _launcher()
-    entry = getattr(launcher, "main", None)
-    if entry is None:
-        raise CLIError("the vLLM launcher has no command-line entry point (main(argv))")
-    code = entry(list(ctx.args))
-    if code:
-        raise typer.Exit(int(code))
-
-
 def register(app: typer.Typer) -> None:
-    app.command("plugins")(plugins)
-    app.command("models")(models)
-    app.add_typer(mock_app, name="mock")
-    app.add_typer(vllm_app, name="vllm")
+    add_command(app, "plugins", plugins)
+    add_command(app, "models", models)

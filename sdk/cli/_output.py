@@ -30,3 +30,12 @@ def write(text: str, *, stderr: bool = False, style: str | None = None) -> None:
     console = err if stderr else out
     console.print(text, end="", style=style, markup=False, highlight=False)
     (sys.stderr if stderr else sys.stdout).flush()
+
+
+def is_tty(stream: object) -> bool:
+    """Whether ``stream`` is an open terminal (a closed or missing stream is not)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (ValueError, OSError):  # closed, or a descriptor that went away
+        return False

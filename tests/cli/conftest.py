@@ -1,4 +1,7 @@
-"""Run the real ``hookwire`` console script in a sandboxed home (temp config, no keyring)."""
+"""Run the real ``hookwire`` console script in a sandboxed home (temp config, data dir, no
+keyring), detached from any terminal (``start_new_session``) so "no terminal" is certain;
+``spawn`` runs it in a pseudo-terminal instead (pexpect) for what only happens on one.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,16 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pexpect
 import pytest
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
+Spawn = Callable[..., pexpect.spawn]
+#: Where the history goes in the sandbox: platformdirs' user data dir under XDG_DATA_HOME.
+LOGS_DB = Path(".local", "share", "hookwire", "logs.db")
 
 
 def hookwire_exe() -> str:
@@ -31,6 +38,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env.update(
         HOME=str(tmp_path),
         XDG_CONFIG_HOME=str(tmp_path / ".config"),
+        XDG_DATA_HOME=str(tmp_path / ".local" / "share"),
         HOOKWIRE_CONFIG=str(tmp_path / "hookwire" / "config.toml"),
         PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
         NO_COLOR="1",
@@ -54,9 +62,34 @@ def hookwire(cli_env: dict[str, str]) -> Run:
             env={**cli_env, **(env or {})},
             timeout=timeout,
             check=False,
+            start_new_session=True,
         )
 
     return run
+
+
+@pytest.fixture
+def logs_db(tmp_path: Path) -> Path:
+    """The sandbox's history file (it exists once a chat was logged)."""
+    return tmp_path / LOGS_DB
+
+
+@pytest.fixture
+def spawn(cli_env: dict[str, str]) -> Iterator[Spawn]:
+    """``spawn(*args, env=None)``: ``hookwire`` in a pty; every child is closed afterwards."""
+    children: list[pexpect.spawn] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> pexpect.spawn:
+        child = pexpect.spawn(
+            hookwire_exe(), list(args), env={**cli_env, **(env or {})}, encoding="utf-8",
+            timeout=60, dimensions=(40, 200),
+        )  # fmt: skip
+        children.append(child)
+        return child
+
+    yield start
+    for child in children:
+        child.close(force=True)
 
 
 def split_http(stdout: str) -> tuple[str, dict[str, str], str]:

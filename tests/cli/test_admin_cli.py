@@ -7,8 +7,10 @@ import os
 import signal
 import stat
 import subprocess
+import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests._serve_process import free_port, wait_until_serving
@@ -37,10 +39,23 @@ def test_keys_set_list_delete_never_echo(hookwire: Run, cli_env: dict[str, str])
     assert again.returncode == 1 and again.stderr == "error: no stored key for siliconflow\n"
 
 
-def test_keys_set_refuses_an_empty_key(hookwire: Run, cli_env: dict[str, str]) -> None:
+def test_keys_set_refuses_an_empty_key_and_says_how(hookwire: Run, cli_env: dict[str, str]) -> None:
     r = hookwire("keys", "set", "deepseek", input="\n")
     assert r.returncode == 1 and r.stderr.startswith("error: no key given for deepseek")
+    assert "hookwire keys set deepseek" in r.stderr and "DEEPSEEK_API_KEY" in r.stderr
+    assert r.stderr.count("\n") == 1 and "Warning" not in r.stderr
     assert not (Path(cli_env["HOOKWIRE_CONFIG"]).parent / "keys.json").exists()
+
+
+def test_keys_set_with_no_stdin_and_no_terminal_fails_clearly(cli_env: dict[str, str]) -> None:
+    # stdin closed and no controlling terminal: nothing to read from and nobody to ask
+    r = subprocess.run(
+        [hookwire_exe(), "keys", "set", "deepseek"], stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, env=cli_env, timeout=30, start_new_session=True,
+        close_fds=True,
+    )  # fmt: skip
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith("error: no key given for deepseek") and "pipe it in" in r.stderr
 
 
 def test_config_path_and_show(hookwire: Run, cli_env: dict[str, str]) -> None:
@@ -121,11 +136,43 @@ def test_mock_serve_runs_the_server_until_ctrl_c(cli_env: dict[str, str]) -> Non
     assert f"vllm dialect on http://127.0.0.1:{port}" in err
 
 
-def test_mock_serve_help_and_bad_flags_come_from_the_mock_server(hookwire: Run) -> None:
+def test_mock_serve_is_a_typed_command_with_our_help_and_errors(hookwire: Run) -> None:
     h = hookwire("mock", "serve", "--help")
-    assert h.returncode == 0 and "--latency" in h.stdout and "--dialect" in h.stdout
+    assert h.returncode == 0
+    assert "Usage: hookwire mock serve [OPTIONS]" in h.stdout
+    assert "usage: python" not in h.stdout + h.stderr
+    for option, text in [("--latency", "Both delays"), ("--dialect", "openai|vllm|siliconflow")]:
+        assert option in h.stdout and text in h.stdout
     bad = hookwire("mock", "serve", "--dialect", "klingon")
-    assert bad.returncode == 2 and "klingon" in bad.stderr
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: invalid value for '--dialect': 'klingon' is not one of")
+    assert bad.stderr.endswith("(see 'hookwire mock serve --help')\n")
+    assert bad.stderr.count("\n") == 1
+    # the mock server's own rules still apply, as usage errors of this command
+    lonely = hookwire("mock", "serve", "--only-models")
+    assert lonely.returncode == 2 and lonely.stderr.count("\n") == 1
+    assert lonely.stderr.startswith("error: invalid value: only_models needs at least one model")
+    missing = hookwire("mock", "serve", "--scenario", "/nonexistent/rules.toml")
+    assert missing.returncode == 2 and "'/nonexistent/rules.toml' does not exist" in missing.stderr
+
+
+def test_mock_serve_latency_and_models_reach_the_server(cli_env: dict[str, str]) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [hookwire_exe(), "mock", "serve", "--port", str(port), "--model", "extra-model",
+         "--latency", "0,0.001"],
+        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        r = wait_until_serving(proc, f"http://127.0.0.1:{port}/v1/models")
+        assert "extra-model" in {m["id"] for m in r.json()["data"]}
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
 
 
 def test_vllm_serve_without_the_launcher_is_one_clear_line(
@@ -146,5 +193,68 @@ def test_vllm_serve_without_the_launcher_is_one_clear_line(
 
 def test_unknown_command_is_a_usage_error(hookwire: Run) -> None:
     r = hookwire("frobnicate")
-    assert r.returncode == 2 and "No such command" in r.stderr
+    assert r.returncode == 2
+    assert r.stderr == "error: no such command 'frobnicate' (see 'hookwire --help')\n"
     assert hookwire("--version").stdout.startswith("hookwire ")
+
+
+STANDIN = Path(__file__).resolve().parents[1] / "fixtures" / "bin"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX only")
+def test_vllm_serve_starts_waits_passes_flags_through_and_stops(cli_env: dict[str, str]) -> None:
+    port = free_port()
+    env = {**cli_env, "PATH": f"{STANDIN}{os.pathsep}{cli_env['PATH']}"}
+    proc = subprocess.Popen(
+        [hookwire_exe(), "vllm", "serve", "Qwen/Qwen3-4B", "--port", str(port), "-tp", "2",
+         "--served-model-name", "qwen3-4b", "--gpu-memory-utilization", "0.8"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:  # stderr is read as it comes, so "ready" is seen without blocking
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith("vLLM is ready: "):
+                ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        # Ctrl-C only once the launcher says it is up (before that it would be "interrupted")
+        assert ready.wait(60), "".join(lines)
+        assert lines[-1] == f"vLLM is ready: http://127.0.0.1:{port}/v1 (Ctrl-C stops it)\n"
+        r = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=5)
+        assert [m["id"] for m in r.json()["data"]] == ["qwen3-4b"]
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join(10)
+        proc.stderr.close()
+    err = "".join(lines)
+    assert proc.returncode == 0, err
+    args = next(line for line in err.splitlines() if "non-default args" in line)
+    assert "'tensor_parallel_size': 2" in args and "--gpu-memory-utilization" in args
+
+
+def test_vllm_serve_help_and_bad_values(hookwire: Run) -> None:
+    h = hookwire("vllm", "serve", "--help")
+    assert h.returncode == 0 and "Usage: hookwire vllm serve [OPTIONS]" in h.stdout
+    assert "--tensor-parallel-size" in h.stdout and "GPUs to shard over" in h.stdout
+    bad = hookwire("vllm", "serve", "Qwen/Qwen3-4B", "--port", "http")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: invalid value for '--port'")
+    assert bad.stderr.count("\n") == 1
+    nothing = hookwire("vllm", "serve")
+    assert nothing.returncode == 2
+    assert nothing.stderr == "error: missing argument 'MODEL' (see 'hookwire vllm serve --help')\n"
+
+
+def test_vllm_serve_without_vllm_installed_is_one_clear_line(hookwire: Run) -> None:
+    r = hookwire("vllm", "serve", "Qwen/Qwen3-4B", "--executable", "no-such-vllm-here")
+    assert r.returncode == 1
+    assert r.stderr.startswith("error: 'no-such-vllm-here' was not found on PATH")
+    assert r.stderr.count("\n") == 1

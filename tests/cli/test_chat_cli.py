@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
-from tests.cli.conftest import Run
+import pexpect
+
+from tests.cli.conftest import Run, Spawn
 
 MOCK_NOTICE = "using the bundled mock model"
 SF_KEY = {"SILICONFLOW_API_KEY": "test-" + "placeholder"}
@@ -16,11 +19,54 @@ def last_body(server) -> dict:
     return entries[-1].body
 
 
-def test_nothing_configured_uses_the_bundled_mock_and_says_so(hookwire: Run) -> None:
+def test_nothing_configured_uses_the_bundled_mock_quietly_in_scripts(hookwire: Run) -> None:
     r = hookwire("chat", "你好")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "Echo: 你好\n"
-    assert MOCK_NOTICE in r.stderr and r.stderr.count("\n") == 1
+    assert r.stderr == ""  # stderr is no terminal: no notice in logs and pipelines
+
+
+def test_the_mock_notice_shows_once_on_a_terminal(spawn: Spawn) -> None:
+    child = spawn("chat", "你好")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert child.before.count(MOCK_NOTICE) == 1 and "Echo: 你好" in child.before
+
+
+def test_choosing_the_mock_silences_the_notice(spawn: Spawn) -> None:
+    child = spawn("chat", "hi", env={"HOOKWIRE_PROVIDER": "mock"})
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert MOCK_NOTICE not in child.before and "Echo: hi" in child.before
+
+
+def test_a_reply_cut_by_max_tokens_says_so_on_stderr(hookwire: Run) -> None:
+    for stream in ("--no-stream", "--stream"):
+        r = hookwire("chat", "-p", "mock", "one two three four", "--max-tokens", "2", stream)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "Echo: one\n"  # the answer alone on stdout
+        assert r.stderr == (
+            'hookwire: the answer was cut off at --max-tokens 2 (finish_reason "length"); '
+            "raise --max-tokens for a longer one\n"
+        )
+    whole = hookwire("chat", "-p", "mock", "one two", "--max-tokens", "50")
+    assert whole.stderr == ""  # finish_reason "stop": nothing to say
+
+
+def test_no_server_running_names_base_url_and_the_url_tried(hookwire: Run) -> None:
+    with socket.socket() as s:  # bound, never listening: the connection is refused
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+        r = hookwire("chat", "-p", "vllm", "--base-url", url, "hi")
+        models = hookwire("models", "-p", "vllm", "--base-url", url)
+    for result in (r, models):
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: could not connect for GET " + url + "/models")
+        assert f"Nothing answers at {url}: start the server" in result.stderr
+        assert "`hookwire vllm serve MODEL`" in result.stderr and "--base-url" in result.stderr
+        assert result.stderr.count("\n") == 1
 
 
 def test_flags_reach_the_wire(hookwire: Run, mock_server) -> None:

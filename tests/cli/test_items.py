@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from hookwire.cli._errors import CLIError
-from hookwire.cli._items import normalise_url, parse_items, split_item, split_method
+from hookwire.cli._items import (
+    JSON,
+    JSON_FILE,
+    TEXT,
+    TEXT_FILE,
+    Field,
+    Upload,
+    normalise_url,
+    parse_items,
+    split_item,
+    split_method,
+)
 
 
 @pytest.mark.parametrize(
@@ -19,24 +30,50 @@ from hookwire.cli._items import normalise_url, parse_items, split_item, split_me
         ("X-A:b=c", ("X-A", ":", "b=c")),
         ("Referer:http://x/?a==b", ("Referer", ":", "http://x/?a==b")),
         ("q==", ("q", "==", "")),
+        ("bio=@bio.txt", ("bio", "=@", "bio.txt")),  # the longest separator at a position
+        ("meta:=@m.json", ("meta", ":=@", "m.json")),
+        ("cv@cv.pdf;type=application/pdf", ("cv", "@", "cv.pdf;type=application/pdf")),
+        ("email=me@example.org", ("email", "=", "me@example.org")),
+        ("X-Empty;", ("X-Empty", ";", "")),
+        (r"a\=b=c", ("a=b", "=", "c")),  # a backslash makes a separator part of the name
+        (r"path\:x:=1", ("path:x", ":=", "1")),
     ],
 )
 def test_split_item(item: str, expected: tuple[str, str, str]) -> None:
     assert split_item(item) == expected
 
 
-@pytest.mark.parametrize("item", ["novalue", "=x", "==x", ":x"])
+@pytest.mark.parametrize("item", ["novalue", "=x", "==x", ":x", "a;b", ";"])
 def test_unreadable_items_are_refused_by_name(item: str) -> None:
     with pytest.raises(CLIError, match="cannot read request item"):
         split_item(item)
 
 
 def test_parse_items_sorts_them_out() -> None:
-    items = parse_items(["q==1", "q==2", "X-Trace:abc", "name=hw", "tags:=[1, 2]", "ok:=true"])
+    items = parse_items(
+        ["q==1", "q==2", "X-Trace:abc", "X-E;", "name=hw", "tags:=[1, 2]", "ok:=true",
+         "bio=@b.txt", "m:=@m.json", "up@a.png", "doc@d.bin;type=text/plain"]
+    )  # fmt: skip
     assert items.params == [("q", "1"), ("q", "2")]
-    assert items.headers == [("X-Trace", "abc")]
-    assert items.fields == {"name": "hw", "tags": [1, 2], "ok": True}
-    assert items.raw_json
+    assert items.headers == [("X-Trace", "abc"), ("X-E", "")]
+    assert items.fields == [
+        Field("name", "hw", TEXT), Field("tags", [1, 2], JSON), Field("ok", True, JSON),
+        Field("bio", "b.txt", TEXT_FILE), Field("m", "m.json", JSON_FILE),
+    ]
+    assert items.uploads == [Upload("up", "a.png"), Upload("doc", "d.bin", "text/plain")]
+    assert items.raw_json and items.has_data and items.body_file is None
+
+
+def test_a_raw_body_item_and_only_one() -> None:
+    items = parse_items(["@payload.xml", "X-A:1"])
+    assert items.body_file == "payload.xml" and items.has_data and not items.fields
+    with pytest.raises(CLIError, match="only one raw body"):
+        parse_items(["@a", "@b"])
+
+
+def test_no_data_items_means_no_body() -> None:
+    items = parse_items(["q==1", "A:b"])
+    assert not items.has_data and not items.raw_json
 
 
 def test_raw_json_must_parse() -> None:

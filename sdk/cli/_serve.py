@@ -1,0 +1,179 @@
+"""``hookwire mock serve`` and ``hookwire vllm serve``: the two server launchers as typer commands.
+
+Both take typed, documented options like every other command (one help style, one
+``error: ...`` line for a bad value) and then call the launchers underneath:
+``hookwire.mockserver.cli.main`` (which ``python -m hookwire.mockserver`` keeps running) and
+``hookwire.plugins.providers.vllm_launcher.serve``. The mock settings are checked here first,
+with the mock server's own rules, so a bad one is a usage error of this command rather than
+an argparse message from the launcher.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import typer
+
+from hookwire.cli._errors import CLIError
+from hookwire.cli._help import add_command, new_app
+
+mock_app = new_app("The bundled OpenAI/vLLM + httpbin mock server.")
+vllm_app = new_app("Launch a local vLLM server.")
+
+Dialect = Literal["openai", "vllm", "siliconflow"]
+MAX_BODY = 10 * 1024 * 1024
+
+
+def _latency(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 2) or any(p < 0 for p in parts):
+        raise typer.BadParameter(
+            f"want TTFT[,INTER], seconds >= 0, not {text!r}", param_hint="'--latency'"
+        )
+    return parts[0], parts[1] if len(parts) == 2 else 0.0
+
+
+def _check_mock(fields: dict[str, Any]) -> None:
+    """The mock server's own checks (config and scenario file), as a usage error."""
+    from hookwire.mockserver.config import ConfigError, MockConfig
+    from hookwire.mockserver.faults import FaultSyntaxError
+    from hookwire.mockserver.scenario import load_rules
+
+    try:
+        if fields["scenario"] is not None:
+            load_rules(fields["scenario"])
+        MockConfig(**fields)
+    except (ConfigError, FaultSyntaxError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _mock_argv(fields: dict[str, Any]) -> list[str]:
+    """The launcher's command line for checked settings."""
+    argv = ["--host", fields["host"], "--port", str(fields["port"])]
+    argv += ["--dialect", fields["dialect"], "--workers", str(fields["workers"])]
+    argv += ["--ttft", repr(fields["ttft"]), "--inter-token", repr(fields["inter_token_delay"])]
+    argv += ["--max-body", str(fields["max_body"])]
+    if fields["api_key"] is not None:
+        argv += ["--api-key", fields["api_key"]]
+    if fields["scenario"] is not None:
+        argv += ["--scenario", str(fields["scenario"])]
+    for name in fields["models"]:
+        argv += ["--model", name]
+    return argv + (["--only-models"] if fields["only_models"] else [])
+
+
+def mock_serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port; 0 picks a free one."),
+    dialect: Dialect = typer.Option(
+        "openai", "--dialect", help="Which API to speak: error shapes, models, reasoning field."
+    ),
+    api_key: str | None = typer.Option(
+        None, "--api-key", metavar="<key>", help="Require `Authorization: Bearer KEY` on /v1/*."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+    ttft: float | None = typer.Option(None, "--ttft", min=0, help="Seconds to the first token."),
+    inter_token: float | None = typer.Option(
+        None, "--inter-token", min=0, help="Seconds between streamed tokens."
+    ),
+    latency: str | None = typer.Option(
+        None, "--latency", metavar="<ttft[,inter]>", help="Both delays at once, e.g. 0.2,0.01."
+    ),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", metavar="<file>", exists=True, dir_okay=False,
+        help="TOML file of scripted rules (faults, canned replies).",
+    ),
+    model: list[str] = typer.Option(
+        [], "--model", metavar="<name>", help="Serve this model id too (repeatable)."
+    ),
+    only_models: bool = typer.Option(
+        False, "--only-models", help="Serve only the --model names, not the dialect's own."
+    ),
+    max_body: int = typer.Option(
+        MAX_BODY, "--max-body", min=0, metavar="<bytes>", help="Larger request bodies get 413."
+    ),
+) -> None:
+    """Run the mock server until Ctrl-C (the same server as `python -m hookwire.mockserver`)."""
+    first, inter = _latency(latency) or (0.0, 0.0)
+    fields: dict[str, Any] = {
+        "host": host, "port": port, "dialect": dialect, "api_key": api_key, "workers": workers,
+        "ttft": first if ttft is None else ttft,
+        "inter_token_delay": inter if inter_token is None else inter_token,
+        "scenario": scenario, "models": tuple(model), "only_models": only_models,
+        "max_body": max_body,
+    }  # fmt: skip
+    _check_mock(fields)
+    from hookwire.mockserver.cli import main as mock_main
+
+    code = mock_main(_mock_argv(fields))
+    if code:
+        raise typer.Exit(code)
+
+
+def _launcher() -> Any:
+    launcher = "hookwire.plugins.providers.vllm_launcher"
+    try:
+        return importlib.import_module(launcher)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (launcher, "hookwire.plugins", "hookwire.plugins.providers"):
+            raise
+        raise CLIError(f"the vLLM launcher is not installed ({launcher} is missing)") from None
+
+
+def vllm_serve(
+    ctx: typer.Context,
+    model: str = typer.Argument(..., metavar="MODEL", help="A hub id or a local directory."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port; 0 picks a free one."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+    tensor_parallel_size: int | None = typer.Option(
+        None, "--tensor-parallel-size", "-tp", min=1, metavar="<n>", help="GPUs to shard over."
+    ),
+    max_model_len: int | None = typer.Option(
+        None, "--max-model-len", min=1, metavar="<n>", help="Context length, in tokens."
+    ),
+    served_model_name: str | None = typer.Option(
+        None, "--served-model-name", metavar="<name>", help="The model id clients ask for."
+    ),
+    startup_timeout: float = typer.Option(
+        600.0, "--startup-timeout", min=0, metavar="<seconds>",
+        help="Give up if not healthy by then.",
+    ),
+    executable: str = typer.Option("vllm", "--executable", help="The vllm program to run."),
+) -> None:
+    """Start `vllm serve MODEL`, wait until it answers; other options go to vLLM."""
+    launcher = _launcher()
+
+    def ready(server: Any) -> None:
+        print(f"vLLM is ready: {server.base_url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+
+    code = launcher.serve(
+        model, ready=ready, port=port, host=host, tensor_parallel_size=tensor_parallel_size,
+        max_model_len=max_model_len, served_model_name=served_model_name,
+        startup_timeout=startup_timeout, executable=executable, extra_args=list(ctx.args),
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )  # fmt: skip
+    if code:
+        raise typer.Exit(int(code))
+
+
+VLLM_HELP = (
+    "Start `vllm serve MODEL` and wait until it answers; Ctrl-C stops it.\n\n"
+    "Any other option goes to `vllm serve` unchanged (after `--` if it clashes with one of "
+    "these). vLLM reads its API key from VLLM_API_KEY."
+)
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+add_command(mock_app, "serve", mock_serve)
+add_command(vllm_app, "serve", vllm_serve, help=VLLM_HELP, context_settings=PASS_THROUGH)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(mock_app, name="mock")
+    app.add_typer(vllm_app, name="vllm")
