@@ -1,5 +1,7 @@
 """The soak: the SDK's own ``AsyncClient`` (aiohttp transport) drives the mock server with 256
 requests in flight for a fixed count, streams and injected faults included, retries on.
+The default run drives ``TOTAL`` requests (every kind meets every fault a dozen times over);
+``pytest -m slow`` drives the full ``TOTAL_FULL``.
 
 Every request carries a unique id (``X-Soak-Id``, also its ``X-Mock-Session``, so the mock's
 ``calls=`` counters are per request) and a fault chosen deterministically from its number. The
@@ -24,9 +26,10 @@ import hookwire
 from hookwire import errors
 from tests.reliability import _report
 
-pytestmark = [pytest.mark.slow, pytest.mark.network]
+pytestmark = pytest.mark.network
 
-TOTAL = 5_000
+TOTAL = 1_000
+TOTAL_FULL = 5_000
 CONCURRENCY = 256
 KINDS = ("get", "post", "lines", "chat-stream")
 POLICY = hookwire.RetryPolicy(attempts=3, backoff_base=0.01, backoff_max=0.05, retry_after_max=60)
@@ -113,7 +116,14 @@ def _measure() -> tuple[int, int]:
     return process.num_fds(), process.memory_info().rss
 
 
-def test_soak_nothing_lost_nothing_duplicated(mock_server_factory):
+@pytest.mark.parametrize(
+    "total",
+    [
+        pytest.param(TOTAL, id=f"{TOTAL}"),
+        pytest.param(TOTAL_FULL, id=f"{TOTAL_FULL}", marks=pytest.mark.slow),
+    ],
+)
+def test_soak_nothing_lost_nothing_duplicated(mock_server_factory, total):
     server = mock_server_factory(dialect="openai", models=("soak-model",))  # its own journal
     loop = asyncio.new_event_loop()
     try:
@@ -122,7 +132,7 @@ def test_soak_nothing_lost_nothing_duplicated(mock_server_factory):
         loop.run_until_complete(asyncio.sleep(0.2))  # the warm-up's sockets finish closing
         fds, rss = _measure()
         started = time.monotonic()
-        results = loop.run_until_complete(drive(server, TOTAL, "soak"))
+        results = loop.run_until_complete(drive(server, total, "soak"))
         elapsed = time.monotonic() - started
         seen = Counter(e.headers.get("x-soak-id") for e in server.journal.entries())
         server.reset()
@@ -131,18 +141,18 @@ def test_soak_nothing_lost_nothing_duplicated(mock_server_factory):
     finally:
         loop.close()
 
-    plans = [plan(n) for n in range(TOTAL)]
-    assert len(results) == TOTAL  # one outcome per request
+    plans = [plan(n) for n in range(total)]
+    assert len(results) == total  # one outcome per request
     wrong_outcome = [(p, results[p.n]) for p in plans if results[p.n] != p.outcome]
     assert not wrong_outcome, wrong_outcome[:10]
     wrong_count = [(p, seen[f"soak-{p.n}"]) for p in plans if seen[f"soak-{p.n}"] != p.attempts]
     assert not wrong_count, wrong_count[:10]  # lost (fewer) or duplicated (more) on the wire
-    assert set(seen) == {f"soak-{n}" for n in range(TOTAL)}  # nothing the client did not send
+    assert set(seen) == {f"soak-{n}" for n in range(total)}  # nothing the client did not send
     assert after_fds - fds <= 8, f"descriptors {fds} -> {after_fds}"
     assert after_rss - rss < 64 * 1024 * 1024, f"RSS grew {(after_rss - rss) >> 20} MiB"
 
     by_type = Counter(results.values())
-    _report.add("soak", "requests", TOTAL)
+    _report.add("soak", "requests", total)
     _report.add("soak", "attempts_on_the_wire", sum(seen.values()))
     _report.add("soak", "lost", sum(1 for p in plans if seen[f"soak-{p.n}"] < p.attempts))
     _report.add("soak", "duplicated", sum(1 for p in plans if seen[f"soak-{p.n}"] > p.attempts))
