@@ -9,6 +9,7 @@ continue a logged conversation with its provider, model and server unless flags 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -52,15 +53,49 @@ def _target(
     )
 
 
-def _one_shot(
-    llm: Any, recorder: Recorder, text: str, messages: list[dict[str, str]],
-    system: str | None, stream: bool, show_reasoning: bool, options: dict[str, Any],
+@dataclass(frozen=True)
+class _Plan:
+    """What to send: the new prompt (None: a session), after which messages, with what system."""
+
+    text: str | None
+    system: str | None
+    messages: list[dict[str, str]]
+    conversation: Conversation | None
+
+
+def _plan(
+    store: History, prompt: str | None, system: str | None, continue_last: bool, cid: str | None
+) -> _Plan:
+    conversation = None
+    if continue_last or cid is not None:
+        conversation = find_conversation(store, continue_last, cid)
+    text = prompt_from_args(prompt)
+    if text is None and not stdin_is_terminal():
+        raise CLIError(NO_PROMPT, exit_code=2)
+    if conversation is None:
+        return _Plan(text, system, [], None)
+    if system is None:
+        system = last_system(store, conversation)
+    return _Plan(text, system, earlier_messages(store, conversation), conversation)
+
+
+def _run(
+    llm: Any, recorder: Recorder, plan: _Plan, stream: bool, show_reasoning: bool,
+    options: dict[str, Any],
 ) -> None:
-    prompt: Any = [*messages, {"role": "user", "content": text}] if messages else text
+    if plan.text is None:
+        Session(
+            llm, recorder, system=plan.system, show_reasoning=show_reasoning, options=options,
+            messages=plan.messages,
+        ).run()
+        return
+    prompt: Any = plan.text
+    if plan.messages:
+        prompt = [*plan.messages, {"role": "user", "content": plan.text}]
     run = _answer.streamed if stream else _answer.whole
-    answer = run(llm, prompt, show_reasoning, system=system, **options)
+    answer = run(llm, prompt, show_reasoning, system=plan.system, **options)
     _answer.warn_if_cut(answer, options.get("max_tokens"))
-    recorder.record(text, system, answer)
+    recorder.record(plan.text, plan.system, answer)
     if not answer.completed:
         raise typer.Exit(130)
 
@@ -97,45 +132,19 @@ def chat(
     ),
 ) -> None:
     """Chat with a model: one prompt, or an interactive session with history."""
-    store = History()
-    with store:
-        _chat(store, _logging(store, no_log, log), prompt, system, continue_last, cid, stream,
-              thinking, provider, model, base_url, temperature, max_tokens)  # fmt: skip
-
-
-def _chat(
-    store: History, logging: bool, prompt: str | None, system: str | None,
-    continue_last: bool, cid: str | None, stream: bool, thinking: bool | None,
-    provider: str | None, model: str | None, base_url: str | None,
-    temperature: float | None, max_tokens: int | None,
-) -> None:
-    conversation = None
-    if continue_last or cid is not None:
-        conversation = find_conversation(store, continue_last, cid)
-    text = prompt_from_args(prompt)
-    if text is None and not stdin_is_terminal():
-        raise CLIError(NO_PROMPT, exit_code=2)
     options = _options(temperature=temperature, max_tokens=max_tokens, thinking=thinking)
-    show_reasoning = thinking is not False
-    messages: list[dict[str, str]] = []
-    if conversation is not None:
-        messages = earlier_messages(store, conversation)
-        system = system if system is not None else last_system(store, conversation)
-    provider, model, base_url = _target(conversation, provider, model, base_url)
-    llm = _llm.build_llm(provider, model, base_url)
-    recorder = Recorder(store if logging else None, llm, options, conversation, base_url)
-    try:
-        with _llm.hinting(llm):
-            if text is None:
-                Session(
-                    llm, recorder, system=system, show_reasoning=show_reasoning,
-                    options=options, messages=messages,
-                ).run()
-            else:
-                _one_shot(llm, recorder, text, messages, system, stream, show_reasoning, options)
-    finally:
-        with contextlib.suppress(Exception):
-            llm.close()
+    with History() as store:
+        logging = _logging(store, no_log, log)
+        plan = _plan(store, prompt, system, continue_last, cid)
+        provider, model, base_url = _target(plan.conversation, provider, model, base_url)
+        llm = _llm.build_llm(provider, model, base_url)
+        recorder = Recorder(store if logging else None, llm, options, plan.conversation, base_url)
+        try:
+            with _llm.hinting(llm):
+                _run(llm, recorder, plan, stream, thinking is not False, options)
+        finally:
+            with contextlib.suppress(Exception):
+                llm.close()
 
 
 def register(app: typer.Typer) -> None:
