@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pexpect
 import pytest
 
 from tests._serve_process import free_port, wait_until_serving
@@ -258,3 +260,16 @@ def test_vllm_serve_without_vllm_installed_is_one_clear_line(hookwire: Run) -> N
     assert r.returncode == 1
     assert r.stderr.startswith("error: 'no-such-vllm-here' was not found on PATH")
     assert r.stderr.count("\n") == 1
+
+
+def test_keys_set_asks_on_the_terminal_with_echo_off(spawn, hookwire: Run) -> None:
+    child = spawn("keys", "set", "deepseek")
+    child.logfile_read = seen = io.StringIO()  # everything the terminal showed
+    child.expect_exact("API key for deepseek (input hidden): ")
+    child.sendline(SECRET)
+    child.expect_exact("stored the deepseek key in ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert SECRET not in seen.getvalue()  # typed with echo off, never printed back
+    assert hookwire("keys", "list").stdout.split() == ["deepseek", "file"]
