@@ -19,12 +19,13 @@ import typer
 
 from hookwire.cli._errors import CLIError
 from hookwire.cli._help import add_command, new_app
+from hookwire.mockserver.config import MAX_BODY_DEFAULT  # plain stdlib: no mock extra needed
 
 mock_app = new_app("The bundled OpenAI/vLLM + httpbin mock server.")
 vllm_app = new_app("Launch a local vLLM server.")
 
+#: The mock server's DIALECTS, spelled out for typer (a test keeps the two equal).
 Dialect = Literal["openai", "vllm", "siliconflow"]
-MAX_BODY = 10 * 1024 * 1024
 
 
 def _latency(text: str | None) -> tuple[float, float] | None:
@@ -98,7 +99,8 @@ def mock_serve(
         False, "--only-models", help="Serve only the --model names, not the dialect's own."
     ),
     max_body: int = typer.Option(
-        MAX_BODY, "--max-body", min=0, metavar="<bytes>", help="Larger request bodies get 413."
+        MAX_BODY_DEFAULT, "--max-body", min=0, metavar="<bytes>",
+        help="Larger request bodies get 413.",
     ),
 ) -> None:
     """Run the mock server until Ctrl-C (the same server as `python -m hookwire.mockserver`)."""

@@ -72,7 +72,8 @@ class Session:
 
     def run(self) -> None:
         if is_tty(sys.stderr):
-            notice(banner(self.llm, len(self.history) // 2))
+            turns = sum(m["role"] == "user" for m in self.history)
+            notice(banner(self.llm, turns))
         while True:
             _to_terminal(PROMPT)
             try:

@@ -71,7 +71,6 @@ def test_output_defaults_follow_httpie() -> None:
 
 
 def test_the_dialect_choice_is_the_mock_servers() -> None:
-    pytest.importorskip("uvicorn")
     from hookwire.cli._serve import Dialect
     from hookwire.mockserver.config import DIALECTS
 
