@@ -11,6 +11,7 @@ an argparse message from the launcher.
 from __future__ import annotations
 
 import importlib
+import socket
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +55,23 @@ def _check_mock(fields: dict[str, Any]) -> None:
         MockConfig(**fields)
     except (ConfigError, FaultSyntaxError) as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail in one line when the port is taken (uvicorn would log an ERROR and exit 3)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise CLIError(
+                f"cannot listen on {host}:{port} ({reason}): stop what listens there, or "
+                "pick another --port (0 picks a free one)"
+            ) from None
 
 
 def _mock_argv(fields: dict[str, Any]) -> list[str]:
@@ -113,6 +131,7 @@ def mock_serve(
         "max_body": max_body,
     }  # fmt: skip
     _check_mock(fields)
+    _check_port(host, port)
     from hookwire.mockserver.cli import main as mock_main
 
     code = mock_main(_mock_argv(fields))

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import threading
@@ -273,3 +274,16 @@ def test_keys_set_asks_on_the_terminal_with_echo_off(spawn, hookwire: Run) -> No
     assert child.exitstatus == 0
     assert SECRET not in seen.getvalue()  # typed with echo off, never printed back
     assert hookwire("keys", "list").stdout.split() == ["deepseek", "file"]
+
+
+def test_mock_serve_on_a_taken_port_is_one_clear_line(hookwire: Run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = hookwire("mock", "serve", "--port", str(port))
+    assert r.returncode == 1
+    assert r.stderr == (
+        f"error: cannot listen on 127.0.0.1:{port} (Address already in use): stop what listens "
+        "there, or pick another --port (0 picks a free one)\n"
+    )
