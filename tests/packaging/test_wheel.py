@@ -118,3 +118,27 @@ def test_installed_into_a_fresh_venv_it_runs_beside_generic_app_packages(
     chat = run(venv / "bin" / "hookwire", "chat", "--provider", "mock", "hi there", cwd=app)
     assert chat.returncode == 0, chat.stderr
     assert "hi there" in chat.stdout
+
+
+def test_nothing_imports_the_folders_by_their_folder_names() -> None:
+    """The folders are only ever ``hookwire``, ``hookwire.plugins``, ``hookwire.mockserver``:
+    an import of ``sdk``/``plugins``/``mockserver`` would work from the repository root (it is on
+    ``sys.path`` for the tests) and nowhere else, and load a second copy of the module."""
+    import re
+
+    bad = re.compile(
+        r"^\s*(?:from|import)\s+(?:sdk|plugins|mockserver)\b|-m\s+(?:sdk|mockserver)\b"
+    )
+    scripts = [p for p in (ROOT / "tests" / "fixtures" / "bin").glob("*") if p.is_file()]
+    files = [
+        *ROOT.glob("*/**/*.py"), *ROOT.glob("**/*.md"), *scripts, ROOT / ".ci" / "run",
+    ]
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in files
+        # (this file's APP script imports an application's own sdk/plugins/mockserver on purpose)
+        if path.is_file() and path != Path(__file__) and path.relative_to(ROOT).parts[0] != "build"
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if bad.search(line)
+    ]
+    assert found == []
