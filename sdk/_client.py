@@ -33,9 +33,10 @@ class Client(BaseClient):
     ``(user, password)`` tuple for Basic, or a callable), ``timeout`` (see ``Timeout``),
     ``follow_redirects``, ``max_redirects``, ``retry`` (a ``RetryPolicy`` or a number of retries),
     ``transport`` (a registered name such as ``"requests"``/``"httpx"``, or an instance),
-    ``verify`` (bool or CA bundle path), ``cert`` (client certificate for mutual TLS), ``proxy``,
-    ``proxy_auth``, ``trust_env`` (read proxies from the environment), ``max_connections``,
-    ``max_body_size``.
+    ``verify`` (bool, CA bundle path or ``ssl.SSLContext``), ``cert`` (client certificate for
+    mutual TLS), ``proxy``, ``proxy_auth``, ``trust_env`` (read proxies and the CA bundle
+    variables from the environment), ``max_connections``, ``max_body_size``. Every request
+    method also takes ``verify=`` and ``cert=`` for that request alone, as requests does.
     """
 
     def request(
@@ -113,7 +114,9 @@ class Client(BaseClient):
             try:
                 response = self._send_handling_auth(request, flow_auth, follow)
                 if not stream:
-                    self._read_body(request, response, deadline)
+                    # Checked against the deadline per chunk by the response itself (see
+                    # Response.set_deadline): a drip that never trips the read timeout ends.
+                    response.read()
             except TransportError as exc:
                 decision = self._decide(request, attempt, deadline, error=exc)
                 if not decision.retry:
@@ -146,21 +149,6 @@ class Client(BaseClient):
         except TransportError as exc:
             raise self._fail(request, exc, 1) from exc.__cause__
         return response
-
-    def _read_body(self, request: Request, response: Response, deadline: float | None) -> None:
-        """Read the body; with a total deadline, check it after every chunk (a slow drip
-        never trips the per-read timeout, so only this bounds it)."""
-        if deadline is None:
-            response.read()
-            return
-        chunks: list[bytes] = []
-        try:
-            for chunk in response.iter_raw():
-                chunks.append(chunk)
-                self._check_deadline(request, deadline)
-        finally:
-            response.close()
-        response._content = b"".join(chunks)  # what read() would have stored
 
     def _send_handling_auth(self, request: Request, auth: Any, follow: bool) -> Response:
         if auth is None:
@@ -323,7 +311,7 @@ class AsyncClient(BaseClient):
             try:
                 response = await self._send_handling_auth(request, flow_auth, follow)
                 if not stream:
-                    await self._aread_body(request, response, deadline)
+                    await response.aread()  # deadline checked per chunk, as in Client.send
             except TransportError as exc:
                 decision = self._decide(request, attempt, deadline, error=exc)
                 if not decision.retry:
@@ -357,21 +345,6 @@ class AsyncClient(BaseClient):
         except TransportError as exc:
             raise self._fail(request, exc, 1) from exc.__cause__
         return response
-
-    async def _aread_body(
-        self, request: Request, response: Response, deadline: float | None
-    ) -> None:
-        if deadline is None:
-            await response.aread()
-            return
-        chunks: list[bytes] = []
-        try:
-            async for chunk in response.aiter_raw():
-                chunks.append(chunk)
-                self._check_deadline(request, deadline)
-        finally:
-            await response.aclose()
-        response._content = b"".join(chunks)  # what read() would have stored
 
     async def _send_handling_auth(self, request: Request, auth: Any, follow: bool) -> Response:
         if auth is None:

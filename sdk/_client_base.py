@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from hookwire import _tls
 from hookwire._clock import Clock
 from hookwire._content import DataInput, FilesInput, encode_body
 from hookwire._cookies import Cookies
@@ -45,7 +46,14 @@ from hookwire.errors import (
 from hookwire.registry import PluginHost, get_plugin_host
 from hookwire.retry import RetryDecision, RetryPolicy, parse_retry_after
 from hookwire.timeouts import Timeout, TimeoutTypes
-from hookwire.transports import AsyncBaseTransport, BaseTransport, TransportOptions
+from hookwire.transports import (
+    AsyncBaseTransport,
+    BaseTransport,
+    CertTypes,
+    TLSSettings,
+    TransportOptions,
+    VerifyTypes,
+)
 
 log = logging.getLogger("hookwire.http")
 
@@ -94,6 +102,13 @@ def _env_names_a_proxy() -> bool:
 
 
 def coerce_auth(auth: AuthTypes | None) -> Auth | None:
+    if isinstance(auth, ProxyAuth):
+        # requests' HTTPProxyAuth habit: as auth= the credentials reach nobody and the proxy
+        # answers 407. Proxy credentials have their own argument.
+        raise InvalidRequest(
+            "auth=ProxyAuth(...) authenticates to a proxy, not to the server: pass it as "
+            "proxy_auth= (Client(proxy=..., proxy_auth=ProxyAuth(user, password)))"
+        )
     if auth is None or isinstance(auth, Auth):
         return auth
     if isinstance(auth, tuple) and len(auth) == 2:
@@ -124,8 +139,8 @@ class BaseClient:
         max_redirects: int = 20,
         retry: RetryPolicy | int | None = None,
         transport: str | BaseTransport | AsyncBaseTransport | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
+        verify: VerifyTypes = True,
+        cert: CertTypes = None,
         proxy: str | None = None,
         proxy_auth: ProxyAuth | tuple[str, str] | None = None,
         trust_env: bool = True,
@@ -155,9 +170,17 @@ class BaseClient:
         self.max_body_size = max_body_size
         self.clock = clock or Clock()
         self._host = plugins
+        tls = _tls.settings(verify, cert)
+        # verify=True means "the CA bundle the environment names, else certifi", as in requests
+        # and httpx; read once, here, so every transport and every request agree (for a client
+        # that does not verify by default, on the first request that asks to).
+        self._verify_true: VerifyTypes | None = None
+        if tls.verify is True:
+            tls = tls._replace(verify=self._verify_when_true())
+        self._tls = tls
         self._options = TransportOptions(
-            verify=verify,
-            cert=cert,
+            verify=tls.verify,
+            cert=tls.cert,
             proxy=proxy,
             trust_env=trust_env,
             max_connections=max_connections,
@@ -217,8 +240,14 @@ class BaseClient:
         files: FilesInput | None = None,
         json: Any = None,
         timeout: TimeoutTypes | object = _UNSET,
+        verify: VerifyTypes | object = _UNSET,
+        cert: CertTypes | object = _UNSET,
     ) -> Request:
-        """A Request with the client's defaults merged in; nothing is sent."""
+        """A Request with the client's defaults merged in; nothing is sent.
+
+        ``verify=``/``cert=`` override the client's TLS settings for this request only (as in
+        ``requests.get(url, verify=False)``); the transport keeps its connections apart per
+        setting."""
         merged_url = build_url(self.base_url, url, self.params)
         if params is not None:  # build_url already validated merged_url
             merged_url = build_url("", merged_url, params)
@@ -252,12 +281,33 @@ class BaseClient:
         # request_headers is this call's own, already checked copy (the defaults' copy() and
         # add() both validate): hand it over rather than have Request copy it a second time.
         request.headers = request_headers
+        if verify is not _UNSET or cert is not _UNSET:
+            tls = self._request_tls(verify, cert)
+            if tls != self._tls:
+                request.extensions["tls"] = tls
         if cookies:
             jar = Cookies(self.cookies)
             for name, value in cookies.items():
                 jar.set(name, value)
             jar.add_to(request)
         return request
+
+    def _verify_when_true(self) -> VerifyTypes:
+        if self._verify_true is None:
+            env_ca = _tls.ca_bundle_from_env() if self.trust_env else None
+            self._verify_true = env_ca or True
+        return self._verify_true
+
+    def _request_tls(self, verify: object, cert: object) -> TLSSettings:
+        """A request's own TLS settings: what it names, the client's for what it leaves out;
+        ``verify=True`` is the environment's CA bundle (when trusted) or certifi."""
+        if verify is _UNSET:
+            verify = self._tls.verify
+        elif verify is True:
+            verify = self._verify_when_true()
+        tls = _tls.settings(verify, self._tls.cert if cert is _UNSET else cert)
+        _tls.check_files(tls)
+        return tls
 
     def _auth_for(self, request: Request, auth: AuthTypes | object | None) -> Auth | None:
         if auth is not _UNSET:
@@ -268,7 +318,12 @@ class BaseClient:
         return BasicAuth(*creds) if creds else None
 
     def _prepare_single(self, request: Request) -> None:
-        """Per-exchange work before the transport: cookies, proxy choice, observers."""
+        """Per-exchange work before the transport: deadline, cookies, proxy choice, observers."""
+        deadline = request.extensions.get("deadline")
+        if deadline is not None:
+            # Again for each exchange (a redirect hop, an auth round trip): the transport
+            # bounds the response head by what is left now, not at the attempt's start.
+            self._apply_deadline(request, deadline)
         if self.cookies.may_have_cookies():  # an empty jar adds nothing: skip urllib's adapter
             self.cookies.add_to(request)
         proxy = self.proxy
@@ -289,6 +344,9 @@ class BaseClient:
     def _after_single(self, request: Request, response: Response, started: float) -> None:
         response.request = request
         response.max_body_size = self.max_body_size
+        deadline = request.extensions.get("deadline")
+        if deadline is not None:  # the body is read against the same total deadline
+            response.set_deadline(deadline, self.clock)
         response._elapsed = self.clock.monotonic() - started  # seconds; see Response.elapsed
         self.cookies.extract(response)
         if log.isEnabledFor(logging.DEBUG):
@@ -304,9 +362,13 @@ class BaseClient:
         return None if deadline is None else deadline - self.clock.monotonic()
 
     def _deadline(self, request: Request) -> float | None:
+        """The call's deadline on ``self.clock`` (None without ``total``), also kept in
+        ``request.extensions["deadline"]`` for every exchange and response body of the call."""
         timeout = request.extensions.setdefault("timeout", self.timeout)
         total = timeout.total
-        return None if total is None else self.clock.monotonic() + total
+        deadline = None if total is None else self.clock.monotonic() + total
+        request.extensions["deadline"] = deadline
+        return deadline
 
     def _apply_deadline(self, request: Request, deadline: float | None) -> None:
         remaining = self._remaining(deadline)
@@ -315,13 +377,6 @@ class BaseClient:
                 "the total deadline passed before the request could be sent", request=request
             )
         request.extensions["timeout"] = request.extensions["timeout"].capped(remaining)
-
-    def _check_deadline(self, request: Request, deadline: float) -> None:
-        if self.clock.monotonic() > deadline:
-            raise DeadlineExceeded(
-                "the total deadline passed while the response body was being read",
-                request=request,
-            )
 
     def _decide(
         self,

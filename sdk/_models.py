@@ -11,19 +11,23 @@ import codecs
 import datetime
 import json as jsonlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from typing import IO, Any, Protocol, TypeGuard, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 from hookwire._decoders import LineDecoder
 from hookwire._headers import REDACTED, HeaderInput, Headers, check_header_text, check_token
 from hookwire._urls import redact_url
 from hookwire.errors import (
     BodyTooLarge,
+    DeadlineExceeded,
     DecodingError,
     HTTPStatusError,
     ResponseNotRead,
     StreamConsumed,
     UnreplayableBodyError,
 )
+
+if TYPE_CHECKING:
+    from hookwire._clock import Clock
 
 CHUNK_SIZE = 64 * 1024
 
@@ -268,6 +272,9 @@ class Response:
         self._encoding: str | None = None
         #: Set by the client: the attempts it took to get this response.
         self.attempts = 1
+        #: The call's total deadline on ``_clock`` (see ``set_deadline``), or None.
+        self._deadline: float | None = None
+        self._clock: Clock | None = None
 
     # -- status ---------------------------------------------------------------------------
     @property
@@ -364,6 +371,22 @@ class Response:
                 limit=self.max_body_size,
             )
 
+    def set_deadline(self, deadline: float, clock: Clock) -> None:
+        """Read the body against the call's total deadline (``clock.monotonic()`` time): every
+        chunk is checked as it arrives, whether the client reads the body or the caller
+        iterates a stream, so a body dripping faster than the read timeout still ends in
+        ``DeadlineExceeded`` soon after the deadline, on every transport."""
+        self._deadline = deadline
+        self._clock = clock
+
+    def _check_deadline(self, deadline: float) -> None:
+        assert self._clock is not None  # set together with the deadline
+        if self._clock.monotonic() > deadline:
+            raise DeadlineExceeded(
+                "the total deadline passed while the response body was being read",
+                request=self.request,
+            )
+
     def _take_sync_stream(self) -> SyncByteStream:
         if self._stream_consumed:
             raise StreamConsumed("the response body was already iterated")
@@ -384,10 +407,13 @@ class Response:
             return
         stream = self._take_sync_stream()
         size = 0
+        deadline = self._deadline
         try:
             for chunk in stream:
                 size += len(chunk)
                 self._check_size(size)
+                if deadline is not None:
+                    self._check_deadline(deadline)  # closes the connection on the way out
                 yield chunk
         finally:
             self.close()
@@ -430,7 +456,8 @@ class Response:
         if self._content is not None:
             return self._content
         read_all = getattr(self._stream, "aread_all", None)
-        if read_all is not None and not self._stream_consumed:
+        # Not against a deadline: one read() of the whole body cannot be checked per chunk.
+        if read_all is not None and not self._stream_consumed and self._deadline is None:
             # The stream's one-await read (see ``AsyncByteStream``). It only says yes for a
             # body it knows fits ``max_body_size``; the size is checked again so a stream
             # that got it wrong still cannot hand back more. Inline, not in a helper
@@ -462,10 +489,13 @@ class Response:
             raise RuntimeError("this response has a sync body: use the non-async methods")
         self._stream_consumed = True
         size = 0
+        deadline = self._deadline
         try:
             async for chunk in self._stream:
                 size += len(chunk)
                 self._check_size(size)
+                if deadline is not None:
+                    self._check_deadline(deadline)
                 yield chunk
         finally:
             await self.aclose()

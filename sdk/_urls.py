@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -193,20 +195,77 @@ def _lowered_environ() -> dict[str, str]:
     return lowered
 
 
-def proxy_from_env(url: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """The proxy for ``url`` from HTTP(S)_PROXY / ALL_PROXY, honouring NO_PROXY."""
-    env = _lowered_environ() if environ is None else {k.lower(): v for k, v in environ.items()}
-    scheme, host, port = origin(url)
-    no_proxy = env.get("no_proxy", "")
+#: One NO_PROXY entry: every host ("*"), an IP network ("10.0.0.0/8", "::1", "[fd00::1]:8080",
+#: "10.1.2.3:443"), or a host name and its subdomains (".example.com", "example.com:8080");
+#: the last field is the port it is limited to, "" for any.
+_NoProxyRule = tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network | str | None, str]
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _no_proxy_rules(no_proxy: str) -> tuple[_NoProxyRule, ...]:
+    """NO_PROXY parsed once per distinct value (it is read for every proxied request)."""
+    rules: list[_NoProxyRule] = []
     for entry in (e.strip().lower() for e in no_proxy.split(",")):
         if not entry:
             continue
         if entry == "*":
-            return None
-        name, _, entry_port = entry.partition(":")
-        if entry_port and entry_port != str(port):
+            return (("*", None, ""),)
+        net = _network(entry)  # CIDR ranges and bare addresses, IPv4 and IPv6 (requests' habit)
+        if net is not None:
+            rules.append(("net", net, ""))
             continue
-        name = name.lstrip(".")
-        if host == name or host.endswith("." + name):
-            return None
+        if entry.startswith("["):  # "[::1]" or "[::1]:8080"
+            address, _, rest = entry[1:].partition("]")
+            net = _network(address)
+            if net is not None:
+                rules.append(("net", net, rest[1:] if rest.startswith(":") else ""))
+                continue
+        name, _, port = entry.partition(":")
+        net = _network(name)
+        if net is not None:  # "10.1.2.3:443"
+            rules.append(("net", net, port))
+        else:
+            rules.append(("host", name.lstrip("."), port))
+    return tuple(rules)
+
+
+def _bypasses_proxy(no_proxy: str, host: str, port: int) -> bool:
+    rules = _no_proxy_rules(no_proxy)
+    if not rules:
+        return False
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | bool | None = False  # not parsed
+    for kind, value, rule_port in rules:
+        if kind == "*":
+            return True
+        if rule_port and rule_port != str(port):
+            continue
+        if isinstance(value, str):  # a host name
+            if host == value or host.endswith("." + value):
+                return True
+            continue
+        if address is False:
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                address = None  # a host name: only name rules can match it (no DNS lookups)
+        if address is not None and value is not None and address in value:
+            return True
+    return False
+
+
+def proxy_from_env(url: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The proxy for ``url`` from HTTP(S)_PROXY / ALL_PROXY, honouring NO_PROXY: host names
+    (with their subdomains), ``*``, and, as requests does, IP addresses and CIDR ranges
+    (``10.0.0.0/8``, ``fd00::/8``), each optionally limited to a port."""
+    env = _lowered_environ() if environ is None else {k.lower(): v for k, v in environ.items()}
+    scheme, host, port = origin(url)
+    if _bypasses_proxy(env.get("no_proxy", ""), host, port):
+        return None
     return env.get(f"{scheme}_proxy") or env.get("all_proxy") or None

@@ -72,7 +72,9 @@ class Timeout:
         )
 
     def capped(self, remaining: float | None) -> Timeout:
-        """The phases cut down to what is left of the total deadline."""
+        """The phases cut down to what is left of the total deadline, and ``total`` set to
+        that: a transport handed a capped Timeout knows how long the whole exchange may still
+        take (it bounds the wait for the response head by it, however slowly bytes drip)."""
         if remaining is None:
             return self
 
@@ -88,5 +90,6 @@ class Timeout:
             read=cap(self.read),
             write=cap(self.write),
             pool=cap(self.pool),
+            total=left,
             first_byte=first,
         )

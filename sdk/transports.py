@@ -19,38 +19,74 @@ factory from a plugin::
 A factory is called as ``factory(options=TransportOptions(...), host=PluginHost)``: the
 client's connection settings, and the plugin host the transport was looked up on. A transport
 that wraps another builds its inner one with ``host.transport_factory(name, is_async=...)``.
+
+What the client decides for each exchange travels in ``request.extensions``:
+
+- ``"timeout"``: a :class:`~hookwire.timeouts.Timeout` already cut down to the total deadline;
+  its ``total`` is then what is left of the deadline, and together with ``first_byte`` it
+  bounds the whole wait for the response head (``hookwire.plugins.transports._common``
+  shows the rule), however slowly its bytes drip;
+- ``"proxy"``: the proxy URL (credentials inside) or None;
+- ``"tls"``: a :class:`TLSSettings` when this request's ``verify=``/``cert=`` differ from the
+  options'. A transport keeps its pooled connections per TLS setting, so a verified and an
+  unverified request never share a connection.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Union
 
 if TYPE_CHECKING:
+    import ssl
+
     from hookwire._models import Request, Response
     from hookwire.registry import PluginHost
     from hookwire.retry import RetryPolicy
+
+
+#: ``verify=``: check certificates (True), do not (False), against a CA bundle file or
+#: directory (a path), or exactly as an ``ssl.SSLContext`` says.
+VerifyTypes = Union[bool, str, "ssl.SSLContext"]
+#: ``cert=``: a client certificate for mutual TLS, one PEM file or a (cert, key) pair.
+CertTypes = str | tuple[str, str] | None
+
+
+class TLSSettings(NamedTuple):
+    """The TLS an exchange needs: hashable, so a transport can key its pools and contexts on it
+    (an ``ssl.SSLContext`` hashes by identity). With a context, ``cert`` is None: the context
+    holds any client certificate itself."""
+
+    verify: VerifyTypes
+    cert: CertTypes
 
 
 @dataclass(frozen=True)
 class TransportOptions:
     """Connection-level settings handed to a transport factory.
 
-    ``verify`` is a bool or a CA bundle path; ``cert`` a client certificate path or a
-    (cert, key) pair for mutual TLS; ``proxy`` a proxy URL (``None``: read from the environment
-    when ``trust_env``); ``max_connections`` bounds the pool; ``retry`` is the client's policy,
-    for transports that can use it at the connection level.
+    ``verify`` is a bool, a CA bundle path or an ``ssl.SSLContext`` (with ``trust_env`` and
+    ``verify=True`` the client has already put the CA bundle named by ``REQUESTS_CA_BUNDLE``,
+    ``CURL_CA_BUNDLE``, ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` here); ``cert`` a client
+    certificate path or a (cert, key) pair for mutual TLS; ``proxy`` a proxy URL (``None``: read
+    from the environment when ``trust_env``); ``max_connections`` bounds the pool; ``retry`` is
+    the client's policy, for transports that can use it at the connection level.
     """
 
-    verify: bool | str = True
-    cert: str | tuple[str, str] | None = None
+    verify: VerifyTypes = True
+    cert: CertTypes = None
     proxy: str | None = None
     trust_env: bool = True
     max_connections: int = 100
     max_keepalive: int = 20
     retry: RetryPolicy | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tls(self) -> TLSSettings:
+        """``(verify, cert)`` as one key: what a request without its own ``"tls"`` uses."""
+        return TLSSettings(self.verify, self.cert)
 
 
 class BaseTransport:

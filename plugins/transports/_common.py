@@ -7,9 +7,13 @@ on all of them is decided here once, so the contract suite cannot drift between 
   transport decodes (gzip, deflate, and br when ``brotli`` is installed) when the caller set
   none, plus ``Content-Length`` for a file body whose size is known (otherwise chunked);
 - the body comes off the wire raw and goes through one ``ContentDecoder`` (``decoder_for``);
-- ``first_byte`` bounds the wait for the response headers, ``read`` every later read;
-- one ``ssl.SSLContext`` (verify: bool or CA bundle path; cert: path or (cert, key)) with the
-  certifi bundle by default, as requests and httpx do;
+- one deadline for the whole response head (``head_deadline``): ``first_byte`` or what is left
+  of ``total``, whichever ends first, however slowly the head drips (the libraries' read
+  timeouts are per read, so each transport enforces this one itself); ``read`` bounds every
+  read after that;
+- one ``ssl.SSLContext`` per TLS setting (verify: bool, CA bundle path or a context of the
+  caller's; cert: path or (cert, key)) with the certifi bundle by default, as requests and
+  httpx do; a request may carry its own setting (``tls_of``) and gets its own pool for it;
 - error messages say what failed, for which method and redacted URL, and the root cause's
   type and OS reason, never a backend's own text (which can hold a proxy's credentials or a
   query string).
@@ -17,19 +21,28 @@ on all of them is decided here once, so the contract suite cannot drift between 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import functools
 import os
 import ssl
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from hookwire import errors
 from hookwire.errors import ConfigError, PluginError
 from hookwire.plugin import ContentDecoder, redact_url, wire_value
 from hookwire.timeouts import Timeout
+from hookwire.transports import TLSSettings
 
 if TYPE_CHECKING:
     from hookwire.plugin import Request
     from hookwire.transports import TransportOptions
+
+T = TypeVar("T")
 
 #: Read size for response bodies: every chunk handed to the client is at most this long, so
 #: the Response's max_body_size check stops a decompression bomb after one chunk.
@@ -113,47 +126,191 @@ def headers_timeout(timeout: Timeout) -> float | None:
     return timeout.first_byte if timeout.first_byte is not None else timeout.read
 
 
+class HeadDeadline:
+    """The one bound on the wait for a response head, armed when the exchange starts.
+
+    Every backend's read timeout restarts on each read, so a server sending its status line
+    and headers a byte at a time, each byte inside the timeout, holds a call for ever. This
+    deadline does not restart: the transport clamps each head read to what is left of it
+    (``clamp``) or cancels the head wait when it passes (``seconds_left``), then raises
+    ``error(request)``: ``DeadlineExceeded`` when the total deadline is what ran out,
+    ``ReadTimeout`` when ``first_byte`` did.
+    """
+
+    __slots__ = ("at", "done", "first_byte")
+
+    def __init__(self, seconds: float, first_byte: float | None) -> None:
+        self.at = time.monotonic() + seconds
+        #: Set when first_byte, not the total deadline, is the nearer limit.
+        self.first_byte = first_byte
+        #: Set by the transport once the head is in: later reads are not clamped.
+        self.done = False
+
+    def seconds_left(self) -> float:
+        return self.at - time.monotonic()
+
+    def expired(self) -> bool:
+        # A millisecond of slack: an event loop may run a timer a clock tick early.
+        return time.monotonic() >= self.at - 0.001
+
+    def clamp(self, timeout: float | None) -> float | None:
+        """``timeout`` for one head read, cut to what is left; ``HeadTimeout`` if nothing is."""
+        if self.done:
+            return timeout
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise HeadTimeout("the response head deadline passed")
+        return left if timeout is None or timeout > left else timeout
+
+    def error(self, request: Request) -> errors.TimeoutException:
+        if self.first_byte is not None:
+            return errors.ReadTimeout(
+                message(f"no response head within first_byte={self.first_byte:g}s", request),
+                request=request,
+            )
+        return errors.DeadlineExceeded(
+            message("the total deadline passed while waiting for the response head", request),
+            request=request,
+        )
+
+
+class HeadTimeout(TimeoutError):
+    """A head read refused because the head deadline passed (a ``socket.timeout`` to the
+    backend, so it drops the connection as after any read timeout)."""
+
+
+def head_deadline(timeout: Timeout) -> HeadDeadline | None:
+    """The deadline for this exchange's response head, or None when neither ``first_byte``
+    nor a total deadline applies (the per-read timeout alone then bounds each read).
+
+    ``timeout`` is the client's deadline-capped Timeout, whose ``total`` is what is left of
+    the call's deadline; ``first_byte`` is already no longer than that, and when they are
+    equal the total deadline is what ran out.
+    """
+    first, total = timeout.first_byte, timeout.total
+    if first is None and total is None:
+        return None
+    if first is None or (total is not None and total <= first):
+        return HeadDeadline(total, None)  # type: ignore[arg-type]
+    return HeadDeadline(first, first)
+
+
+#: The head deadline of the exchange this thread or task is sending (read by the transports'
+#: socket-level read wrappers, which see no request).
+HEAD_DEADLINE: contextvars.ContextVar[HeadDeadline | None] = contextvars.ContextVar(
+    "hookwire_head_deadline", default=None
+)
+
+
+def head_error(
+    head: HeadDeadline | None, mapped: errors.SDKError, request: Request
+) -> errors.SDKError:
+    """The error to raise for a failure while waiting for the head: the deadline's own when
+    it is what ran out (the backend saw only a read timeout, or a socket closed under it)."""
+    if (
+        head is not None
+        and isinstance(mapped, (errors.ReadTimeout, errors.ReadError))
+        and head.expired()
+    ):
+        return head.error(request)
+    return mapped
+
+
+async def within(awaitable: Awaitable[T], seconds: float) -> T:
+    """Await with a deadline (``TimeoutError`` when it passes); the task is cancelled, so the
+    backend drops what it was reading, as it does for any cancellation."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
+
+
 def proxy_for(request: Request) -> str | None:
     """The proxy URL the client chose for this request (credentials inside), or None."""
     proxy = request.extensions.get("proxy")
     return str(proxy) if proxy else None
 
 
-def check_tls_files(options: TransportOptions) -> None:
+def check_tls_files(options: TransportOptions | TLSSettings) -> None:
     """Fail at construction, with a clear message, when a CA bundle or cert file is missing."""
+    verify, cert = options if isinstance(options, TLSSettings) else options.tls
     paths: list[tuple[str, str]] = []
-    if isinstance(options.verify, str):
-        paths.append(("verify (CA bundle)", options.verify))
-    if isinstance(options.cert, str):
-        paths.append(("cert", options.cert))
-    elif isinstance(options.cert, tuple):
-        paths.extend([("cert", options.cert[0]), ("cert key", options.cert[1])])
+    if isinstance(verify, str):
+        paths.append(("verify (CA bundle)", verify))
+    if isinstance(cert, str):
+        paths.append(("cert", cert))
+    elif isinstance(cert, tuple):
+        paths.extend([("cert", cert[0]), ("cert key", cert[1])])
     for what, path in paths:
         if not os.path.exists(path):
             raise ConfigError(f"{what} file not found: {path}")
 
 
+def tls_of(request: Request, default: TLSSettings) -> TLSSettings:
+    """The TLS setting this request needs: its own (the ``"tls"`` extension) or the default
+    (the options'). A plain-http request uses no TLS, so it shares the default's pool whatever
+    it says."""
+    tls = request.extensions.get("tls")
+    if tls is None or request.url[:6].lower() != "https:":
+        return default
+    return tls  # type: ignore[no-any-return]
+
+
+def is_unverified(context: ssl.SSLContext) -> bool:
+    return context.verify_mode == ssl.CERT_NONE
+
+
+class SSLContexts:
+    """The transport's ``ssl.SSLContext`` per TLS setting, made on first use (loading a CA
+    bundle takes milliseconds) and kept, so one setting always means one context, and so one
+    pool. A caller's own context is used as it is: it says everything."""
+
+    def __init__(self, options: TransportOptions) -> None:
+        self.default = options.tls
+        self._contexts = {options.tls: ssl_context(options)}
+        self._lock = threading.Lock()
+
+    def get(self, tls: TLSSettings) -> ssl.SSLContext:
+        context = self._contexts.get(tls)
+        if context is None:
+            if isinstance(tls.verify, ssl.SSLContext):
+                return tls.verify
+            with self._lock:
+                context = self._contexts.get(tls)
+                if context is None:
+                    context = self._contexts[tls] = tls_context(tls)
+        return context
+
+
 def ssl_context(options: TransportOptions) -> ssl.SSLContext:
-    """One context per transport: CA bundle or certifi, optional client cert, or no checks."""
-    check_tls_files(options)
-    if options.verify is False:
+    """The context for the options' own TLS setting (see ``tls_context``)."""
+    return tls_context(options.tls)
+
+
+def tls_context(tls: TLSSettings) -> ssl.SSLContext:
+    """CA bundle or certifi, optional client cert, or no checks; a caller's context as is."""
+    if isinstance(tls.verify, ssl.SSLContext):
+        return tls.verify
+    check_tls_files(tls)
+    verify, cert = tls
+    if verify is False:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    elif isinstance(options.verify, str):
-        if os.path.isdir(options.verify):
-            context = ssl.create_default_context(capath=options.verify)
+    elif isinstance(verify, str):
+        if os.path.isdir(verify):
+            context = ssl.create_default_context(capath=verify)
         else:
-            context = ssl.create_default_context(cafile=options.verify)
+            context = ssl.create_default_context(cafile=verify)
     else:
         context = ssl.create_default_context(cafile=_certifi_where())
-    if options.cert is not None:
-        cert, key = options.cert if isinstance(options.cert, tuple) else (options.cert, None)
+    if cert is not None:
+        chain, key = cert if isinstance(cert, tuple) else (cert, None)
         try:
-            context.load_cert_chain(cert, key)
+            context.load_cert_chain(chain, key)
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(
-                f"cannot load the client certificate {cert}: {root_reason(exc)}"
+                f"cannot load the client certificate {chain}: {root_reason(exc)}"
             ) from exc
     return context
 

@@ -17,7 +17,12 @@ Choices, all to keep per-request work small and behaviour identical to the other
   at most ``pool`` seconds, released when the body is finished or closed) and aiohttp's own
   ``sock_connect`` timeout then always means a connect timeout.
 - ``sock_read`` is ``first_byte`` (or ``read``) for the headers; the protocol's read timeout is
-  set to ``read`` once they arrive, so it bounds each idle gap in the body.
+  set to ``read`` once they arrive, so it bounds each idle gap in the body. ``sock_read``
+  restarts on every byte, so the head as a whole is awaited under the head deadline
+  (``_common.head_deadline``: ``first_byte`` or what is left of ``total``) with
+  ``_common.within``, a cancellation aiohttp answers by closing the connection.
+- TLS per request: ``ssl=`` the context for the request's setting (``_common.SSLContexts``);
+  aiohttp keys pooled connections on it, so differently verified requests never share one.
 - The proxy URL goes per request (``proxy=``), credentials in its userinfo.
 """
 
@@ -105,7 +110,8 @@ class AiohttpTransport(AsyncBaseTransport):
     ) -> None:
         self._aiohttp = _common.require("aiohttp", "aiohttp", "aiohttp")
         self._options = options or TransportOptions()
-        self._ssl = _common.ssl_context(self._options)
+        self._contexts = _common.SSLContexts(self._options)
+        self._ssl = self._contexts.get(self._options.tls)
         self._session: Any = None
         self._slots: _Slots | None = None
         self._closed = False
@@ -145,25 +151,30 @@ class AiohttpTransport(AsyncBaseTransport):
             raise errors.ClientClosed("the aiohttp transport was closed")
         session = self._session or self._open()
         timeout = _common.timeouts(request)
+        head = _common.head_deadline(timeout)
         proxy = _common.proxy_for(request)
+        tls = _common.tls_of(request, self._contexts.default)
         slots = self._slots
         assert slots is not None
         if not slots.try_take():
             await self._wait_for_slot(slots, request, timeout.pool)
         body = request.aiter_body() if request.stream is not None else request.content
         try:
-            raw = await session.request(
+            sent = session.request(
                 request.method,
                 request.url,
                 headers=_common.wire_headers(request, text=True),
                 data=body,
                 allow_redirects=False,
                 proxy=proxy,
+                # True: the connector's own context, for the client's default setting.
+                ssl=True if tls == self._contexts.default else self._contexts.get(tls),
                 timeout=_client_timeout(timeout.connect, _common.headers_timeout(timeout)),
             )
+            raw = await (sent if head is None else _common.within(sent, head.seconds_left()))
         except Exception as exc:
             slots.release()
-            raise map_error(exc, request, proxy) from exc
+            raise _common.head_error(head, map_error(exc, request, proxy), request) from exc
         except BaseException:
             slots.release()
             raise

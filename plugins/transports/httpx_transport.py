@@ -5,12 +5,20 @@ We drive ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` directly rather 
 redirects and run auth, all of which belong to ``hookwire.Client`` and must behave the same on every
 transport. The transport layer is exactly "one request in, one streamed response out", pooled.
 
-- One pooled httpx transport per proxy URL (``None`` for direct), created on first use, because
-  httpx binds a proxy to a transport; ``trust_env=False`` so httpx never reads proxies or
-  ``SSL_CERT_FILE`` itself (the client has already chosen the proxy for each request).
+- One pooled httpx transport per (proxy URL, TLS setting), created on first use, because httpx
+  binds a proxy and an ``ssl.SSLContext`` to a transport: a request with its own ``verify=``
+  or ``cert=`` never shares a connection with one verified differently. ``trust_env=False``
+  so httpx never reads proxies or ``SSL_CERT_FILE`` itself (the client has already chosen
+  the proxy and the CA bundle).
 - ``retries=0``: httpcore's connect retries would add attempts the client cannot see.
 - Timeouts go in the request's ``timeout`` extension. ``first_byte`` bounds the headers; the
   body then reads with ``read`` (httpcore reads the extension again when the body starts).
+  httpcore's read timeout is per read, so the head deadline (``_common.head_deadline``) is
+  enforced one level down: each pool's network backend is wrapped (``_DeadlineBackend``) so
+  every read of a response head is clamped to what is left of it. That is the one private
+  attribute used here (``HTTPTransport._pool._network_backend``, there since httpx 0.18 and
+  httpcore 0.15): httpx takes no backend of its own, and a timer closing the socket would
+  need the socket, which httpcore only hands over through that same backend.
 - The body is read raw and decoded by :class:`~hookwire.plugin.ContentDecoder` (see
   ``_common.decoder_for``), so no single chunk grows past 64 KiB however well the payload
   compresses.
@@ -26,7 +34,7 @@ import contextlib
 import importlib.util
 import threading
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from hookwire import errors
 from hookwire.plugin import (
@@ -37,7 +45,9 @@ from hookwire.plugin import (
     hookimpl,
 )
 from hookwire.plugins.transports import _common
-from hookwire.transports import AsyncBaseTransport, BaseTransport, TransportOptions
+from hookwire.transports import AsyncBaseTransport, BaseTransport, TLSSettings, TransportOptions
+
+PoolKey = tuple[str | None, TLSSettings]
 
 
 def _build_request(httpx: Any, request: Request, body: Any) -> Any:
@@ -73,6 +83,116 @@ def _after_headers(raw: Any, request: Request, httpx_request: Any, stream: Any) 
     )
 
 
+def _head_timed_out(exc: BaseException) -> NoReturn:
+    import httpcore
+
+    raise httpcore.ReadTimeout(str(exc)) from exc
+
+
+def _clamped(timeout: float | None) -> float | None:
+    """This read's timeout: cut to the head deadline while a response head is awaited."""
+    head = _common.HEAD_DEADLINE.get()
+    if head is None:
+        return timeout
+    try:
+        return head.clamp(timeout)
+    except _common.HeadTimeout as exc:
+        _head_timed_out(exc)
+
+
+class _DeadlineStream:
+    """httpcore's network stream, every read clamped by ``_clamped``; the rest passes through."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clamped(timeout))  # type: ignore[no-any-return]
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, *args: Any, **kwargs: Any) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.start_tls(*args, **kwargs))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's network backend, handing out ``_DeadlineStream`` connections."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, *args: Any, **kwargs: Any) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.connect_tcp(*args, **kwargs))
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> _DeadlineStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(*args, **kwargs))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _AsyncDeadlineStream:
+    """The async twin of ``_DeadlineStream`` (the deadline is per task: a context variable)."""
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, _clamped(timeout))  # type: ignore[no-any-return]
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, *args: Any, **kwargs: Any) -> _AsyncDeadlineStream:
+        return _AsyncDeadlineStream(await self._inner.start_tls(*args, **kwargs))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _AsyncDeadlineBackend:
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> _AsyncDeadlineStream:
+        return _AsyncDeadlineStream(await self._inner.connect_tcp(*args, **kwargs))
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> _AsyncDeadlineStream:
+        return _AsyncDeadlineStream(await self._inner.connect_unix_socket(*args, **kwargs))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _with_deadline_backend(transport: Any, wrapper: type) -> Any:
+    """``transport`` with its httpcore pool's network backend wrapped (before any connection
+    exists: connections take the backend when they are made)."""
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is None:
+        raise errors.PluginError(
+            "this httpx/httpcore version hides the network backend the httpx transport wraps "
+            "to enforce response head deadlines; use the 'requests' or 'aiohttp' transport",
+            plugin="transport-httpx",
+        )
+    pool._network_backend = wrapper(backend)  # type: ignore[union-attr]
+    return transport
+
+
 def _limits(httpx: Any, options: TransportOptions) -> Any:
     return httpx.Limits(
         max_connections=options.max_connections,
@@ -88,41 +208,49 @@ class HTTPXTransport(BaseTransport):
     ) -> None:
         self._httpx = _common.require("httpx", "httpx", "httpx")
         self._options = options or TransportOptions()
-        self._ssl = _common.ssl_context(self._options)
-        self._pools: dict[str | None, Any] = {}
+        self._ssl = _common.SSLContexts(self._options)
+        self._pools: dict[PoolKey, Any] = {}
         self._lock = threading.Lock()
         self._closed = False
 
-    def _pool(self, proxy: str | None) -> Any:
-        pool = self._pools.get(proxy)
+    def _pool(self, proxy: str | None, tls: TLSSettings) -> Any:
+        pool = self._pools.get((proxy, tls))
         if pool is None:
             with self._lock:
                 if self._closed:
                     raise errors.ClientClosed("the httpx transport was closed")
-                pool = self._pools.get(proxy)
+                pool = self._pools.get((proxy, tls))
                 if pool is None:
-                    pool = self._httpx.HTTPTransport(
-                        verify=self._ssl,
+                    transport = self._httpx.HTTPTransport(
+                        verify=self._ssl.get(tls),
                         trust_env=False,
                         limits=_limits(self._httpx, self._options),
                         proxy=proxy,
                         retries=0,
                     )
-                    self._pools[proxy] = pool
+                    pool = _with_deadline_backend(transport, _DeadlineBackend)
+                    self._pools[(proxy, tls)] = pool
         return pool
 
     def handle_request(self, request: Request) -> Response:
         if self._closed:
             raise errors.ClientClosed("the httpx transport was closed")
         proxy = _common.proxy_for(request)
+        head = _common.head_deadline(_common.timeouts(request))
         body = request.iter_body() if request.stream is not None else request.content
+        token = _common.HEAD_DEADLINE.set(head) if head is not None else None
         try:
             httpx_request = _build_request(self._httpx, request, body)
-            raw = self._pool(proxy).handle_request(httpx_request)
+            raw = self._pool(proxy, _common.tls_of(request, self._ssl.default)).handle_request(
+                httpx_request
+            )
         except errors.ClientClosed:
             raise
         except Exception as exc:
-            raise map_error(exc, request, proxy) from exc
+            raise _common.head_error(head, map_error(exc, request, proxy), request) from exc
+        finally:
+            if token is not None:
+                _common.HEAD_DEADLINE.reset(token)
         stream = _SyncStream(raw, request)
         return _after_headers(raw, request, httpx_request, stream)
 
@@ -142,34 +270,42 @@ class AsyncHTTPXTransport(AsyncBaseTransport):
     ) -> None:
         self._httpx = _common.require("httpx", "httpx", "httpx")
         self._options = options or TransportOptions()
-        self._ssl = _common.ssl_context(self._options)
-        self._pools: dict[str | None, Any] = {}
+        self._ssl = _common.SSLContexts(self._options)
+        self._pools: dict[PoolKey, Any] = {}
         self._closed = False
 
-    def _pool(self, proxy: str | None) -> Any:
+    def _pool(self, proxy: str | None, tls: TLSSettings) -> Any:
         # No lock: pools are created without awaiting, so no other task can interleave.
-        pool = self._pools.get(proxy)
+        pool = self._pools.get((proxy, tls))
         if pool is None:
-            pool = self._httpx.AsyncHTTPTransport(
-                verify=self._ssl,
+            transport = self._httpx.AsyncHTTPTransport(
+                verify=self._ssl.get(tls),
                 trust_env=False,
                 limits=_limits(self._httpx, self._options),
                 proxy=proxy,
                 retries=0,
             )
-            self._pools[proxy] = pool
+            pool = _with_deadline_backend(transport, _AsyncDeadlineBackend)
+            self._pools[(proxy, tls)] = pool
         return pool
 
     async def handle_async_request(self, request: Request) -> Response:
         if self._closed:
             raise errors.ClientClosed("the httpx transport was closed")
         proxy = _common.proxy_for(request)
+        head = _common.head_deadline(_common.timeouts(request))
         body = request.aiter_body() if request.stream is not None else request.content
+        # A context variable is per task: only this task's reads see this head's deadline.
+        token = _common.HEAD_DEADLINE.set(head) if head is not None else None
         try:
             httpx_request = _build_request(self._httpx, request, body)
-            raw = await self._pool(proxy).handle_async_request(httpx_request)
+            pool = self._pool(proxy, _common.tls_of(request, self._ssl.default))
+            raw = await pool.handle_async_request(httpx_request)
         except Exception as exc:
-            raise map_error(exc, request, proxy) from exc
+            raise _common.head_error(head, map_error(exc, request, proxy), request) from exc
+        finally:
+            if token is not None:
+                _common.HEAD_DEADLINE.reset(token)
         stream = _AsyncStream(raw, request)
         return _after_headers(raw, request, httpx_request, stream)
 

@@ -20,6 +20,15 @@ Other choices:
 - The pool blocks at ``max_connections`` per host and waits at most the ``pool`` timeout for a
   free connection (requests would otherwise open extra throwaway connections, or wait forever
   with ``pool_block=True``): a ``PoolTimeout`` here means what it means on httpx and aiohttp.
+- TLS is one ``ssl.SSLContext`` per setting, built as on the other transports
+  (``_common.SSLContexts``), in one adapter per setting whose pools all use it
+  (``init_poolmanager(ssl_context=)``, requests' documented way to bring a context): a request
+  with its own ``verify=``/``cert=`` gets its own pools, and requests' own CA choices
+  (``cert_verify``, which would load certifi into a caller's context) never run.
+- The response head is read under the head deadline (``_common.head_deadline``): urllib3's
+  read timeout is per ``recv``, so the connections' ``http.client`` responses read through
+  ``_HeadTimedReader``, which cuts each head ``recv``'s timeout to what is left and then gives
+  the body the ``read`` timeout.
 - The body is read with urllib3's ``read1``/``read_chunked``, which return data as it arrives,
   with ``decode_content=False``: the raw bytes go through the core's ``ContentDecoder``
   (``_common.decoder_for``), as on every transport, so the bomb bound and the error for a
@@ -32,16 +41,19 @@ import contextlib
 import contextvars
 import functools
 import http.client
+import io
 import math
+import socket
+import ssl
 import threading
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hookwire import errors
 from hookwire.plugin import PluginHost, Request, Response, TransportRegister, hookimpl
 from hookwire.plugins.transports import _common
-from hookwire.transports import BaseTransport, TransportOptions
+from hookwire.transports import BaseTransport, TLSSettings, TransportOptions
 
 if TYPE_CHECKING:
     from hookwire.retry import RetryPolicy
@@ -50,6 +62,74 @@ if TYPE_CHECKING:
 _POOL_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "hookwire_requests_pool_timeout", default=None
 )
+
+
+class _HeadWait(NamedTuple):
+    """The head deadline of the exchange being sent on this thread, and the body's timeout."""
+
+    head: _common.HeadDeadline
+    read: float | None
+
+
+_HEAD_WAIT: contextvars.ContextVar[_HeadWait | None] = contextvars.ContextVar(
+    "hookwire_requests_head_wait", default=None
+)
+
+
+class _HeadTimedReader(io.RawIOBase):
+    """The socket as ``http.client`` reads it: each read of the head has its timeout cut to
+    what is left of the head deadline; the first read after the head sets the ``read``
+    timeout, and from then on reads pass straight through."""
+
+    def __init__(self, sock: socket.socket, wait: _HeadWait) -> None:
+        super().__init__()
+        self._sock = sock
+        # An unbuffered socket file, as http.client's own: it holds a reference that keeps
+        # the socket open until the response is closed (a "Connection: close" reply closes
+        # the connection's own reference before the body is read).
+        self._raw = sock.makefile("rb", buffering=0)
+        self._wait: _HeadWait | None = wait
+        self._base = sock.gettimeout()  # urllib3 set the head's per-read timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        wait = self._wait
+        if wait is not None:
+            if wait.head.done:
+                self._sock.settimeout(wait.read)
+                self._wait = None
+            else:
+                self._sock.settimeout(wait.head.clamp(self._base))
+        return self._raw.readinto(buffer)
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _HeadTimedSocket:
+    """What ``http.client.HTTPResponse`` is given instead of the socket: it only calls
+    ``makefile``."""
+
+    def __init__(self, sock: socket.socket, wait: _HeadWait) -> None:
+        self._sock = sock
+        self._wait = wait
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        return io.BufferedReader(_HeadTimedReader(self._sock, self._wait))
+
+
+class _HeadTimedResponse(http.client.HTTPResponse):
+    def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
+        wait = _HEAD_WAIT.get()
+        if wait is not None and hasattr(sock, "settimeout") and hasattr(sock, "makefile"):
+            sock = _HeadTimedSocket(sock, wait)
+        super().__init__(sock, *args, **kwargs)
 
 
 class _PoolTimeoutMixin:
@@ -62,32 +142,68 @@ class _PoolTimeoutMixin:
 
 @functools.lru_cache(maxsize=1)
 def _pool_classes() -> dict[str, type]:
+    from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+    class HeadTimedHTTPConnection(HTTPConnection):
+        response_class = _HeadTimedResponse
+
+    class HeadTimedHTTPSConnection(HTTPSConnection):
+        response_class = _HeadTimedResponse
+
     class TimedHTTPConnectionPool(_PoolTimeoutMixin, HTTPConnectionPool):
-        pass
+        ConnectionCls = HeadTimedHTTPConnection
 
     class TimedHTTPSConnectionPool(_PoolTimeoutMixin, HTTPSConnectionPool):
-        pass
+        ConnectionCls = HeadTimedHTTPSConnection
 
     return {"http": TimedHTTPConnectionPool, "https": TimedHTTPSConnectionPool}
 
 
+def _tls_pool_kwargs(context: ssl.SSLContext) -> dict[str, Any]:
+    """urllib3 pool settings that leave every TLS decision to ``context``: no ``cert_reqs``
+    (urllib3 then takes the context's ``verify_mode``), and no hostname check of urllib3's own
+    when the context turned its own off."""
+    kwargs: dict[str, Any] = {"ssl_context": context}
+    if not context.check_hostname and context.verify_mode != ssl.CERT_NONE:
+        kwargs["assert_hostname"] = False
+    return kwargs
+
+
+@functools.lru_cache(maxsize=1)
 def _adapter_class() -> type:
     from requests.adapters import HTTPAdapter
 
     class BlockingAdapter(HTTPAdapter):
-        """HTTPAdapter whose pools block at maxsize, with a per-request pool timeout."""
+        """HTTPAdapter whose pools block at maxsize, with a per-request pool timeout, and
+        whose pools (direct and proxied) all use one ``ssl.SSLContext``."""
+
+        def __init__(self, *args: Any, ssl_context: ssl.SSLContext, **kwargs: Any) -> None:
+            self.tls_kwargs = _tls_pool_kwargs(ssl_context)
+            super().__init__(*args, **kwargs)  # calls init_poolmanager
 
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             kwargs["block"] = True
+            kwargs.update(self.tls_kwargs)
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = _pool_classes()
 
         def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            kwargs.update(self.tls_kwargs)
             manager = super().proxy_manager_for(proxy, **kwargs)
             manager.pool_classes_by_scheme = _pool_classes()
             return manager
+
+        def build_connection_pool_key_attributes(
+            self, request: Any, verify: Any, cert: Any = None
+        ) -> Any:
+            # Scheme, host and port only: the TLS settings are the pool manager's own.
+            host_params, _ = super().build_connection_pool_key_attributes(request, True, None)
+            return host_params, {}
+
+        def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+            """Nothing to do: the context decides (requests would set certifi's bundle on the
+            pool, and urllib3 load it into the context)."""
 
     return BlockingAdapter
 
@@ -148,23 +264,38 @@ class RequestsTransport(BaseTransport):
     ) -> None:
         options = options or TransportOptions()
         requests = _common.require("requests", "requests", "requests")
-        _common.check_tls_files(options)
         self._options = options
-        self._verify = options.verify
-        self._cert = options.cert
+        self._contexts = _common.SSLContexts(options)
         self._session = requests.Session()
         self._session.trust_env = False
         self._session.headers.clear()
-        self.adapter = _adapter_class()(
-            pool_connections=16,
-            pool_maxsize=options.max_connections,
-            pool_block=True,
-            max_retries=inert_retry(options),
-        )
+        self.adapter = self._new_adapter(self._contexts.default)
+        self._adapters: dict[TLSSettings, Any] = {self._contexts.default: self.adapter}
         self._session.mount("http://", self.adapter)
         self._session.mount("https://", self.adapter)
         self._lock = threading.Lock()
         self._closed = False
+
+    def _new_adapter(self, tls: TLSSettings) -> Any:
+        return _adapter_class()(
+            pool_connections=16,
+            pool_maxsize=self._options.max_connections,
+            pool_block=True,
+            max_retries=inert_retry(self._options),
+            ssl_context=self._contexts.get(tls),
+        )
+
+    def _adapter(self, tls: TLSSettings) -> Any:
+        """The adapter (and so the pools) for one TLS setting, made on first use."""
+        adapter = self._adapters.get(tls)
+        if adapter is None:
+            with self._lock:
+                if self._closed:
+                    raise errors.ClientClosed("the requests transport was closed")
+                adapter = self._adapters.get(tls)
+                if adapter is None:
+                    adapter = self._adapters[tls] = self._new_adapter(tls)
+        return adapter
 
     def _prepare(self, request: Request) -> Any:
         from requests import PreparedRequest
@@ -185,33 +316,47 @@ class RequestsTransport(BaseTransport):
         if self._closed:
             raise errors.ClientClosed("the requests transport was closed")
         timeout = _common.timeouts(request)
+        head = _common.head_deadline(timeout)
         proxy = _common.proxy_for(request)
         try:
             prepared = self._prepare(request)
+            adapter = self._adapter(_common.tls_of(request, self._contexts.default))
+        except errors.ClientClosed:
+            raise
         except Exception as exc:
             raise _map_error(exc, request, proxy) from exc
+        verified = not _common.is_unverified(adapter.tls_kwargs["ssl_context"])
         token = _POOL_TIMEOUT.set(timeout.pool)
+        wait = _HEAD_WAIT.set(_HeadWait(head, timeout.read)) if head is not None else None
         try:
-            with _quiet_if_unverified(self._verify):
-                raw_response = self.adapter.send(
+            with _quiet_if_unverified(verified):
+                raw_response = adapter.send(
                     prepared,
                     stream=True,
                     timeout=(timeout.connect, _common.headers_timeout(timeout)),
-                    verify=self._verify,
-                    cert=self._cert,
+                    verify=verified,
                     proxies={"all": proxy} if proxy else None,
                 )
         except Exception as exc:
-            raise _map_error(exc, request, proxy) from exc
+            raise _common.head_error(head, _map_error(exc, request, proxy), request) from exc
         finally:
             _POOL_TIMEOUT.reset(token)
-        return self._response(raw_response, request, timeout.first_byte, timeout.read)
+            if wait is not None:
+                _HEAD_WAIT.reset(wait)
+        if head is not None:
+            head.done = True  # the body's reads get the read timeout, not what the head left
+        return self._response(raw_response, request, timeout.first_byte, timeout.read, head)
 
     def _response(
-        self, raw_response: Any, request: Request, first_byte: float | None, read: float | None
+        self,
+        raw_response: Any,
+        request: Request,
+        first_byte: float | None,
+        read: float | None,
+        head: _common.HeadDeadline | None = None,
     ) -> Response:
         raw = raw_response.raw
-        if first_byte is not None and first_byte != read:
+        if head is not None or (first_byte is not None and first_byte != read):
             _set_read_timeout(raw, read)
         version = getattr(raw, "version", 11)
         return Response(
@@ -228,14 +373,17 @@ class RequestsTransport(BaseTransport):
             if not self._closed:
                 self._closed = True
                 self._session.close()
+                for adapter in self._adapters.values():  # those of other TLS settings
+                    adapter.close()
 
 
 @contextlib.contextmanager
-def _quiet_if_unverified(verify: bool | str) -> Iterator[None]:
-    """``verify=False`` is the caller's explicit choice, yet urllib3 warns about it on every
-    request (httpx and aiohttp do not), which under ``-W error`` fails the request. Only in that
-    mode, and only around the send, is ``InsecureRequestWarning`` silenced."""
-    if verify is not False:
+def _quiet_if_unverified(verified: bool) -> Iterator[None]:
+    """``verify=False`` (or a context that checks nothing) is the caller's explicit choice,
+    yet urllib3 warns about it on every request (httpx and aiohttp do not), which under
+    ``-W error`` fails the request. Only in that mode, and only around the send, is
+    ``InsecureRequestWarning`` silenced."""
+    if verified:
         yield
         return
     from urllib3.exceptions import InsecureRequestWarning
