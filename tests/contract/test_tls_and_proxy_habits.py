@@ -262,7 +262,7 @@ def test_a_client_certificate_per_request_is_sent_only_with_that_request(
     make_client, mtls_server, pki: Pki
 ):
     mtls_server.reset()
-    client = make_client(verify=pki.ca_bundle)
+    client = make_client(verify=pki.ca_bundle, max_connections=1)
     pair = (pki.client_cert, pki.client_key)
     assert client.get(mtls_server.join("/get"), cert=pair).status_code == 200
     with pytest.raises(errors.ReadError):  # refused without a certificate (see test_transport_mtls)
