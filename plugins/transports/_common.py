@@ -21,7 +21,6 @@ on all of them is decided here once, so the contract suite cannot drift between 
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import os
@@ -188,11 +187,11 @@ def head_deadline(timeout: Timeout) -> HeadDeadline | None:
     equal the total deadline is what ran out.
     """
     first, total = timeout.first_byte, timeout.total
-    if first is None and total is None:
-        return None
-    if first is None or (total is not None and total <= first):
-        return HeadDeadline(total, None)  # type: ignore[arg-type]
-    return HeadDeadline(first, first)
+    if total is not None and (first is None or total <= first):
+        return HeadDeadline(total, None)
+    if first is not None:
+        return HeadDeadline(first, first)
+    return None
 
 
 #: The head deadline of the exchange this thread or task is sending (read by the transports'
@@ -219,6 +218,8 @@ def head_error(
 async def within(awaitable: Awaitable[T], seconds: float) -> T:
     """Await with a deadline (``TimeoutError`` when it passes); the task is cancelled, so the
     backend drops what it was reading, as it does for any cancellation."""
+    import asyncio  # here: a sync-only program never pays for importing it (~20 ms)
+
     if sys.version_info >= (3, 11):
         async with asyncio.timeout(seconds):
             return await awaitable
