@@ -36,6 +36,7 @@ from tests.contract.test_transport_mtls import Pki
 from tests.contract.test_transport_mtls import mtls_server as mtls_server
 from tests.contract.test_transport_mtls import pki as pki
 
+pytestmark = pytest.mark.network
 trustme = pytest.importorskip("trustme")
 
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -175,9 +176,10 @@ def mock_ca_dir(tmp_path_factory: pytest.TempPathFactory, mock_ca: str) -> str:
 
 @pytest.mark.parametrize("variable", CA_VARS)
 def test_a_ca_bundle_named_by_the_environment_verifies_the_server(
-    make_client, httpbin_secure, clean_env, mock_ca, mock_ca_dir, variable
+    make_client, httpbin_secure, clean_env, mock_ca, variable, request
 ):
-    clean_env.setenv(variable, mock_ca_dir if variable == "SSL_CERT_DIR" else mock_ca)
+    bundle = request.getfixturevalue("mock_ca_dir") if variable == "SSL_CERT_DIR" else mock_ca
+    clean_env.setenv(variable, bundle)
     r = make_client().get(httpbin_secure.join("/get"), params={"ca": variable})
     assert r.status_code == 200
     assert r.json()["args"] == {"ca": variable}
