@@ -101,8 +101,18 @@ def _env_names_a_proxy() -> bool:
     return named
 
 
+def _is_proxy_auth(auth: object) -> bool:
+    """ProxyAuth, or requests' own ``HTTPProxyAuth`` (a callable that would otherwise run as a
+    FunctionAuth and send the proxy's credentials to the server), told by name: the core
+    imports no HTTP library."""
+    cls = type(auth)
+    return isinstance(auth, ProxyAuth) or (
+        cls.__name__ == "HTTPProxyAuth" and cls.__module__.startswith("requests")
+    )
+
+
 def coerce_auth(auth: AuthTypes | None) -> Auth | None:
-    if isinstance(auth, ProxyAuth):
+    if _is_proxy_auth(auth):
         # requests' HTTPProxyAuth habit: as auth= the credentials reach nobody and the proxy
         # answers 407. Proxy credentials have their own argument.
         raise InvalidRequest(

@@ -338,6 +338,12 @@ def test_proxy_auth_as_auth_is_refused_naming_proxy_auth(make_client, server):
     assert "proxy_auth=" in str(info.value) and secret not in str(info.value)
     with pytest.raises(errors.InvalidRequest, match="proxy_auth="):
         make_client().get(server.join("/get"), auth=hookwire.ProxyAuth("pu", secret))
+    # requests' own HTTPProxyAuth is a callable: run as auth= it would hand the server the
+    # proxy's credentials
+    from requests.auth import HTTPProxyAuth
+
+    with pytest.raises(errors.InvalidRequest, match="proxy_auth="):
+        make_client().get(server.join("/get"), auth=HTTPProxyAuth("pu", secret))
     assert not server.journal.entries(path="/get")
     # where it belongs, it reaches the proxy
     client = make_client(proxy=server.url, proxy_auth=hookwire.ProxyAuth("pu", secret))
