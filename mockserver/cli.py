@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from hookwire.mockserver.config import DIALECTS, ConfigError, MockConfig
 from hookwire.mockserver.faults import FaultSyntaxError
+from hookwire.mockserver.limits import LIMIT_NAMES, Limits
 from hookwire.mockserver.scenario import load_rules
 
 
@@ -21,6 +22,16 @@ def _latency(text: str) -> tuple[float, float]:
     if len(parts) not in (1, 2) or any(p < 0 for p in parts):
         raise argparse.ArgumentTypeError(f"--latency wants TTFT[,INTER] >= 0, not {text!r}")
     return parts[0], parts[1] if len(parts) == 2 else 0.0
+
+
+def _limit(text: str) -> tuple[str, int]:
+    name, sep, value = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or name not in LIMIT_NAMES or not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(
+            f"--limit wants NAME=INTEGER with NAME one of {', '.join(LIMIT_NAMES)}, not {text!r}"
+        )
+    return name, int(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve only the --model names, not the dialect's own models",
     )
     p.add_argument("--max-body", type=int, default=10 * 1024 * 1024, help="bytes; larger -> 413")
+    p.add_argument(
+        "--limit",
+        type=_limit,
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="raise or lower one per-request cap (repeatable; see docs/mockserver.md, Limits)",
+    )
     return p
 
 
@@ -65,6 +84,10 @@ def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
     try:
         if args.scenario:
             load_rules(args.scenario)  # fail now, with the file's name, not in a worker
+        try:
+            limits = Limits(**dict(args.limit))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         return MockConfig(
             host=args.host,
             port=args.port,
@@ -77,6 +100,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
             models=tuple(args.model),
             only_models=args.only_models,
             max_body=args.max_body,
+            limits=limits,
         )
     except (ConfigError, FaultSyntaxError) as exc:
         parser.error(str(exc))

@@ -16,12 +16,15 @@ two fixtures asking for the same dialect and key share one server.
 | models            | ()            | extra served model ids, added to the dialect's own    |
 | only_models       | False         | serve `models` alone, not the dialect's own (vllm)    |
 | max_body          | 10 MiB        | larger request bodies get 413                         |
+| limits            | Limits()      | per-request caps (`hookwire.mockserver.limits`)       |
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from hookwire.mockserver.limits import DEFAULT_LIMITS, Limits
 
 DIALECTS = ("openai", "vllm", "siliconflow")
 MAX_BODY_DEFAULT = 10 * 1024 * 1024
@@ -46,6 +49,7 @@ class MockConfig:
     models: tuple[str, ...] = ()
     max_body: int = MAX_BODY_DEFAULT
     only_models: bool = False
+    limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -62,13 +66,23 @@ class MockConfig:
             object.__setattr__(self, "models", tuple(self.models))
         if self.only_models and not self.models:
             raise ConfigError("only_models needs at least one model in models")
+        if isinstance(self.limits, dict):  # from JSON (worker processes) or a plain mapping
+            try:
+                object.__setattr__(self, "limits", Limits(**self.limits))
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"limits: {exc}") from None
+        if not isinstance(self.limits, Limits):
+            raise ConfigError(f"limits must be a Limits, not {type(self.limits).__name__}")
 
     def __repr__(self) -> str:
         # Never print the key itself: configs end up in logs and test ids.
         key = "None" if self.api_key is None else "'[REDACTED]'"
+        changed = self.limits.changed()
+        limits = f", limits=Limits({', '.join(f'{k}={v}' for k, v in changed.items())})"
+        limits = limits if changed else ""
         return (
             f"MockConfig(host={self.host!r}, port={self.port}, dialect={self.dialect!r}, "
             f"api_key={key}, workers={self.workers}, ttft={self.ttft}, "
             f"inter_token_delay={self.inter_token_delay}, scenario={self.scenario!r}, "
-            f"models={self.models!r}, only_models={self.only_models})"
+            f"models={self.models!r}, only_models={self.only_models}{limits})"
         )
