@@ -26,6 +26,7 @@ from hookwire.mockserver.context import RequestContext
 from hookwire.mockserver.control import CONTROL_PREFIX, not_found
 from hookwire.mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
 from hookwire.mockserver.journal import Journal, JournalEntry
+from hookwire.mockserver.limits import OFF_LOOP_BYTES, LimitExceeded
 from hookwire.mockserver.metrics import Metrics
 from hookwire.mockserver.openai.dialects import DIALECTS
 from hookwire.mockserver.replies import json_reply
@@ -55,7 +56,7 @@ class MockApp:
         rules = load_rules(config.scenario) if config.scenario else []
         self.state = State()
         self.state.config = config
-        self.state.journal = Journal()
+        self.state.journal = Journal(max_depth=config.limits.json_depth)
         self.state.scenario = Scenario(rules)
         self.state.metrics = Metrics()
         self.calls: dict[tuple[str, str], int] = {}
@@ -140,9 +141,12 @@ class MockApp:
                 if len(body) > self.config.max_body:
                     too_large = True
                     break
-        entry = self._journal.record(
-            method, path, scope["query_string"].decode("latin-1"), scope["headers"], body
-        )
+        record = self._journal.record
+        query = scope["query_string"].decode("latin-1")
+        if len(body) < OFF_LOOP_BYTES:
+            entry = record(method, path, query, scope["headers"], body)
+        else:  # a big body is decoded to be redacted: not on the event loop
+            entry = await asyncio.to_thread(record, method, path, query, scope["headers"], body)
         is_api = path.startswith("/v1/")
         if is_api:
             self._journal.note_api_request(entry)
@@ -213,9 +217,15 @@ class MockApp:
             if faults[0]:
                 ctx.rule = pick(parse_header(faults[0]), faults[1])
             if reply_tokens is not None:
-                if not reply_tokens.isdigit() or int(reply_tokens) > 1_000_000:
-                    raise FaultSyntaxError("X-Mock-Reply-Tokens must be an integer 0..1000000")
-                ctx.reply_tokens = int(reply_tokens)
+                cap = self.config.limits.reply_tokens
+                # (a digit string longer than int() converts is over any cap as well)
+                if not reply_tokens.isdigit() or len(reply_tokens) > 4000:
+                    raise FaultSyntaxError(f"X-Mock-Reply-Tokens must be an integer 0..{cap}")
+                count = int(reply_tokens)
+                if count > cap:
+                    over = LimitExceeded("X-Mock-Reply-Tokens", count, "reply_tokens", cap)
+                    return self._error(is_api, 400, str(over))
+                ctx.reply_tokens = count
         except FaultSyntaxError as exc:
             return self._error(is_api, 400, f"X-Mock-Fault: {exc}")
         if ctx.rule is not None and ctx.entry is not None:

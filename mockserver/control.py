@@ -1,8 +1,8 @@
 """The control endpoints, `/metrics` and `/__mock__/*` (never journaled themselves).
 
-- `GET /__mock__/journal` -> JSON list of entries (secret headers already redacted)
+- `GET /__mock__/journal` -> JSON list of entries (redacted when recorded: `mockserver.redact`)
 - `DELETE /__mock__/journal` -> clears journal and call counters
-- `GET /__mock__/last` -> the last JSON body received on /v1/* (secret-looking keys redacted)
+- `GET /__mock__/last` -> the last JSON body received on /v1/* (redacted the same way)
 - `POST /__mock__/scenario` (a rule as JSON) / `DELETE /__mock__/scenario`
 - `GET /__mock__/metrics` = `GET /metrics` (neither is journaled or counted)
 
@@ -12,33 +12,19 @@ Each is a view `(app, scope, receive, send)`; which path and method serves which
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 from starlette.types import Scope
 
 from hookwire.mockserver.faults import FaultSyntaxError
-from hookwire.mockserver.journal import REDACTED
+from hookwire.mockserver.limits import loads
 from hookwire.mockserver.replies import json_reply
 
 if TYPE_CHECKING:
     from hookwire.mockserver.app import MockApp
 
 CONTROL_PREFIX = "/__mock__/"
-_SECRET_KEYS = frozenset({"api_key", "apikey", "api-key", "authorization", "password", "secret"})
-
-
-def redact_json(value: Any) -> Any:
-    """A copy of `value` with secret-looking keys' values replaced, at any depth."""
-    if isinstance(value, dict):
-        return {
-            k: REDACTED if str(k).lower() in _SECRET_KEYS else redact_json(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_json(v) for v in value]
-    return value
 
 
 async def _read(receive: Any) -> bytes:
@@ -78,13 +64,14 @@ async def clear_journal(app: MockApp, scope: Scope, receive: Any, send: Any) -> 
 
 
 async def last(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
-    await json_reply(redact_json(app.journal.last_json))(scope, receive, send)
+    # the journal redacted the body when it recorded it: nothing secret is left to hide
+    await json_reply(app.journal.last_json)(scope, receive, send)
 
 
 async def add_rule(app: MockApp, scope: Scope, receive: Any, send: Any) -> None:
     response: Response
     try:
-        rule = json.loads(await _read(receive))
+        rule = loads(await _read(receive), app.config.limits.json_depth)
         if not isinstance(rule, dict):
             raise FaultSyntaxError("a rule must be a JSON object")
         app.scenario.add(rule)

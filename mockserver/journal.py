@@ -1,60 +1,84 @@
 """The request journal: what reached the server, for tests to assert on.
 
 Every request (except the `/__mock__/*` control endpoints) is recorded with its sequence number,
-headers, body, response status and the fault that was applied. Secret header values are replaced
-by "[REDACTED]" when the entry is recorded, so no view of the journal (in-process or over HTTP)
-can leak a key. Bounded (oldest entries drop) so a benchmark cannot grow it without limit.
+headers, body, response status and the fault that was applied. Secrets are replaced by
+"[REDACTED]" when the entry is recorded, by the one rule of `hookwire.mockserver.redact`:
+header values, query parameters, JSON keys at any depth, form and multipart fields. So no view
+of the journal (in-process, `/__mock__/journal`, `/__mock__/last`) can leak a key, and none is
+kept in memory. Bounded (oldest entries drop) so a benchmark cannot grow it without limit.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "api-key", "x-api-key"}
-)
-REDACTED = "[REDACTED]"
+from hookwire.mockserver import redact
+from hookwire.mockserver.limits import Limits, loads
+
+REDACTED = redact.REDACTED
 TEXT_BODY_LIMIT = 4096
+JSON_DEPTH = Limits().json_depth
 
 
-def redact_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Decode ASGI headers into a dict, secret values replaced (repeats joined with ', ')."""
+def header_dict(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Decode (already redacted) ASGI headers into a dict (repeats joined with ', ')."""
     out: dict[str, str] = {}
     for key_b, value_b in raw:
         key = key_b.decode("latin-1").lower()
-        value = REDACTED if key in SECRET_HEADERS else value_b.decode("latin-1")
+        value = value_b.decode("latin-1")
         out[key] = f"{out[key]}, {value}" if key in out else value
     return out
 
 
-def decode_body(body: bytes, content_type: str) -> Any:
-    """JSON bodies decoded; anything else as text, cut at 4 KiB; empty bodies as None."""
+def redact_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Decode ASGI headers into a dict, secret values replaced (repeats joined with ', ')."""
+    return header_dict(redact.header_list(raw))
+
+
+def _content_type(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    for key, value in headers:
+        if key.lower() == b"content-type":
+            return value.decode("latin-1")
+    return ""
+
+
+def decode_body(body: bytes, content_type: str, max_depth: int = JSON_DEPTH) -> Any:
+    """The body as the journal shows it, secrets redacted: JSON decoded; a form or any other
+    text as text, cut at 4 KiB; empty bodies as None."""
     if not body:
         return None
-    if "json" in content_type or body[:1] in (b"{", b"["):
+    mimetype = content_type.split(";", 1)[0].strip().lower()
+    if "json" in mimetype or body[:1] in (b"{", b"["):
         try:
-            return json.loads(body)
-        except ValueError:
+            return redact.json_value(loads(body, max_depth))
+        except ValueError:  # not JSON after all (or too deep): shown as text below
             pass
-    return body[:TEXT_BODY_LIMIT].decode("utf-8", errors="replace")
+    if mimetype == "application/x-www-form-urlencoded":
+        return redact.pairs(body[:TEXT_BODY_LIMIT].decode("utf-8", errors="replace"))
+    if mimetype == "multipart/form-data":
+        body = redact.multipart(body, content_type)
+    return redact.text(body[:TEXT_BODY_LIMIT].decode("utf-8", errors="replace"))
 
 
 class JournalEntry:
     """One recorded request and what the server did with it.
 
-    Headers and body are decoded (and redacted) on first access, not per request: the hot
-    path only keeps references, and the raw values are reachable through no public name.
+    Redacted on construction: secret header values and query parameters at once (a cached
+    verdict per name), and a body that may name a secret (`redact.may_hold_secret`, a scan of
+    the raw bytes) is decoded and redacted at once too, its raw bytes dropped. Only a body that
+    cannot hold a secret is kept raw, and decoded on first access: the hot path stays cheap.
     """
 
     __slots__ = (
         "_body",
+        "_body_size",
         "_headers",
+        "_max_depth",
         "_raw_body",
         "_raw_headers",
         "extra",
@@ -76,16 +100,22 @@ class JournalEntry:
         query: str,
         raw_headers: Iterable[tuple[bytes, bytes]],
         raw_body: bytes,
+        max_depth: int = JSON_DEPTH,
     ) -> None:
         self.seq = seq
         self.time = time
         self.method = method
         self.path = path
-        self.query = query
-        self._raw_headers = raw_headers
-        self._raw_body = raw_body
+        self.query = redact.pairs(query) if query else query
+        self._raw_headers = headers = redact.header_list(raw_headers)
+        self._body_size = len(raw_body)
+        self._max_depth = max_depth
         self._headers: dict[str, str] | None = None
         self._body: Any = _UNSET
+        self._raw_body = raw_body
+        if raw_body and redact.may_hold_secret(raw_body):
+            self._body = decode_body(raw_body, _content_type(headers), max_depth)
+            self._raw_body = b""
         self.status: int | None = None
         self.fault: str | None = None
         self.extra: dict[str, Any] = {}
@@ -93,17 +123,18 @@ class JournalEntry:
     @property
     def headers(self) -> dict[str, str]:
         if self._headers is None:
-            self._headers = redact_headers(self._raw_headers)
+            self._headers = header_dict(self._raw_headers)
         return self._headers
 
     @property
     def body_size(self) -> int:
-        return len(self._raw_body)
+        return self._body_size
 
     @property
     def body(self) -> Any:
         if self._body is _UNSET:
-            self._body = decode_body(self._raw_body, self.headers.get("content-type", ""))
+            content_type = _content_type(self._raw_headers)
+            self._body = decode_body(self._raw_body, content_type, self._max_depth)
         return self._body
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,7 +165,8 @@ _UNSET: Any = object()
 class Journal:
     """Thread-safe, bounded list of `JournalEntry` (the live server runs in another thread)."""
 
-    def __init__(self, maxlen: int = 10_000) -> None:
+    def __init__(self, maxlen: int = 10_000, max_depth: int = JSON_DEPTH) -> None:
+        self._max_depth = max_depth
         self._entries: deque[JournalEntry] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
@@ -148,7 +180,9 @@ class Journal:
         raw_headers: Iterable[tuple[bytes, bytes]],
         body: bytes,
     ) -> JournalEntry:
-        entry = JournalEntry(next(self._seq), time.time(), method, path, query, raw_headers, body)
+        entry = JournalEntry(
+            next(self._seq), time.time(), method, path, query, raw_headers, body, self._max_depth
+        )
         with self._lock:
             self._entries.append(entry)
         return entry
