@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterator
 from json.encoder import encode_basestring as _text  # dumps()' string escaper (ensure_ascii off)
 from typing import Any
 
@@ -10,8 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from hookwire.mockserver.openai import tokens
-from hookwire.mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
+from hookwire.mockserver.openai.errors import (
+    ApiError,
+    api_endpoint,
+    check_model,
+    heavy,
+    json_object,
+)
 from hookwire.mockserver.openai.reply import Reply, message_text, plan_chat
 from hookwire.mockserver.openai.stream import fragments, reply_latency, sse_response
 from hookwire.mockserver.replies import JSONReply
@@ -39,13 +48,21 @@ def _positive_int(body: dict[str, Any], key: str, high: int = 10**7) -> None:
         raise ApiError(400, f"Invalid '{key}': {value!r}; expected an integer >= 1.", param=key)
 
 
-def validate_sampling(body: dict[str, Any]) -> None:
+def over_limit(exc: LimitExceeded, param: str | None) -> ApiError:
+    """A cap of the mock server, as the dialect's 400 naming it (and the parameter)."""
+    return ApiError(400, str(exc), param=param)
+
+
+def validate_sampling(body: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> None:
     """Checks shared by chat and text completions."""
     _number(body, "temperature", 0, 2)
     _number(body, "top_p", 0, 1)
     _number(body, "presence_penalty", -2, 2)
     _number(body, "frequency_penalty", -2, 2)
-    _positive_int(body, "n", 128)
+    _positive_int(body, "n", 10**7)
+    n = body.get("n")
+    if isinstance(n, int) and n > limits.n:
+        raise over_limit(LimitExceeded("'n'", n, "n", limits.n), "n")
     _positive_int(body, "max_tokens")
     _positive_int(body, "max_completion_tokens")
     stop = body.get("stop")
@@ -55,11 +72,13 @@ def validate_sampling(body: dict[str, Any]) -> None:
         and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
     ):
         raise ApiError(400, "Invalid 'stop': expected a string or a list of strings.", "stop")
+    if isinstance(stop, list) and len(stop) > limits.stop:
+        raise over_limit(LimitExceeded("'stop' strings", len(stop), "stop", limits.stop), "stop")
     if not isinstance(body.get("stream", False), bool):
         raise ApiError(400, "Invalid 'stream': expected a boolean.", "stream")
 
 
-def validate_chat(body: dict[str, Any]) -> None:
+def validate_chat(body: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> None:
     messages = body.get("messages")
     if messages is None:
         raise ApiError(400, "Missing required parameter: 'messages'.", param="messages")
@@ -80,7 +99,19 @@ def validate_chat(body: dict[str, Any]) -> None:
     tools = body.get("tools")
     if tools is not None and not isinstance(tools, list):
         raise ApiError(400, "Invalid 'tools': expected an array.", param="tools")
-    validate_sampling(body)
+    if tools is not None and len(tools) > limits.tools:
+        raise over_limit(LimitExceeded("'tools'", len(tools), "tools", limits.tools), "tools")
+    validate_sampling(body, limits)
+
+
+def check_generated(ctx: RequestContext, choices: int, per_choice: int) -> None:
+    """400 when `choices` replies of `per_choice` tokens are more than one request may make."""
+    limits = ctx.config.limits
+    total = choices * per_choice
+    if total > limits.generated_tokens:
+        what = f"generated tokens ({choices} choices x {per_choice} tokens)"
+        exc = LimitExceeded(what, total, "generated_tokens", limits.generated_tokens)
+        raise over_limit(exc, "n" if choices > 1 else None)
 
 
 def _tool_calls(reply: Reply) -> list[dict[str, Any]]:
@@ -107,11 +138,28 @@ def completion_id(ctx: RequestContext, prefix: str) -> str:
 @api_endpoint
 async def chat_completions(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
-    body = await json_body(request)
-    validate_chat(body)
+    # off_loop's test inline: this is the hot path, and an extra coroutine costs a microsecond
+    kind, value, n_tokens = await asyncio.to_thread(_chat, ctx) if heavy(ctx) else _chat(ctx)
+    if kind == "stream":
+        return sse_response(ctx, value, ctx.dialect.error_body(500, "mock fault: error-at"))
+    if ctx.config.ttft or ctx.config.inter_token_delay:
+        await reply_latency(ctx, n_tokens)
+    return JSONReply(value)
+
+
+def _chat(ctx: RequestContext) -> tuple[str, Any, int]:
+    """Everything of a chat reply that is CPU work: parse, validate, plan, render (or the
+    stream's payloads, made as it is sent). Returns (kind, body or payloads, tokens)."""
+    body = json_object(ctx.body, ctx.config.limits.json_depth)
+    validate_chat(body, ctx.config.limits)
     model = check_model(ctx, body)
     n = body.get("n") or 1
-    replies = [plan_chat(ctx, model, body) for _ in range(n)]
+    if ctx.reply_tokens is not None:  # refuse before generating a word of it
+        check_generated(ctx, n, ctx.reply_tokens)
+    # n identical choices: plan one and share it (generating it n times would cost n times)
+    reply = plan_chat(ctx, model, body)
+    check_generated(ctx, n, reply.completion_tokens)
+    replies = [reply] * n
     prompt_tokens = sum(tokens.count(message_text(m)) for m in body["messages"])
     base = {
         "id": completion_id(ctx, "chatcmpl"),
@@ -120,12 +168,11 @@ async def chat_completions(request: Request) -> Response:
         "system_fingerprint": FINGERPRINT,
     }
     if body.get("stream"):
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        payloads = _chunks(ctx, base, replies, prompt_tokens, include_usage)
-        return sse_response(ctx, payloads, ctx.dialect.error_body(500, "mock fault: error-at"))
-    if ctx.config.ttft or ctx.config.inter_token_delay:
-        await reply_latency(ctx, max(r.completion_tokens for r in replies))
-    return JSONReply(render_completion(ctx, base, replies, prompt_tokens))
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        return "stream", _chunks(ctx, base, replies, prompt_tokens, include_usage), 0
+    rendered = render_completion(ctx, base, replies, prompt_tokens)
+    return "json", rendered, reply.completion_tokens
 
 
 def _opt(text: str | None) -> str:
@@ -172,40 +219,41 @@ def _chunks(
     replies: list[Reply],
     prompt_tokens: int,
     include_usage: bool,
-) -> list[dict[str, Any] | bytes]:
+) -> Iterator[dict[str, Any] | bytes]:
     """Every chunk payload: role first, reasoning, content, tool calls, then finish and usage.
 
-    Token chunks come pre-encoded (JSON bytes from a `Template`); the rest are dicts.
+    Token chunks come pre-encoded (JSON bytes from a `Template`); the rest are dicts. Made one
+    at a time as the stream is sent: a million-token stream never exists in memory at once.
     """
     rule = ctx.rule
     no_done = rule is not None and rule.no_done
     field = ctx.dialect.reasoning_field
     head = {**base, "object": "chat.completion.chunk"}
-    out: list[dict[str, Any] | bytes] = []
 
-    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> None:
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-        out.append({**head, "choices": [choice]})
+        return {**head, "choices": [choice]}
 
     def template(index: int, key: str) -> Template:
         choice = {"index": index, "delta": {key: Template.SLOT}, "logprobs": None}
         return Template({**head, "choices": [{**choice, "finish_reason": None}]})
 
     for i, reply in enumerate(replies):
-        chunk(i, {"role": "assistant", "content": ""})
+        yield chunk(i, {"role": "assistant", "content": ""})
         if reply.reasoning:
             fill = template(i, field).fill
-            out.extend(fill(piece) for piece in tokens.pieces(reply.reasoning))
+            yield from map(fill, tokens.iter_pieces(reply.reasoning))
         if reply.content:
             fill = template(i, "content").fill
-            out.extend(fill(piece) for piece in tokens.pieces(reply.content))
+            yield from map(fill, tokens.iter_pieces(reply.content))
         for j, call in enumerate(reply.tool_calls):
             start = {"index": j, "id": call.id, "type": "function"}
-            chunk(i, {"tool_calls": [{**start, "function": {"name": call.name, "arguments": ""}}]})
+            yield chunk(
+                i, {"tool_calls": [{**start, "function": {"name": call.name, "arguments": ""}}]}
+            )
             for frag in fragments(call.arguments):
-                chunk(i, {"tool_calls": [{"index": j, "function": {"arguments": frag}}]})
+                yield chunk(i, {"tool_calls": [{"index": j, "function": {"arguments": frag}}]})
         if not no_done:
-            chunk(i, {}, reply.finish_reason)
+            yield chunk(i, {}, reply.finish_reason)
     if include_usage and not no_done:
-        out.append({**head, "choices": [], "usage": _usage(prompt_tokens, replies)})
-    return out
+        yield {**head, "choices": [], "usage": _usage(prompt_tokens, replies)}

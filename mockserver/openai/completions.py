@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.limits import LimitExceeded
 from hookwire.mockserver.openai import tokens
-from hookwire.mockserver.openai.chat import FINGERPRINT, completion_id, validate_sampling
-from hookwire.mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
+from hookwire.mockserver.openai.chat import (
+    FINGERPRINT,
+    check_generated,
+    completion_id,
+    over_limit,
+    validate_sampling,
+)
+from hookwire.mockserver.openai.errors import (
+    ApiError,
+    api_endpoint,
+    check_model,
+    json_object,
+    off_loop,
+)
 from hookwire.mockserver.openai.reply import Reply, plan_text
 from hookwire.mockserver.openai.stream import reply_latency, sse_response
-from hookwire.mockserver.replies import json_reply
+from hookwire.mockserver.replies import JSONReply
+from hookwire.mockserver.sse import dumps
 
 
 def prompts(body: dict[str, Any]) -> list[str]:
@@ -40,14 +55,35 @@ def prompts(body: dict[str, Any]) -> list[str]:
 @api_endpoint
 async def completions(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
-    body = await json_body(request)
+    kind, value, n_tokens = await off_loop(ctx, _complete, ctx)
+    if kind == "stream":
+        return sse_response(ctx, value, ctx.dialect.error_body(500, "mock fault: error-at"))
+    await reply_latency(ctx, n_tokens)
+    return JSONReply(value)
+
+
+def _complete(ctx: RequestContext) -> tuple[str, Any, int]:
+    """The CPU work of a completion (see `chat._chat`): (kind, body or payloads, tokens)."""
+    limits = ctx.config.limits
+    body = json_object(ctx.body, limits.json_depth)
     texts = prompts(body)
-    validate_sampling(body)
+    if len(texts) > limits.inputs:
+        raise over_limit(LimitExceeded("prompts", len(texts), "inputs", limits.inputs), "prompt")
+    validate_sampling(body, limits)
     model = check_model(ctx, body)
     n = body.get("n") or 1
-    replies = [plan_text(ctx, model, p, body) for p in texts for _ in range(n)]
+    choices = len(texts) * n
+    if choices > limits.choices:
+        what = f"choices ({len(texts)} prompts x n={n})"
+        raise over_limit(LimitExceeded(what, choices, "choices", limits.choices), "n")
+    if ctx.reply_tokens is not None:  # refuse before generating a word of it
+        check_generated(ctx, choices, ctx.reply_tokens)
+    # each prompt's n choices are identical: plan one per prompt and share it
+    planned = [plan_text(ctx, model, p, body) for p in texts]
+    check_generated(ctx, n, sum(r.completion_tokens for r in planned))
+    replies = [r for r in planned for _ in range(n)]
     prompt_tokens = sum(tokens.count(p) for p in texts)
-    completion = sum(r.completion_tokens for r in replies)
+    completion = n * sum(r.completion_tokens for r in planned)
     usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion,
@@ -61,16 +97,15 @@ async def completions(request: Request) -> Response:
         "system_fingerprint": FINGERPRINT,
     }
     if body.get("stream"):
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        payloads = _chunks(ctx, base, replies, usage if include_usage else None)
-        return sse_response(ctx, payloads, ctx.dialect.error_body(500, "mock fault: error-at"))
-    await reply_latency(ctx, max(r.completion_tokens for r in replies))
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+        return "stream", _chunks(ctx, base, replies, usage if include_usage else None), 0
     data = {
         **base,
         "choices": [_choice(i, r.content or "", r.finish_reason) for i, r in enumerate(replies)],
         "usage": usage,
     }
-    return json_reply(data)
+    return "json", dumps(data), max(r.completion_tokens for r in planned)
 
 
 def _choice(index: int, text: str, finish: str | None) -> dict[str, Any]:
@@ -79,14 +114,13 @@ def _choice(index: int, text: str, finish: str | None) -> dict[str, Any]:
 
 def _chunks(
     ctx: RequestContext, base: dict[str, Any], replies: list[Reply], usage: dict[str, Any] | None
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
+    """The stream's payloads, made one at a time as they are sent."""
     no_done = ctx.rule is not None and ctx.rule.no_done
-    out = []
     for i, reply in enumerate(replies):
-        for piece in tokens.pieces(reply.content or ""):
-            out.append({**base, "choices": [_choice(i, piece, None)]})
+        for piece in tokens.iter_pieces(reply.content or ""):
+            yield {**base, "choices": [_choice(i, piece, None)]}
         if not no_done:
-            out.append({**base, "choices": [_choice(i, "", reply.finish_reason)]})
+            yield {**base, "choices": [_choice(i, "", reply.finish_reason)]}
     if usage is not None and not no_done:
-        out.append({**base, "choices": [], "usage": usage})
-    return out
+        yield {**base, "choices": [], "usage": usage}

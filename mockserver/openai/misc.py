@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import math
@@ -12,10 +13,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hookwire.mockserver.context import RequestContext
+from hookwire.mockserver.limits import LimitExceeded
 from hookwire.mockserver.openai import tokens
 from hookwire.mockserver.openai.dialects import MAX_MODEL_LEN
-from hookwire.mockserver.openai.errors import ApiError, api_endpoint, check_model, json_body
-from hookwire.mockserver.replies import json_reply
+from hookwire.mockserver.openai.errors import (
+    ApiError,
+    api_endpoint,
+    check_model,
+    heavy,
+    json_object,
+    off_loop,
+)
+from hookwire.mockserver.replies import JSONReply, json_reply
+from hookwire.mockserver.sse import dumps
 
 VERSION = "0.1.0-mock"
 DEFAULT_DIMENSIONS = 256
@@ -39,12 +49,16 @@ async def retrieve_model(request: Request) -> Response:
 
 
 def embed(text: str, dimensions: int) -> list[float]:
-    """A deterministic unit vector: sha256 counter-mode bytes mapped to [-1, 1], normalised."""
-    raw = b""
-    counter = 0
-    while len(raw) < dimensions * 4:
-        raw += hashlib.sha256(counter.to_bytes(4, "big") + text.encode("utf-8")).digest()
-        counter += 1
+    """A deterministic unit vector: sha256 counter-mode bytes mapped to [-1, 1], normalised.
+
+    The text is hashed once and the counter blocks hash that digest: hashing the whole text
+    per 32-byte block made one 10 MiB input at 8,192 dimensions hash 10 GB.
+    """
+    seed = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+    blocks = []
+    for counter in range((dimensions * 4 + 31) // 32):
+        blocks.append(hashlib.sha256(counter.to_bytes(4, "big") + seed).digest())
+    raw = b"".join(blocks)
     ints = struct.unpack(f">{dimensions}I", raw[: dimensions * 4])
     vec = [(i / 0xFFFFFFFF) * 2 - 1 for i in ints]
     norm = math.sqrt(sum(v * v for v in vec)) or 1.0
@@ -70,20 +84,42 @@ def _inputs(body: dict[str, Any]) -> list[str]:
     raise ApiError(400, "Invalid 'input': expected a string, strings or token ids.", "input")
 
 
+# From this many embedding values on, the vectors are made in a worker thread: the largest
+# allowed request (2M values, 45 MB of JSON) takes a second or two of CPU that /health and the
+# other requests should not wait for.
+_VALUES_OFF_LOOP = 131_072
+
+
 @api_endpoint
 async def embeddings(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
-    body = await json_body(request)
+    limits = ctx.config.limits
+    body = await off_loop(ctx, json_object, ctx.body, limits.json_depth)
     texts = _inputs(body)
+    if len(texts) > limits.inputs:
+        exc = LimitExceeded("embedding inputs", len(texts), "inputs", limits.inputs)
+        raise ApiError(400, str(exc), "input")
     model = check_model(ctx, body)
     dims = body.get("dimensions", DEFAULT_DIMENSIONS)
     if isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= MAX_DIMENSIONS:
         raise ApiError(400, f"Invalid 'dimensions': expected 1..{MAX_DIMENSIONS}.", "dimensions")
+    values = len(texts) * dims
+    if values > limits.embedding_values:
+        what = f"embedding values ({len(texts)} inputs x {dims} dimensions)"
+        exc = LimitExceeded(what, values, "embedding_values", limits.embedding_values)
+        raise ApiError(400, str(exc), "input")
     fmt = body.get("encoding_format", "float")
     if fmt not in ("float", "base64"):
         raise ApiError(
             400, "Invalid 'encoding_format': expected 'float' or 'base64'.", "encoding_format"
         )
+    if values >= _VALUES_OFF_LOOP or heavy(ctx):
+        return JSONReply(await asyncio.to_thread(_embedding_list, texts, dims, fmt, model))
+    return JSONReply(_embedding_list(texts, dims, fmt, model))
+
+
+def _embedding_list(texts: list[str], dims: int, fmt: str, model: str) -> bytes:
+    """The ``list`` object of embeddings, as JSON."""
     data = []
     for i, text in enumerate(texts):
         vec: Any = embed(text, dims)
@@ -91,14 +127,8 @@ async def embeddings(request: Request) -> Response:
             vec = base64.b64encode(struct.pack(f"<{dims}f", *vec)).decode("ascii")
         data.append({"object": "embedding", "index": i, "embedding": vec})
     used = sum(tokens.count(t) for t in texts)
-    return json_reply(
-        {
-            "object": "list",
-            "data": data,
-            "model": model,
-            "usage": {"prompt_tokens": used, "total_tokens": used},
-        }
-    )
+    usage = {"prompt_tokens": used, "total_tokens": used}
+    return dumps({"object": "list", "data": data, "model": model, "usage": usage})
 
 
 def chat_template(messages: Any, add_generation_prompt: bool) -> str:
@@ -118,7 +148,11 @@ def chat_template(messages: Any, add_generation_prompt: bool) -> str:
 @api_endpoint
 async def tokenize(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
-    body = await json_body(request)
+    return JSONReply(await off_loop(ctx, _tokenize, ctx))
+
+
+def _tokenize(ctx: RequestContext) -> bytes:
+    body = json_object(ctx.body, ctx.config.limits.json_depth)
     check_model(ctx, body) if "model" in body else None
     if isinstance(body.get("prompt"), str):
         text = body["prompt"]
@@ -127,15 +161,20 @@ async def tokenize(request: Request) -> Response:
     else:
         raise ApiError(400, "tokenize needs 'prompt' (a string) or 'messages'.", "prompt")
     ids = tokens.encode(text)
-    body = {"count": len(ids), "max_model_len": MAX_MODEL_LEN, "tokens": ids}
-    body["token_strs"] = None  # vLLM sends null unless asked for the token strings
-    return json_reply(body)
+    # vLLM sends token_strs null unless asked for the token strings
+    return dumps(
+        {"count": len(ids), "max_model_len": MAX_MODEL_LEN, "tokens": ids, "token_strs": None}
+    )
 
 
 @api_endpoint
 async def detokenize(request: Request) -> Response:
     ctx: RequestContext = request.scope["mock"]
-    body = await json_body(request)
+    return JSONReply(await off_loop(ctx, _detokenize, ctx))
+
+
+def _detokenize(ctx: RequestContext) -> bytes:
+    body = json_object(ctx.body, ctx.config.limits.json_depth)
     check_model(ctx, body) if "model" in body else None
     ids = body.get("tokens")
     if not isinstance(ids, list) or not all(
@@ -143,7 +182,7 @@ async def detokenize(request: Request) -> Response:
     ):
         raise ApiError(400, "Invalid 'tokens': expected a list of integers.", "tokens")
     try:
-        return json_reply({"prompt": tokens.decode(ids)})
+        return dumps({"prompt": tokens.decode(ids)})
     except ValueError as exc:
         raise ApiError(400, f"Invalid 'tokens': {exc}", "tokens") from None
 

@@ -18,7 +18,7 @@ from typing import Any
 from hookwire.mockserver.context import RequestContext
 from hookwire.mockserver.openai import tokens
 from hookwire.mockserver.openai.errors import ApiError
-from hookwire.mockserver.openai.schema_instance import SchemaError, instance
+from hookwire.mockserver.openai.schema_instance import Budget, SchemaError, instance
 
 
 @dataclass
@@ -36,11 +36,19 @@ class Reply:
     reasoning: str | None
     tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str = "stop"
+    # (content, reasoning, tool_calls, count): the limits, the caps and the usage all ask
+    _counted: tuple[Any, Any, Any, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def completion_tokens(self) -> int:
-        total = tokens.count(self.content or "") + tokens.count(self.reasoning or "")
-        return total + sum(tokens.count(c.arguments) for c in self.tool_calls)
+        memo = self._counted
+        content, reasoning, calls = self.content, self.reasoning, self.tool_calls
+        if memo is not None and memo[0] is content and memo[1] is reasoning and memo[2] is calls:
+            return memo[3]
+        total = tokens.count(content or "") + tokens.count(reasoning or "")
+        total += sum(tokens.count(c.arguments) for c in calls)
+        self._counted = (content, reasoning, calls, total)
+        return total
 
     @property
     def reasoning_tokens(self) -> int:
@@ -76,7 +84,7 @@ def thinking_enabled(ctx: RequestContext, model: str, body: dict[str, Any]) -> b
     return body.get("enable_thinking") is not False
 
 
-def _json_content(body: dict[str, Any], text: str) -> str | None:
+def _json_content(body: dict[str, Any], text: str, budget: Budget) -> str | None:
     fmt = body.get("response_format")
     if not isinstance(fmt, dict):
         return None
@@ -88,7 +96,7 @@ def _json_content(body: dict[str, Any], text: str) -> str | None:
         if not isinstance(spec, dict) or "schema" not in spec:
             raise ApiError(400, "response_format.json_schema.schema is required", "response_format")
         try:
-            return json.dumps(instance(spec["schema"]), ensure_ascii=False)
+            return json.dumps(instance(spec["schema"], budget), ensure_ascii=False)
         except SchemaError as exc:
             raise ApiError(400, f"response_format schema: {exc}", "response_format") from None
     if kind not in (None, "text"):
@@ -100,12 +108,15 @@ def _tools_to_call(body: dict[str, Any], text: str) -> list[dict[str, Any]]:
     """Which declared functions the mock calls: forced by tool_choice, or named by the user."""
     if not body.get("tools"):
         return []
-    tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("function")]
+    tools = [
+        t for t in body["tools"] if isinstance(t, dict) and isinstance(t.get("function"), dict)
+    ]
     choice = body.get("tool_choice", "auto")
     if not tools or choice == "none":
         return []
     if isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name")
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
         picked = [t for t in tools if t["function"].get("name") == name]
         if not picked:
             raise ApiError(400, f"tool_choice names unknown function {name!r}", "tool_choice")
@@ -132,7 +143,9 @@ def _truncate_at_stop(text: str, stop: Any) -> tuple[str, bool]:
 
 
 def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
+    """One choice of a chat reply (every choice of a request is the same one)."""
     rule = ctx.rule
+    schema_budget = Budget(ctx.config.limits)  # shared by response_format and every tool call
     text = echo_source(body["messages"])
     reasoning = None
     if rule is not None and rule.reasoning is not None:
@@ -153,7 +166,8 @@ def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
         for i, tool in enumerate(_tools_to_call(body, text)):
             fn = tool["function"]
             try:
-                args = json.dumps(instance(fn.get("parameters") or {"type": "object"}))
+                schema = fn.get("parameters") or {"type": "object"}
+                args = json.dumps(instance(schema, schema_budget))
             except SchemaError as exc:
                 raise ApiError(400, f"tool {fn.get('name')!r} parameters: {exc}", "tools") from None
             calls.append(ToolCall(_call_id(fn["name"], args, i), fn["name"], args))
@@ -166,7 +180,7 @@ def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
     elif ctx.reply_tokens is not None:
         content = tokens.generated_words(ctx.reply_tokens, _seed_offset(body))
     else:
-        content = _json_content(body, text)
+        content = _json_content(body, text, schema_budget)
         if content is None:
             content = "Echo: " + text
 

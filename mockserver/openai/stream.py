@@ -9,7 +9,7 @@ work for every endpoint, streaming or not.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from starlette.responses import StreamingResponse
@@ -18,10 +18,14 @@ from hookwire.mockserver import sse
 from hookwire.mockserver.context import RequestContext
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+# Let other requests run every this many events: a client that reads as fast as we write never
+# makes `send` wait, so without it a million-event stream would hold the loop for its whole
+# length (/health, other streams, SIGTERM handling all waiting). 256 events are about a ms.
+YIELD_EVERY = 256
 
 
 async def _events(
-    ctx: RequestContext, payloads: Sequence[dict[str, Any] | bytes], error: dict[str, Any]
+    ctx: RequestContext, payloads: Iterable[dict[str, Any] | bytes], error: dict[str, Any]
 ) -> AsyncIterator[bytes]:
     rule = ctx.rule
     ttft = ctx.config.ttft
@@ -31,6 +35,8 @@ async def _events(
             await asyncio.sleep(ttft)
         elif i > 0 and gap:
             await asyncio.sleep(gap)
+        elif i % YIELD_EVERY == YIELD_EVERY - 1:
+            await asyncio.sleep(0)
         if rule is not None:
             if rule.error_at == i:
                 yield sse.event(error)
@@ -44,7 +50,7 @@ async def _events(
 
 
 def sse_response(
-    ctx: RequestContext, payloads: Sequence[dict[str, Any] | bytes], error: dict[str, Any]
+    ctx: RequestContext, payloads: Iterable[dict[str, Any] | bytes], error: dict[str, Any]
 ) -> StreamingResponse:
     """An event-stream response; `error` is the dialect error payload used by `error-at`."""
     return StreamingResponse(
@@ -59,6 +65,9 @@ async def reply_latency(ctx: RequestContext, n_tokens: int) -> None:
         await asyncio.sleep(delay)
 
 
-def fragments(text: str, size: int = 8) -> list[str]:
+def fragments(text: str, size: int = 8) -> Iterator[str]:
     """Cut tool-call arguments into fixed-size fragments (like a model emitting JSON tokens)."""
-    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+    if not text:
+        yield ""
+    for i in range(0, len(text), size):
+        yield text[i : i + size]

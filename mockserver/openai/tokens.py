@@ -10,6 +10,8 @@ vLLM's /tokenize + /detokenize round trip promises. Streams send one *piece* per
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
 from functools import lru_cache
 
 # The words of generated replies (X-Mock-Reply-Tokens): each is exactly one token, with or
@@ -35,16 +37,43 @@ _IDS = {piece: 256 + i for i, piece in enumerate(_VOCAB)}
 VOCAB_SIZE = 256 + len(_VOCAB)
 
 _PIECE = re.compile(r" ?\S+|\s+")
+_SLICE = 1 << 16  # texts are tokenized in slices of about this many characters
+
+
+def _slices(text: str) -> Iterator[str]:
+    """`text` cut into slices that tokenize exactly as the whole does.
+
+    A cut is made only where a non-space character is followed by whitespace: the piece
+    pattern cannot match across such a point, and it needs no look-behind. So slices keep
+    `findall`'s speed (it runs in C) without a list of every piece of a long text in memory.
+    """
+    start, size = 0, len(text)
+    while size - start > _SLICE:
+        found = _BOUNDARY.search(text, start + _SLICE - 1)
+        cut = found.start() + 1 if found else size
+        yield text[start:cut]
+        start = cut
+    if start < size:
+        yield text[start:]
+
+
+_BOUNDARY = re.compile(r"\S\s")
+
+
+def iter_pieces(text: str) -> Iterator[str]:
+    """The pieces of `text` one by one (what a stream sends, one per chunk)."""
+    for part in _slices(text):
+        yield from _PIECE.findall(part)
 
 
 def pieces(text: str) -> list[str]:
     """Cut text into pieces that join back to `text` exactly."""
-    return _PIECE.findall(text)
+    return list(iter_pieces(text))
 
 
 def encode(text: str) -> list[int]:
     ids: list[int] = []
-    for piece in _PIECE.findall(text):
+    for piece in iter_pieces(text):
         token = _IDS.get(piece)
         if token is None:
             ids.extend(piece.encode("utf-8"))
@@ -66,18 +95,73 @@ def decode(ids: list[int]) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-@lru_cache(maxsize=4096)
+def _piece_tokens(piece: str) -> int:
+    return 1 if piece in _IDS else len(piece.encode("utf-8"))
+
+
+def _count(text: str) -> int:
+    ids = _IDS
+    total = 0
+    for part in _slices(text):
+        for piece in _PIECE.findall(part):
+            total += 1 if piece in ids else len(piece.encode("utf-8"))
+    return total
+
+
+_count_short = lru_cache(maxsize=4096)(_count)
+_SHORT = 4096  # texts up to this long go through the lru cache (<= 16 MiB of keys in all)
+_LONG_CHARS = 32 * 1024 * 1024  # the long-text cache holds at most this many characters
+_long: dict[str, int] = {}
+_long_lock = threading.Lock()
+
+
 def count(text: str) -> int:
-    """Token count of `text` (cached: usage math asks for the same strings repeatedly)."""
-    return len(encode(text))
+    """Token count of `text`, cached: usage math asks for the same strings repeatedly.
+
+    The cache is bounded in characters, not entries: a few long replies, not thousands of
+    10 MiB prompts, is what it may keep alive.
+    """
+    if len(text) <= _SHORT:
+        return _count_short(text)
+    with _long_lock:
+        hit = _long.get(text)
+    if hit is None:
+        hit = _count(text)
+        remember(text, hit)
+    return hit
+
+
+def remember(text: str, tokens: int) -> None:
+    """Note a long text's count, when the caller knows it (generated words: one per token)."""
+    if len(text) <= _SHORT or len(text) > _LONG_CHARS // 4:
+        return
+    with _long_lock:
+        held = sum(map(len, _long))
+        while _long and held + len(text) > _LONG_CHARS:
+            oldest = next(iter(_long))
+            held -= len(oldest)
+            del _long[oldest]
+        _long[text] = tokens
 
 
 def truncate(text: str, max_tokens: int) -> str:
-    """The longest prefix of `text` of at most `max_tokens` tokens (whole characters only)."""
-    ids = encode(text)
-    if len(ids) <= max_tokens:
-        return text
-    return bytes_safe_decode(ids[:max_tokens])
+    """The longest prefix of `text` of at most `max_tokens` tokens (whole characters only).
+
+    Reads only as far as the cut: truncating a long reply to a few tokens costs a few tokens.
+    """
+    if 4 * len(text) <= max_tokens:
+        return text  # a token is at least one UTF-8 byte, a character at most four
+    used = 0
+    offset = 0
+    for piece in iter_pieces(text):
+        cost = _piece_tokens(piece)
+        if used + cost > max_tokens:
+            # a piece spelled in bytes may be cut inside; never inside a character
+            head = piece.encode("utf-8")[: max_tokens - used] if cost > 1 else b""
+            return text[:offset] + head.decode("utf-8", errors="ignore")
+        used += cost
+        offset += len(piece)
+    return text
 
 
 def bytes_safe_decode(ids: list[int]) -> str:
@@ -90,4 +174,10 @@ def bytes_safe_decode(ids: list[int]) -> str:
 def generated_words(n: int, offset: int = 0) -> str:
     """An n-token reply made of vocabulary words (deterministic for a given offset)."""
     size = len(WORDS)
-    return " ".join(WORDS[(offset + i) % size] for i in range(n))
+    start = offset % size
+    # whole laps of the vocabulary, then the rest: one join instead of n modulo lookups
+    cycle = WORDS[start:] + WORDS[:start]
+    laps, rest = divmod(n, size)
+    text = " ".join(cycle * laps + cycle[:rest])
+    remember(text, n)
+    return text
