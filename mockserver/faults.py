@@ -15,10 +15,12 @@ extra match keys (path, method, session) and scripted reply fields (content, rea
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 MAX_DELAY = 30.0
+_NOT_HEADER_TEXT = re.compile(r"[^\t\x20-\x7e\x80-\xff]")  # what a header value cannot hold
 
 
 class FaultSyntaxError(ValueError):
@@ -126,8 +128,12 @@ def set_directive(rule: Rule, key: str, value: Any) -> None:
     elif key in _INTS:
         setattr(rule, key.replace("-", "_"), _int(key, value, 0, 1_000_000))
     elif key in _RAW:
-        # Sent verbatim on purpose: clients must survive "-1", "nan" and bad dates.
-        setattr(rule, key.replace("-", "_"), str(value).strip())
+        # Sent verbatim on purpose: clients must survive "-1", "nan" and bad dates. But not
+        # what HTTP cannot carry: a CR/LF (from a scenario rule) would drop the connection.
+        raw = str(value).strip()
+        if _NOT_HEADER_TEXT.search(raw):
+            raise FaultSyntaxError(f"{key} must be header text (no control characters): {raw!r}")
+        setattr(rule, key.replace("-", "_"), raw)
     elif key == "status":
         rule.status = _int(key, value, 100, 599)
     elif key == "delay":

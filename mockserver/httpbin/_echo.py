@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import codecs
-import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
@@ -22,7 +21,10 @@ from urllib.parse import parse_qsl, quote, unquote
 from starlette.requests import Request
 from starlette.types import Scope
 
+from hookwire.mockserver.limits import JSONTooDeep, Limits, loads
+
 from ._multipart import Part, parse_multipart
+from ._route import BadRequest
 
 __all__ = ["RequestBody", "echo", "header_dict", "origin", "query_args", "request_url"]
 
@@ -180,7 +182,7 @@ class RequestBody:
 
     __slots__ = ("data", "files", "form", "json")
 
-    def __init__(self, raw: bytes, content_type: str) -> None:
+    def __init__(self, raw: bytes, content_type: str, max_depth: int = Limits.json_depth) -> None:
         mimetype = content_type.split(";", 1)[0].strip().lower()
         self.form: dict[str, Any] = {}
         self.files: dict[str, Any] = {}
@@ -192,7 +194,10 @@ class RequestBody:
             raw = b""
         self.data = json_safe(raw)
         try:
-            self.json: Any = json.loads(raw.decode("utf-8")) if raw else None
+            self.json: Any = loads(raw.decode("utf-8"), max_depth) if raw else None
+        except JSONTooDeep as exc:
+            # httpbin's json module would fail with a 500; nothing this deep is echoed
+            raise BadRequest(str(exc)) from None
         except (ValueError, UnicodeDecodeError):
             self.json = None
 
@@ -217,7 +222,9 @@ async def echo(request: Request, keys: tuple[str, ...], **extras: Any) -> dict[s
     out: dict[str, Any] = {}
     body: RequestBody | None = None
     if {"form", "data", "files", "json"}.intersection(keys):
-        body = RequestBody(await request.body(), request.headers.get("content-type", ""))
+        ctx = request.scope.get("mock")
+        depth = ctx.config.limits.json_depth if ctx is not None else Limits.json_depth
+        body = RequestBody(await request.body(), request.headers.get("content-type", ""), depth)
     for key in keys:
         if key == "url":
             out[key] = request_url(request.scope)

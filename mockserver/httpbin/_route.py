@@ -9,6 +9,7 @@ Which path serves which view is listed in one place only: `hookwire.mockserver.r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.requests import Request
@@ -45,6 +46,23 @@ class BadRequest(ValueError):
     """Raised by a view for unusable input; becomes a 400 whose body is the message."""
 
 
+# What HTTP/1.1 cannot carry in a header (RFC 9110 token and field-value rules), as uvicorn's
+# own checks: a name is a token; a value has no control character but HTAB.
+_BAD_NAME = re.compile(b'[\x00-\x1f\x7f()<>@,;:\\[\\]={} \t\\\\"]')
+_BAD_VALUE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def unsendable_header(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    """Why one of `headers` cannot be sent (a message for a 400), or None when all can."""
+    for name, value in headers:
+        if not name or _BAD_NAME.search(name):
+            return f"invalid header name {name.decode('latin-1')!r}"
+        if _BAD_VALUE.search(value):
+            shown = name.decode("latin-1").title()
+            return f"the {shown} header would carry a control character (CR, LF, NUL...)"
+    return None
+
+
 def _preflight(request: Request, allow: str) -> Response:
     response = Response(b"", media_type="text/html; charset=utf-8")
     response.raw_headers.append((b"allow", allow.encode()))
@@ -76,9 +94,15 @@ def flask_methods(view: Endpoint, methods: Sequence[str]) -> Endpoint:
         if method == "OPTIONS":
             return _preflight(request, allow_header)
         try:
-            return await view(request)
+            response = await view(request)
         except (BadRequest, MultipartError) as exc:
             return text_response(request, str(exc), 400, "text/plain; charset=utf-8")
+        bad = unsendable_header(response.raw_headers)
+        if bad is not None:
+            # a CR/LF from ?url= or a cookie would end in a dropped connection (the server
+            # refuses the header mid-response): answer what the client asked for was bad
+            return text_response(request, bad, 400, "text/plain; charset=utf-8")
+        return response
 
     handle.__name__ = handle.__qualname__ = view.__name__
     handle.__doc__ = view.__doc__
