@@ -7,6 +7,7 @@ race and two test sessions never collide.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import asdict
@@ -14,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from hookwire.mockserver import shutdown
 from hookwire.mockserver.app import MockApp, create_app
 from hookwire.mockserver.config import MockConfig
 from hookwire.mockserver.runner import ServerURL, ThreadedServer, uvicorn_kwargs
@@ -27,11 +29,19 @@ def app_from_env() -> MockApp:
     """Factory for uvicorn worker processes: the config travels as JSON in the environment."""
     data = json.loads(os.environ[ENV_CONFIG])
     data["models"] = tuple(data.get("models", ()))
-    return create_app(MockConfig(**data))
+    return _serving_app(MockConfig(**data))
+
+
+def _serving_app(config: MockConfig) -> MockApp:
+    """The app of a serving process, called by uvicorn once its signal handlers are in place
+    (that is why both ways of serving go through a factory): arm the shutdown backstop."""
+    shutdown.arm()
+    return create_app(config)
 
 
 def serve(config: MockConfig) -> None:
-    """Serve in the foreground until SIGINT/SIGTERM (uvicorn shuts down cleanly on both)."""
+    """Serve in the foreground until SIGINT/SIGTERM (uvicorn shuts down cleanly on both;
+    `hookwire.mockserver.shutdown` ends the process if that takes more than a few seconds)."""
     if config.workers > 1:
         os.environ[ENV_CONFIG] = json.dumps({**asdict(config), "scenario": _str(config.scenario)})
         uvicorn.run(
@@ -43,7 +53,8 @@ def serve(config: MockConfig) -> None:
             **uvicorn_kwargs(),
         )
     else:
-        uvicorn.run(create_app(config), host=config.host, port=config.port, **uvicorn_kwargs())
+        factory = functools.partial(_serving_app, config)
+        uvicorn.run(factory, factory=True, host=config.host, port=config.port, **uvicorn_kwargs())
 
 
 def _str(value: Any) -> str | None:
