@@ -10,10 +10,13 @@ reaches a user of the SDK::
     │   ├── MissingAPIKeyError       names the environment variable to set
     │   └── ModelLoadError           a local model or tokenizer could not be loaded
     ├── GenerationError              a local model's generate() failed; .partial kept
+    ├── StructuredOutputError (ValueError)  no reply matched the schema: .attempts
     ├── InvalidRequest (ValueError)  rejected before anything was sent
     │   ├── InvalidURL
     │   ├── InvalidHeader            CR/LF in a header, method or URL
-    │   └── UnreplayableBodyError    a one-shot body would have to be sent twice
+    │   ├── UnreplayableBodyError    a one-shot body would have to be sent twice
+    │   ├── ContextLengthExceeded    a prompt cannot fit max_context: .tokens, .max_context
+    │   └── FeatureNotSupported      the provider cannot do what was asked (embeddings...)
     ├── RequestError                 .request, .attempts
     │   ├── TransportError
     │   │   ├── TimeoutException
@@ -71,9 +74,11 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "ConnectTimeout",
+    "ContextLengthExceeded",
     "DeadlineExceeded",
     "DecodingError",
     "DigestChallengeError",
+    "FeatureNotSupported",
     "GenerationError",
     "HTTPStatusError",
     "InternalServerError",
@@ -101,6 +106,7 @@ __all__ = [
     "StreamErrorEvent",
     "StreamInterrupted",
     "StreamTruncated",
+    "StructuredOutputError",
     "TLSError",
     "TimeoutException",
     "TooManyRedirects",
@@ -169,6 +175,16 @@ class GenerationError(SDKError):
     _context = ("partial",)
 
 
+class StructuredOutputError(SDKError, ValueError):
+    """No reply validated against the ``response_format`` schema, re-asks included.
+
+    ``.attempts`` is a list of ``(text, error)``, one per reply in order: what the model wrote
+    and why it was refused (not JSON, or the schema/pydantic validation message).
+    """
+
+    _context = ("attempts",)
+
+
 class InvalidRequest(SDKError, ValueError):
     """The request was rejected before anything was sent."""
 
@@ -187,6 +203,22 @@ class UnreplayableBodyError(InvalidRequest):
     Raised instead of silently sending an empty body after a digest challenge, a redirect that
     keeps the body, or a retry.
     """
+
+
+class ContextLengthExceeded(InvalidRequest):
+    """The prompt (plus ``max_tokens``) cannot fit the context window, found before sending.
+
+    ``tokens`` is the prompt's count, ``reserved`` the reply's ``max_tokens`` (0 if unset),
+    ``max_context`` the limit and ``exact`` whether the count came from the model's tokenizer
+    (False: an estimate)."""
+
+    _context = ("tokens", "reserved", "max_context", "exact")
+
+
+class FeatureNotSupported(InvalidRequest):
+    """The provider has no such feature (embeddings on a chat-only backend...): ``.feature``."""
+
+    _context = ("feature", "provider")
 
 
 class RequestError(SDKError):

@@ -25,7 +25,9 @@ argument               becomes
                        generated token (generation stops; the timeout error is raised)
 ``extra_body``         more ``generate`` options: ``top_k``, ``repetition_penalty``,
                        ``logits_processor``, ``stopping_criteria``
-``response_format``,   ``InvalidRequest``: a local ``generate`` cannot honour them
+``response_format``    ``FeatureNotSupported`` (an ``InvalidRequest``): a JSON/schema reply
+                       needs constrained decoding (outlines, xgrammar, lm-format-enforcer),
+                       and none of them is installed with ``hookwire[local]``
 ``thinking_budget``,
 ``tool_choice``
 =====================  ======================================================================
@@ -49,7 +51,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hookwire.errors import InvalidRequest, TimeoutException
+from hookwire.errors import FeatureNotSupported, InvalidRequest, TimeoutException
 from hookwire.llm import AsyncChatStream, ChatDelta, ChatRequest, ChatResult, ChatStream, Provider
 from hookwire.llm.types import Message, StreamTimeout, ToolCall, Usage
 from hookwire.plugin import Clock, ProviderRegister, StreamDeadlines, hookimpl
@@ -215,9 +217,13 @@ class TransformersProvider(Provider):
             )
         fmt = req.response_format
         if fmt is not None and fmt.get("type") != "text":
-            raise InvalidRequest(
-                "response_format is not supported by the transformers provider (no constrained "
-                "decoding); ask for JSON in the prompt, or serve the model with vLLM"
+            raise FeatureNotSupported(
+                "response_format (structured output) is not supported by the transformers "
+                "provider: it needs constrained decoding, and no constrained-decoding library "
+                "(outlines, xgrammar, lm-format-enforcer) is installed; ask for JSON in the "
+                "prompt, or serve the model with vLLM (LLM('vllm', ...) supports it)",
+                feature="response_format",
+                provider=self.name,
             )
         if req.thinking_budget is not None:
             raise InvalidRequest("the transformers provider has no thinking_budget; use max_tokens")

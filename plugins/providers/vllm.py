@@ -15,8 +15,11 @@ What it adds to :class:`~hookwire.llm.OpenAICompatibleProvider` (vLLM's ``servin
 ``top_k``, ``min_p``,   vLLM's sampling extras, as provider defaults (named options) or per
 ``repetition_penalty``  call in ``extra_body``; checked before anything is sent
 ``structured_outputs``  vLLM's structured-output spec (``{"json": schema}``, ``{"choice":
-                        [...]}``, ``{"regex": ...}``...), passed through; ``response_format``
-                        with a ``json_schema`` works as for OpenAI
+                        [...]}``, ``{"regex": ...}``...), passed through. A ``response_format``
+                        (a pydantic model, a schema, JSON mode) is sent as vLLM's own
+                        ``structured_outputs`` (``json`` / ``json_object``) AND as
+                        ``response_format``: vLLM maps the latter onto the same constraint,
+                        and OpenAI-compatible proxies in front of it honour only that one
 reasoning               read from ``reasoning`` and from the older ``reasoning_content``
 ``model="auto"``        the first model ``/v1/models`` lists (vLLM serves one), looked up once
 ``health()``            ``GET /health`` of the server (or of every replica)
@@ -51,7 +54,7 @@ from hookwire.timeouts import Timeout
 
 from ._vllm_replicas import Replica, ReplicaPool, ReplicasUnavailable, health_url
 
-__all__ = ["AUTO", "ReplicasUnavailable", "VLLMProvider", "check_extras"]
+__all__ = ["AUTO", "ReplicasUnavailable", "VLLMProvider", "check_extras", "structured_outputs_of"]
 
 AUTO = "auto"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -81,6 +84,17 @@ def check_extras(extras: Mapping[str, Any]) -> dict[str, Any]:
         if out.get(name) is not None and not isinstance(out[name], Mapping):
             raise InvalidRequest(f"vLLM option {name} must be a dict, not {out[name]!r}")
     return out
+
+
+def structured_outputs_of(fmt: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """vLLM's ``structured_outputs`` for an OpenAI ``response_format`` (None: no constraint)."""
+    kind = fmt.get("type") if fmt else None
+    if kind == "json_object":
+        return {"json_object": True}
+    if kind == "json_schema" and fmt is not None:
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        return {"json": schema} if isinstance(schema, Mapping) else None
+    return None
 
 
 class VLLMProvider(OpenAICompatibleProvider):
@@ -158,6 +172,10 @@ class VLLMProvider(OpenAICompatibleProvider):
         }
         if merged:
             body["chat_template_kwargs"] = merged
+        native = structured_outputs_of(req.response_format)
+        if native is not None and "structured_outputs" not in req.extra_body:
+            # A per-call format replaces the provider's default spec: vLLM refuses two constraints.
+            body["structured_outputs"] = native
         return body
 
     # -- model="auto" ----------------------------------------------------------------------

@@ -26,7 +26,10 @@ class ChatOptions(TypedDict, total=False):
     ``system`` goes first, then ``history``, then the prompt. ``thinking`` is on/off/the
     provider's default (``None``); ``thinking_budget`` caps reasoning tokens where the provider
     has a budget. ``tool_choice`` is ``"auto"``/``"none"``/``"required"``, a function name or
-    an OpenAI dict. ``response_format`` is a dict, ``"json"`` or ``"text"``. ``extra_body`` is
+    an OpenAI dict. ``response_format`` is a pydantic model class, a JSON-schema dict, an OpenAI
+    format dict, ``"json"`` or ``"text"``; with a schema the reply is parsed into
+    ``result.parsed`` and re-asked up to ``validation_retries`` times (default 1) when it does
+    not validate (see :mod:`hookwire.llm._structured`). ``extra_body`` is
     merged into the request body last; ``extra_headers`` are added to the HTTP request.
     ``timeout`` is seconds, a ``StreamTimeout`` or a
     ``Timeout``.
@@ -44,7 +47,8 @@ class ChatOptions(TypedDict, total=False):
     thinking_budget: int | None
     tools: Sequence[Mapping[str, Any]] | None
     tool_choice: str | Mapping[str, Any] | None
-    response_format: Mapping[str, Any] | str | None
+    response_format: Mapping[str, Any] | str | type | None
+    validation_retries: int | None
     extra_body: Mapping[str, Any] | None
     extra_headers: Mapping[str, str] | None
     timeout: StreamTimeout | Timeout | float | None
@@ -97,7 +101,7 @@ def _response_format(value: Any) -> dict[str, Any] | None:
     if value == "text":
         return {"type": "text"}
     raise InvalidRequest(
-        f"response_format must be a dict, 'json' or 'text', not {value!r}"
+        f"response_format must be a pydantic model class, a dict, 'json' or 'text', not {value!r}"
     )
 
 

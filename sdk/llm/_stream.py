@@ -199,6 +199,12 @@ class _StreamBase:
         self._error: BaseException | None = None
         self._result: ChatResult | None = None
         self._callbacks: list[DoneCallback] = []
+        self._check: DoneCallback | None = None
+
+    def _set_check(self, check: DoneCallback | None) -> None:
+        """Run ``check(result)`` when the stream ends, before it counts as done: ``LLM.stream``
+        parses a structured reply here; an error it raises fails the stream."""
+        self._check = check
 
     @property
     def partial(self) -> ChatResult:
@@ -249,6 +255,12 @@ class _StreamBase:
             )
             self._state, self._error = "failed", error
             raise error
+        if self._check is not None:
+            try:
+                self._check(result)
+            except Exception as exc:
+                self._state, self._error = "failed", exc
+                raise
         self._state, self._result = "done", result
         for callback in self._callbacks:
             callback(result)

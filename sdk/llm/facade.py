@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import ConfigError, InvalidRequest, PluginError
+from hookwire.llm import _structured
 from hookwire.llm._request import ChatOptions, Prompt, build_request
 from hookwire.llm._stream import AsyncChatStream, ChatStream
 from hookwire.llm.provider import Provider
@@ -90,7 +91,15 @@ def _chat_request(prompt: Prompt, options: dict[str, Any], *, stream: bool, meth
             f"llm.{method}() does not take {', '.join(map(repr, sorted(unknown)))}; "
             f"its options are: {known}"
         )
-    return build_request(prompt, stream=stream, **options)
+    # A schema response_format travels on the request as its OutputSpec (request.structured):
+    # the wire dict goes to the provider, the spec stays with LLM to parse and re-ask.
+    retries = _structured.retries_of(options.pop("validation_retries", None))
+    spec = _structured.output_spec(options.get("response_format"), retries)
+    if spec is not None:
+        options["response_format"] = spec.wire
+    request = build_request(prompt, stream=stream, **options)
+    request.structured = spec
+    return request
 
 
 def list_providers(plugins: PluginHost | None = None) -> list[str]:
@@ -175,12 +184,15 @@ class LLM:
     # -- sync -------------------------------------------------------------------------------
     def chat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
         """Send the prompt and wait for the whole reply."""
-        return self.provider.chat(_chat_request(prompt, dict(options), stream=False, method="chat"))
+        request = _chat_request(prompt, dict(options), stream=False, method="chat")
+        if request.structured is not None:
+            return _structured.ask(self.provider.chat, request)
+        return self.provider.chat(request)
 
     def stream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatStream:
         """Stream the reply: iterate for deltas (the request is sent on first iteration)."""
         request = _chat_request(prompt, dict(options), stream=True, method="stream")
-        return self.provider.stream(request)
+        return _structured.checked(self.provider.stream(request), request)
 
     def models(self) -> list[str]:
         """Model ids the provider serves."""
@@ -208,12 +220,14 @@ class LLM:
     async def achat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
         """``await llm.achat(...)``: :meth:`chat` without blocking the event loop."""
         request = _chat_request(prompt, dict(options), stream=False, method="achat")
+        if request.structured is not None:
+            return await _structured.aask(self.provider.achat, request)
         return await self.provider.achat(request)
 
     def astream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> AsyncChatStream:
         """``async for delta in llm.astream(...)``: sent on first iteration."""
         request = _chat_request(prompt, dict(options), stream=True, method="astream")
-        return self.provider.astream(request)
+        return _structured.checked(self.provider.astream(request), request)
 
     async def amodels(self) -> list[str]:
         """Model ids the provider serves (async)."""

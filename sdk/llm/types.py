@@ -157,6 +157,8 @@ class ChatResult:
     model: str = ""
     raw: Any = None
     provider: str = ""
+    #: With a schema ``response_format``: the reply as a pydantic model instance or decoded JSON.
+    parsed: Any = None
 
     def __str__(self) -> str:
         return self.content
@@ -274,3 +276,6 @@ class ChatRequest:
     extra_headers: dict[str, str] = field(default_factory=dict)
     stream: bool = False
     timeout: StreamTimeout | None = None
+    #: The OutputSpec a schema ``response_format`` made (``LLM`` parses and re-asks with it;
+    #: providers read only ``response_format``, the wire dict).
+    structured: Any = None
