@@ -9,13 +9,15 @@ one place a plugin touches ``mockserver``, and only to start it; no protocol cod
 Options: ``dialect`` (``"openai"``, ``"vllm"`` or ``"siliconflow"``), ``model`` (default
 ``"mock-model"``; with ``thinking=True`` and no model, ``"mock-thinking"``), ``base_url`` (use a
 mock server that is already running instead of starting one), ``mock_api_key`` (start the
-server requiring that key; pass the same as ``api_key``).
+server requiring that key; pass the same as ``api_key``), ``serve_models`` (more model ids the
+started server serves, such as ``["text-embedding-3-small"]`` for ``llm.embed``).
 """
 
 from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from hookwire.errors import ConfigError
@@ -26,7 +28,7 @@ from hookwire.plugin import ProviderRegister, hookimpl
 DEFAULT_MODEL = "mock-model"
 THINKING_MODEL = "mock-thinking"
 
-_servers: dict[tuple[str, str | None], Any] = {}
+_servers: dict[tuple[str, str | None, tuple[str, ...]], Any] = {}
 _lock = threading.Lock()
 
 
@@ -37,10 +39,14 @@ def _stop_all() -> None:
         _servers.clear()
 
 
-def start_server(dialect: str = "openai", api_key: str | None = None) -> str:
-    """The ``/v1`` URL of the process's mock server for ``dialect``, started if needed."""
+def start_server(
+    dialect: str = "openai", api_key: str | None = None, models: tuple[str, ...] = ()
+) -> str:
+    """The ``/v1`` URL of the process's mock server for ``dialect`` (also serving ``models``),
+    started if needed."""
+    key = (dialect, api_key, models)
     with _lock:
-        server = _servers.get((dialect, api_key))
+        server = _servers.get(key)
         if server is None:
             try:  # lazy: only the mock provider needs the server, and only when asked for
                 from hookwire.mockserver.config import MockConfig
@@ -53,8 +59,9 @@ def start_server(dialect: str = "openai", api_key: str | None = None) -> str:
 
             if not _servers:
                 atexit.register(_stop_all)
-            server = LiveServer(MockConfig(dialect=dialect, api_key=api_key)).start()
-            _servers[(dialect, api_key)] = server
+            config = MockConfig(dialect=dialect, api_key=api_key, models=models)
+            server = LiveServer(config).start()
+            _servers[key] = server
         return str(server.openai_base_url)
 
 
@@ -63,6 +70,7 @@ class MockProvider(OpenAICompatibleProvider):
     env_var = None
     key_required = False
     default_thinking_style: ThinkingStyle = "enable_thinking"
+    tokenize_path = "/tokenize"  # vLLM's, at the server root: exact counts
 
     def __init__(
         self,
@@ -71,11 +79,12 @@ class MockProvider(OpenAICompatibleProvider):
         base_url: str | None = None,
         dialect: str = "openai",
         mock_api_key: str | None = None,
+        serve_models: Sequence[str] = (),
         **options: Any,
     ) -> None:
         self.dialect = dialect
         self._explicit_model = model is not None
-        url = base_url or start_server(dialect, mock_api_key)
+        url = base_url or start_server(dialect, mock_api_key, tuple(serve_models))
         super().__init__(model=model or DEFAULT_MODEL, base_url=url, **options)
 
     def resolve_model(self, req: ChatRequest) -> str:

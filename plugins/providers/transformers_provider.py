@@ -35,7 +35,9 @@ argument               becomes
 Options of ``hookwire.LLM("transformers", ...)``: ``model`` (a directory), ``device``,
 ``device_map``, ``dtype`` (default ``"auto"``), ``progress`` (called with each
 ``LoadProgress``), ``trust_remote_code``, ``max_new_tokens`` (default limit), ``logits_processor``
-/ ``stopping_criteria`` (added to every call), ``engine`` (a ready ``LocalEngine``), ``clock``.
+/ ``stopping_criteria`` (added to every call), ``engine`` (a ready ``LocalEngine``), ``clock``,
+``pooling`` (``"mean"``, ``"last"``, ``"cls"``, ``"max"``: how ``embed`` pools; default: what the
+model's files imply, see ``_local_embed``).
 
 The model loads on first use, once, under a lock (many threads may share a provider). Async calls
 run on worker threads; cancelling the task, closing or abandoning a stream stops generation.
@@ -53,12 +55,13 @@ from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import FeatureNotSupported, InvalidRequest, TimeoutException
 from hookwire.llm import AsyncChatStream, ChatDelta, ChatRequest, ChatResult, ChatStream, Provider
-from hookwire.llm.types import Message, StreamTimeout, ToolCall, Usage
+from hookwire.llm.types import EmbeddingResult, Message, StreamTimeout, TokenCount, ToolCall, Usage
 from hookwire.plugin import Clock, ProviderRegister, StreamDeadlines, hookimpl
 
 if TYPE_CHECKING:
     import os
 
+    from ._local_embed import Pooling
     from ._local_engine import GenerationResult, LoadProgress, LocalEngine
 
 __all__ = ["DeadlineCriterion", "TransformersProvider", "parse_tool_calls"]
@@ -158,6 +161,7 @@ class TransformersProvider(Provider):
         base_url: str | None = None,
         api_key: str | None = None,
         plugins: Any = None,
+        pooling: Pooling | None = None,
     ) -> None:
         if model is None and engine is None:
             raise InvalidRequest(
@@ -181,6 +185,7 @@ class TransformersProvider(Provider):
         self.clock = clock or Clock()
         self._engine = engine
         self._lock = threading.Lock()
+        self._pooling: Pooling | None = pooling
 
     # -- the engine, loaded once -----------------------------------------------------------
     @property
@@ -319,6 +324,35 @@ class TransformersProvider(Provider):
 
     def models(self) -> list[str]:
         return [self.model] if self.model else []
+
+    # -- embeddings and token counts (the async faces: Provider's, on worker threads) -------
+    def embed(
+        self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
+    ) -> EmbeddingResult:
+        """Pooled, normalised hidden states of the loaded model (see ``_local_embed``)."""
+        from . import _local_embed
+
+        if model is not None and model != self.model:
+            raise InvalidRequest(f"this transformers provider serves {self.model!r} only")
+        engine = self.engine
+        if self._pooling is None:
+            self._pooling = _local_embed.pooling_of(engine.model, self.path)
+        return _local_embed.embed(
+            engine, texts, pooling=self._pooling, dimensions=dimensions,
+            batch_size=batch_size, model_name=self.model or "", provider=self.name,
+        )  # fmt: skip
+
+    def count_tokens(self, req: ChatRequest) -> TokenCount:
+        """Exact: the model's tokenizer over the prompt its chat template renders."""
+        from . import _local_embed
+
+        engine = self.engine
+        count = _local_embed.count_prompt(
+            engine, self._messages(req), enable_thinking=req.thinking is not False,
+            tools=req.tools,
+        )  # fmt: skip
+        window = getattr(engine.model.config, "max_position_embeddings", None)
+        return TokenCount(count, True, self.model or "", window)
 
     def close(self) -> None:
         """Drop the loaded model (its memory is freed once nothing else holds it)."""

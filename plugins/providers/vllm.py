@@ -108,6 +108,7 @@ class VLLMProvider(OpenAICompatibleProvider):
 
     name = "vllm"
     default_base_url = DEFAULT_BASE_URL
+    tokenize_path = "/tokenize"  # vLLM's, at the server root: exact counts
     env_var = "VLLM_API_KEY"
     key_required = False
     default_thinking_style: ThinkingStyle = "chat_template_kwargs"

@@ -17,11 +17,13 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from hookwire.errors import ConfigError, InvalidRequest, PluginError
+from hookwire.errors import ConfigError, ContextLengthExceeded, InvalidRequest, PluginError
 from hookwire.llm import _structured
+from hookwire.llm._embed import DEFAULT_BATCH_SIZE, embed_inputs, positive
 from hookwire.llm._request import ChatOptions, Prompt, build_request
 from hookwire.llm._stream import AsyncChatStream, ChatStream
 from hookwire.llm.provider import Provider
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from hookwire.llm.conversation import Conversation
-    from hookwire.llm.types import ChatResult
+    from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, EmbeddingResult, TokenCount
 
 __all__ = ["LLM", "list_providers"]
 
@@ -102,6 +104,14 @@ def _chat_request(prompt: Prompt, options: dict[str, Any], *, stream: bool, meth
     return request
 
 
+def _embed_args(texts: Any, dimensions: Any, batch_size: Any) -> tuple[list[str], int]:
+    """The inputs as a list and the batch size, every argument checked before any request."""
+    items = embed_inputs(texts)
+    positive("dimensions", dimensions)
+    size = positive("batch_size", batch_size)
+    return items, size or DEFAULT_BATCH_SIZE
+
+
 def list_providers(plugins: PluginHost | None = None) -> list[str]:
     """Names of every registered provider (aliases included), sorted."""
     return sorted((plugins or get_plugin_host()).providers())
@@ -131,8 +141,11 @@ class LLM:
         base_url: str | None = None,
         api_key: str | None = None,
         plugins: PluginHost | None = None,
+        max_context: int | None = None,
         **options: Any,
     ) -> None:
+        # checked here, not by the provider: any provider's prompts can be refused before sending
+        self.max_context = positive("max_context", max_context)
         if isinstance(provider, Provider):
             self.provider = provider
             return
@@ -185,6 +198,8 @@ class LLM:
     def chat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
         """Send the prompt and wait for the whole reply."""
         request = _chat_request(prompt, dict(options), stream=False, method="chat")
+        if self.max_context is not None:
+            self._check_fits(request, self.provider.count_tokens(request))
         if request.structured is not None:
             return _structured.ask(self.provider.chat, request)
         return self.provider.chat(request)
@@ -192,7 +207,69 @@ class LLM:
     def stream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatStream:
         """Stream the reply: iterate for deltas (the request is sent on first iteration)."""
         request = _chat_request(prompt, dict(options), stream=True, method="stream")
+        if self.max_context is not None:  # refused here, at the call, like a bad option
+            self._check_fits(request, self.provider.count_tokens(request))
         return _structured.checked(self.provider.stream(request), request)
+
+    # -- embeddings and token counts ---------------------------------------------------------
+    def embed(
+        self,
+        texts: str | list[str],
+        *,
+        model: str | None = None,
+        dimensions: int | None = None,
+        batch_size: int | None = None,
+    ) -> EmbeddingResult:
+        """Embedding vectors for ``texts`` (one string: one vector), in input order.
+
+        Long lists go ``batch_size`` at a time (default 256, a few batches at once);
+        ``dimensions`` shortens the vectors where the model allows it (OpenAI's v3 models).
+        """
+        items, size = _embed_args(texts, dimensions, batch_size)
+        return self.provider.embed(items, model=model, dimensions=dimensions, batch_size=size)
+
+    async def aembed(
+        self,
+        texts: str | list[str],
+        *,
+        model: str | None = None,
+        dimensions: int | None = None,
+        batch_size: int | None = None,
+    ) -> EmbeddingResult:
+        """``await llm.aembed(...)``: :meth:`embed`, with the batches sent concurrently."""
+        items, size = _embed_args(texts, dimensions, batch_size)
+        return await self.provider.aembed(
+            items, model=model, dimensions=dimensions, batch_size=size
+        )
+
+    def count_tokens(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> TokenCount:
+        """Tokens the prompt (a string, messages, with ``system=``/``history=``) would take.
+
+        ``.exact`` is True when the model's tokenizer counted them with its chat template
+        (vLLM's and the mock's ``/tokenize``, a local model); otherwise ``.count`` is the
+        estimate of :func:`~hookwire.llm.types.estimate_tokens` (about 4 characters a token).
+        """
+        request = _chat_request(prompt, dict(options), stream=False, method="count_tokens")
+        return self.provider.count_tokens(request)
+
+    async def acount_tokens(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> TokenCount:
+        """``await llm.acount_tokens(...)``: :meth:`count_tokens` without blocking the loop."""
+        request = _chat_request(prompt, dict(options), stream=False, method="acount_tokens")
+        return await self.provider.acount_tokens(request)
+
+    def _check_fits(self, request: ChatRequest, counted: TokenCount) -> None:
+        """Refuse a prompt that, with room for ``max_tokens`` of reply, exceeds max_context."""
+        limit = self.max_context
+        reserved = request.max_tokens or 0
+        if limit is None or counted.count + reserved <= limit:
+            return
+        how = "" if counted.exact else "about "
+        room = f" + max_tokens={reserved}" if reserved else ""
+        raise ContextLengthExceeded(
+            f"the prompt takes {how}{counted.count} tokens{room}, more than "
+            f"max_context={limit}: shorten it (or lower max_tokens); nothing was sent",
+            tokens=counted.count, reserved=reserved, max_context=limit, exact=counted.exact,
+        )
 
     def models(self) -> list[str]:
         """Model ids the provider serves."""
@@ -220,6 +297,8 @@ class LLM:
     async def achat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
         """``await llm.achat(...)``: :meth:`chat` without blocking the event loop."""
         request = _chat_request(prompt, dict(options), stream=False, method="achat")
+        if self.max_context is not None:
+            self._check_fits(request, await self.provider.acount_tokens(request))
         if request.structured is not None:
             return await _structured.aask(self.provider.achat, request)
         return await self.provider.achat(request)
@@ -227,7 +306,25 @@ class LLM:
     def astream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> AsyncChatStream:
         """``async for delta in llm.astream(...)``: sent on first iteration."""
         request = _chat_request(prompt, dict(options), stream=True, method="astream")
-        return _structured.checked(self.provider.astream(request), request)
+        if self.max_context is None:
+            return _structured.checked(self.provider.astream(request), request)
+        return _structured.checked(self._checked_astream(request), request)
+
+    def _checked_astream(self, request: ChatRequest) -> AsyncChatStream:
+        """The stream, counted (asynchronously, on first iteration) before anything is sent."""
+        provider = self.provider
+
+        async def deltas() -> AsyncIterator[ChatDelta]:
+            self._check_fits(request, await provider.acount_tokens(request))
+            inner = provider.astream(request)
+            try:
+                async for delta in inner:
+                    yield delta
+            finally:
+                await inner.aclose()
+
+        model = request.model or provider.model or ""
+        return AsyncChatStream(deltas(), provider=provider.name, model=model)
 
     async def amodels(self) -> list[str]:
         """Model ids the provider serves (async)."""

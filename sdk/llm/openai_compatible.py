@@ -39,12 +39,21 @@ from hookwire.errors import (
     ConfigError,
     InvalidRequest,
     MissingAPIKeyError,
+    NotFoundError,
     RetryError,
 )
+from hookwire.llm import _embed
 from hookwire.llm import _openai_wire as wire
 from hookwire.llm._stream import AsyncChatStream, ChatStream, StreamDeadlines, aiter_sse, iter_sse
 from hookwire.llm.provider import Provider
-from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, StreamTimeout
+from hookwire.llm.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    EmbeddingResult,
+    StreamTimeout,
+    TokenCount,
+)
 from hookwire.retry import RetryPolicy, parse_retry_after
 from hookwire.timeouts import Timeout
 
@@ -135,6 +144,12 @@ class OpenAICompatibleProvider(Provider):
     default_thinking_style: ThinkingStyle = "enable_thinking"
     chat_path = "/chat/completions"
     models_path = "/models"
+    embeddings_path = "/embeddings"
+    #: vLLM's ``/tokenize`` (at the server root, beside ``/v1``); ``None``: the API has no
+    #: tokenizer endpoint, so ``count_tokens`` estimates
+    tokenize_path: str | None = None
+    #: Batches of one ``embed`` call in flight at once (threads in sync, tasks in async)
+    embed_concurrency = 4
 
     def __init__(
         self,
@@ -381,6 +396,64 @@ class OpenAICompatibleProvider(Provider):
             raise self._status_error(response)
         return _model_ids(response.json())
 
+    # -- embeddings and token counts (sync) ------------------------------------------------
+    def _post_json(self, url: str, body: dict[str, Any]) -> Any:
+        client = self.client
+        request = client.build_request("POST", url, json=body, timeout=self.timeout)
+        try:
+            response = client.send(request)
+        except RetryError as exc:
+            last: Response | None = getattr(exc, "last_response", None)
+            if last is None:
+                raise
+            last.read()
+            raise self._status_error(last) from exc
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return response.json()
+
+    def _embed_batch(self, batch: Any, model: str, dimensions: int | None) -> Any:
+        data = self._post_json(
+            self.url(self.embeddings_path), _embed.embedding_body(batch, model, dimensions)
+        )
+        return (*_embed.parse_embeddings(data, len(batch)), data)
+
+    def embed(
+        self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
+    ) -> EmbeddingResult:
+        name = self.resolve_model(ChatRequest(messages=[], model=model))
+        chunks = list(_embed.batches(texts, batch_size))
+        if len(chunks) == 1:
+            parts = [self._embed_batch(chunks[0], name, dimensions)]
+        else:  # the client's pool is shared by threads; map() keeps the batches in order
+            from concurrent.futures import ThreadPoolExecutor
+
+            workers = min(self.embed_concurrency, len(chunks))
+            with ThreadPoolExecutor(workers, thread_name_prefix="sdk-llm-embed") as pool:
+                parts = list(pool.map(lambda c: self._embed_batch(c, name, dimensions), chunks))
+        return _embed.merge(parts, name, self.name)
+
+    def _tokenize_url(self) -> str | None:
+        return _embed.root_url(self.base_url) + self.tokenize_path if self.tokenize_path else None
+
+    def _token_count(self, req: ChatRequest, model: str, data: Any) -> TokenCount:
+        if data is None:  # no tokenizer endpoint: the documented estimate
+            return super().count_tokens(req)
+        count, window = _embed.parse_tokenize(data)
+        return TokenCount(count, True, model, window)
+
+    def count_tokens(self, req: ChatRequest) -> TokenCount:
+        url = self._tokenize_url()
+        if url is None:
+            return super().count_tokens(req)
+        model = self.resolve_model(req)
+        body = _embed.tokenize_body([m.to_wire() for m in req.messages], model)
+        try:
+            data = self._post_json(url, body)
+        except NotFoundError as exc:  # a server (or proxy) without /tokenize: estimate instead
+            data = _no_tokenizer(exc)
+        return self._token_count(req, model, data)
+
     def close(self) -> None:
         if self._client is not None and self._owns[0]:
             self._client.close()
@@ -436,6 +509,51 @@ class OpenAICompatibleProvider(Provider):
             raise self._status_error(response)
         return _model_ids(response.json())
 
+    # -- embeddings and token counts (async) -----------------------------------------------
+    async def _apost_json(self, url: str, body: dict[str, Any]) -> Any:
+        client = self.async_client
+        request = client.build_request("POST", url, json=body, timeout=self.timeout)
+        try:
+            response = await client.send(request)
+        except RetryError as exc:
+            last: Response | None = getattr(exc, "last_response", None)
+            if last is None:
+                raise
+            await last.aread()
+            raise self._status_error(last) from exc
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return response.json()
+
+    async def aembed(
+        self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
+    ) -> EmbeddingResult:
+        import asyncio
+
+        name = self.resolve_model(ChatRequest(messages=[], model=model))
+        gate = asyncio.Semaphore(self.embed_concurrency)
+        url = self.url(self.embeddings_path)
+
+        async def one(batch: Any) -> Any:
+            async with gate:
+                data = await self._apost_json(url, _embed.embedding_body(batch, name, dimensions))
+            return (*_embed.parse_embeddings(data, len(batch)), data)
+
+        parts = await asyncio.gather(*(one(c) for c in _embed.batches(texts, batch_size)))
+        return _embed.merge(parts, name, self.name)
+
+    async def acount_tokens(self, req: ChatRequest) -> TokenCount:
+        url = self._tokenize_url()
+        if url is None:
+            return super().count_tokens(req)
+        model = self.resolve_model(req)
+        body = _embed.tokenize_body([m.to_wire() for m in req.messages], model)
+        try:
+            data = await self._apost_json(url, body)
+        except NotFoundError as exc:
+            data = _no_tokenizer(exc)
+        return self._token_count(req, model, data)
+
     async def aclose(self) -> None:
         if self._async_client is not None and self._owns[1]:
             await self._async_client.aclose()
@@ -447,6 +565,14 @@ class OpenAICompatibleProvider(Provider):
             f"<{type(self).__name__} name={self.name!r} model={self.model!r} "
             f"base_url={self.base_url!r} api_key={key}>"
         )
+
+
+def _no_tokenizer(exc: NotFoundError) -> Any:
+    """None when a 404 means "no /tokenize here"; an unknown model is the caller's to fix."""
+    code, param = getattr(exc, "code", None), getattr(exc, "param", None)
+    if code == "model_not_found" or param == "model" or "model" in str(exc).lower():
+        raise exc
+    return None
 
 
 def _with_stream(req: ChatRequest) -> ChatRequest:

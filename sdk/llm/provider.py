@@ -44,9 +44,16 @@ import concurrent.futures
 from collections.abc import AsyncIterator
 from typing import Any
 
-from hookwire.errors import InvalidRequest
+from hookwire.errors import FeatureNotSupported, InvalidRequest
 from hookwire.llm._stream import AsyncChatStream, ChatStream
-from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult
+from hookwire.llm.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    EmbeddingResult,
+    TokenCount,
+    estimate_tokens,
+)
 
 __all__ = ["AsyncFromSync", "Provider"]
 
@@ -81,6 +88,21 @@ class Provider:
         """Model ids the backend serves (the configured one when it cannot list them)."""
         return [self.model] if self.model else []
 
+    def embed(
+        self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
+    ) -> EmbeddingResult:
+        """Vectors for ``texts`` (checked by ``LLM.embed``), in order, sent ``batch_size`` at
+        a time. A provider without embeddings keeps this refusal."""
+        raise FeatureNotSupported(
+            f"provider {self.name!r} cannot make embeddings", feature="embeddings",
+            provider=self.name,
+        )
+
+    def count_tokens(self, req: ChatRequest) -> TokenCount:
+        """The prompt's token count; this default is the documented estimate (``exact=False``):
+        a provider whose tokenizer can count overrides it."""
+        return TokenCount(estimate_tokens(req.messages), False, req.model or self.model or "")
+
     def close(self) -> None:
         """Release connections, threads, loaded weights."""
 
@@ -93,6 +115,17 @@ class Provider:
 
     async def amodels(self) -> list[str]:
         return self.models()
+
+    async def aembed(
+        self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
+    ) -> EmbeddingResult:
+        """:meth:`embed` on a worker thread (a provider with a real async face overrides it)."""
+        return await asyncio.to_thread(
+            self.embed, texts, model=model, dimensions=dimensions, batch_size=batch_size
+        )
+
+    async def acount_tokens(self, req: ChatRequest) -> TokenCount:
+        return await asyncio.to_thread(self.count_tokens, req)
 
     async def aclose(self) -> None:
         self.close()

@@ -12,7 +12,7 @@ smaller and faster to build.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +22,11 @@ __all__ = [
     "ChatDelta",
     "ChatRequest",
     "ChatResult",
+    "EmbeddingResult",
     "Message",
     "MessageInput",
     "StreamTimeout",
+    "TokenCount",
     "ToolCall",
     "ToolCallDelta",
     "Usage",
@@ -279,3 +281,62 @@ class ChatRequest:
     #: The OutputSpec a schema ``response_format`` made (``LLM`` parses and re-asks with it;
     #: providers read only ``response_format``, the wire dict).
     structured: Any = None
+
+
+@dataclass(slots=True)
+class EmbeddingResult:
+    """The vectors of ``llm.embed(texts)``, in input order: index it, iterate it, ``len()`` it.
+
+    ``usage`` sums every batch's (``None`` when the provider reported none); ``raw`` holds each
+    batch's response body as received.
+    """
+
+    vectors: list[list[float]]
+    model: str = ""
+    usage: Usage | None = None
+    provider: str = ""
+    raw: list[Any] = field(default_factory=list, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def __getitem__(self, index: int) -> list[float]:
+        return self.vectors[index]
+
+    def __iter__(self) -> Iterator[list[float]]:
+        return iter(self.vectors)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """``llm.count_tokens(...)``: ``count`` tokens, ``exact`` when the model's own tokenizer
+    (with the chat template applied) counted them, an estimate otherwise (see ``estimate_tokens``).
+    ``max_context`` is the model's window when the provider said it (vLLM's ``max_model_len``).
+    """
+
+    count: int
+    exact: bool
+    model: str = ""
+    max_context: int | None = None
+
+    def __int__(self) -> int:
+        return self.count
+
+
+#: The estimate's rule of thumb (OpenAI's "about 4 characters a token" for English), plus a few
+#: tokens a message for the role markers a chat template wraps each message in.
+CHARS_PER_TOKEN = 4
+TOKENS_PER_MESSAGE = 4
+
+
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """ceil(characters / 4) of every message's text, plus 4 a message: an estimate, no more."""
+    chars = 0
+    for m in messages:
+        content = m.content
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):  # content parts: only the text parts are counted
+            chars += sum(len(str(p.get("text", ""))) for p in content if isinstance(p, Mapping))
+        chars += len(m.reasoning or "")
+    return -(-chars // CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * len(messages)
