@@ -41,7 +41,9 @@ REFERENCE = {
 }
 #: a module, and classes built with no arguments (base classes, protocols): no signature shown
 NO_SIGNATURE = {
-    "hookwire.mockserver.pytest_plugin", "hookwire.auth.Auth", "hookwire.registry.TransportRegister",
+    "hookwire.mockserver.pytest_plugin",
+    "hookwire.auth.Auth",
+    "hookwire.registry.TransportRegister",
     "hookwire.transports.BaseTransport",
 }
 #: members that must appear inside their parent's section
