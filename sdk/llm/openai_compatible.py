@@ -442,12 +442,19 @@ class OpenAICompatibleProvider(Provider):
         count, window = _embed.parse_tokenize(data)
         return TokenCount(count, True, model, window)
 
+    def _tokenize_body(self, req: ChatRequest) -> tuple[str, dict[str, Any]]:
+        """``/tokenize``'s chat form, from the body a chat would send: the same messages, tools
+        and ``chat_template_kwargs`` (thinking on/off changes what the template renders)."""
+        chat = self.build_body(req)
+        body = _embed.tokenize_body(chat["messages"], chat["model"])
+        body.update({k: chat[k] for k in ("tools", "chat_template_kwargs") if k in chat})
+        return chat["model"], body
+
     def count_tokens(self, req: ChatRequest) -> TokenCount:
         url = self._tokenize_url()
         if url is None:
             return super().count_tokens(req)
-        model = self.resolve_model(req)
-        body = _embed.tokenize_body([m.to_wire() for m in req.messages], model)
+        model, body = self._tokenize_body(req)
         try:
             data = self._post_json(url, body)
         except NotFoundError as exc:  # a server (or proxy) without /tokenize: estimate instead
@@ -546,8 +553,7 @@ class OpenAICompatibleProvider(Provider):
         url = self._tokenize_url()
         if url is None:
             return super().count_tokens(req)
-        model = self.resolve_model(req)
-        body = _embed.tokenize_body([m.to_wire() for m in req.messages], model)
+        model, body = self._tokenize_body(req)
         try:
             data = await self._apost_json(url, body)
         except NotFoundError as exc:

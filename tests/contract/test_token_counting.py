@@ -173,3 +173,13 @@ def test_an_unknown_model_is_not_hidden_behind_an_estimate(vllm_server: Any) -> 
     llm = LLM("vllm", base_url=vllm_server.openai_base_url, model="no-such-model")
     with llm, pytest.raises(NotFoundError, match="no-such-model"):
         llm.count_tokens("hello")
+
+
+def test_tools_and_the_thinking_switch_reach_the_template(vllm_server: Any) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    before = vllm_server.journal.count("/tokenize")
+    with LLM("vllm", base_url=vllm_server.openai_base_url, model="Qwen/Qwen3-4B") as llm:
+        llm.count_tokens("hello", tools=[tool], thinking=False)
+    (sent,) = vllm_server.journal.entries("/tokenize")[before:]
+    assert sent.body["tools"] == [tool]
+    assert sent.body["chat_template_kwargs"] == {"enable_thinking": False}
