@@ -29,6 +29,7 @@ Values are replaced, names and everything else kept, so tests can still assert o
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus
@@ -107,12 +108,16 @@ _verdicts: dict[str, bool] = {}
 _header_verdicts: dict[bytes, bool] = {}
 
 
+# ASCII letters only, as bytes.lower() does to a body: str.lower() may change a name's length
+# ("İ" becomes two characters), and the needles' positions must be the name's
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def _judge(name: str) -> bool:
-    low = name.lower()
-    exact = low.replace("-", "_")
+    exact = name.lower().replace("-", "_")
     if exact in NOT_SECRET:
         return False
-    return exact in SECRET_NAMES or _suspect(name, low, _FIND)
+    return exact in SECRET_NAMES or _suspect(name, name.translate(_ASCII_LOWER), _FIND)
 
 
 def is_secret(name: str) -> bool:
