@@ -45,4 +45,5 @@ def test_the_rule_keeps_ordinary_parameters_and_names() -> None:
     assert redact_url("https://h/p?q=cats&monkey=1&keys=2") == "https://h/p?q=cats&monkey=1&keys=2"
     for name in sorted(SECRET_PARAMS):
         assert redact_url(f"https://h/p?{name}=v1&x=1") == f"https://h/p?{name}=[REDACTED]&x=1"
-    assert redact_url("https://u:pw@h/p?token=t#frag") == "https://[REDACTED]@h/p?token=[REDACTED]#frag"
+    fake = "https://u:pw@h/p?token=t#frag"  # pragma: allowlist secret
+    assert redact_url(fake) == "https://[REDACTED]@h/p?token=[REDACTED]#frag"
