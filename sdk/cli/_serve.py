@@ -74,6 +74,19 @@ def _check_port(host: str, port: int) -> None:
             ) from None
 
 
+def _limit(text: str) -> tuple[str, str]:
+    """``NAME=N`` for one of the mock's caps, checked here so a typo is our usage error."""
+    from hookwire.mockserver.limits import LIMIT_NAMES
+
+    name, _, value = text.partition("=")
+    if name not in LIMIT_NAMES or not value.isdigit():
+        raise typer.BadParameter(
+            f"want NAME=N with NAME one of {', '.join(LIMIT_NAMES)}, not {text!r}",
+            param_hint="'--limit'",
+        )
+    return "--limit", f"{name}={int(value)}"
+
+
 def _mock_argv(fields: dict[str, Any]) -> list[str]:
     """The launcher's command line for checked settings."""
     argv = ["--host", fields["host"], "--port", str(fields["port"])]
@@ -120,6 +133,10 @@ def mock_serve(
         MAX_BODY_DEFAULT, "--max-body", min=0, metavar="<bytes>",
         help="Larger request bodies get 413.",
     ),
+    limit: list[str] = typer.Option(
+        [], "--limit", metavar="<name=n>",
+        help="Raise or lower one per-request cap, e.g. n=256 (repeatable; docs: mock Limits).",
+    ),
 ) -> None:
     """Run the mock server until Ctrl-C (the same server as `python -m hookwire.mockserver`)."""
     first, inter = _latency(latency) or (0.0, 0.0)
@@ -134,7 +151,7 @@ def mock_serve(
     _check_port(host, port)
     from hookwire.mockserver.cli import main as mock_main
 
-    code = mock_main(_mock_argv(fields))
+    code = mock_main(_mock_argv(fields) + [a for item in map(_limit, limit) for a in item])
     if code:
         raise typer.Exit(code)
 

@@ -139,6 +139,30 @@ def test_mock_serve_runs_the_server_until_ctrl_c(cli_env: dict[str, str]) -> Non
     assert f"vllm dialect on http://127.0.0.1:{port}" in err
 
 
+def test_mock_serve_passes_limits_through_and_checks_them(cli_env, hookwire: Run) -> None:
+    bad = hookwire("mock", "serve", "--limit", "bogus=1")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("error: invalid value for '--limit': want NAME=N")
+    port = free_port()
+    proc = subprocess.Popen(
+        [hookwire_exe(), "mock", "serve", "--port", str(port), "--limit", "n=2"],
+        env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_until_serving(proc, f"http://127.0.0.1:{port}/v1/models")
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        body = {"model": "mock-model", "messages": [{"role": "user", "content": "hi"}]}
+        assert httpx.post(url, json={**body, "n": 2}).status_code == 200
+        refused = httpx.post(url, json={**body, "n": 3})
+        assert refused.status_code == 400 and "n=2" in refused.json()["error"]["message"]
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def test_mock_serve_is_a_typed_command_with_our_help_and_errors(hookwire: Run) -> None:
     h = hookwire("mock", "serve", "--help")
     assert h.returncode == 0
