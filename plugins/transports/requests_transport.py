@@ -413,14 +413,8 @@ class _RequestsStream:
         raw = self._raw
         decoder = _common.decoder_for(raw.headers.get("content-encoding"))
         try:
-            if decoder is None:  # a plain body: chunks go straight through, as _raw_chunks
-                if raw.chunked and raw.supports_chunked_reads():
-                    for chunk in raw.read_chunked(_common.CHUNK_SIZE, decode_content=False):
-                        if chunk:
-                            yield chunk
-                else:
-                    while chunk := raw.read1(_common.CHUNK_SIZE, decode_content=False):
-                        yield chunk
+            if decoder is None:  # a plain body: chunks go straight through
+                yield from _raw_chunks(raw)
             else:
                 for data in _raw_chunks(raw):
                     yield from decoder.feed(data)
