@@ -14,10 +14,7 @@
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
@@ -43,22 +40,6 @@ CODE_LINE_CHARS = int((BLOCK_PX - 2 * PADDING_PX - COPY_BUTTON_PX) // CHAR_PX)
 assert CODE_LINE_CHARS == 76
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("mkdocs")
-    pytest.importorskip("mkdocstrings")
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return out
 
 
 # -- the navigation ---------------------------------------------------------------------------
