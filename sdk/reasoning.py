@@ -116,11 +116,11 @@ class ReasoningSplitter:
         """In a block the prompt opened, drop a ``<think>`` the output starts with anyway.
         False while the buffer could still become that tag (wait for more text)."""
         text = self._buffer.lstrip("\n")
-        if self.open_tag.startswith(text) and text and not final:
-            return False  # "\n<thi": maybe the tag, maybe not; the next chunk decides
+        if not final and self.open_tag.startswith(text):
+            return False  # "\n" or "\n<thi": maybe the tag, maybe not; the next chunk decides
         if text.startswith(self.open_tag):
-            self._buffer = text[len(self.open_tag) :]
-        self._leading_open = not (text or final) and self._leading_open
+            self._buffer = text[len(self.open_tag) :]  # the tag and the newlines before it
+        self._leading_open = False
         return True
 
     def _drain(self, out: list[Segment], *, final: bool) -> None:

@@ -175,3 +175,13 @@ def test_started_in_reasoning_drops_a_leading_open_tag_however_chunked(text, exp
             "".join(t for k, t in segments if k == kind) for kind in ("reasoning", "content")
         )
         assert got == expected, size
+
+
+@pytest.mark.parametrize("text", ["\n<think>", "\n\n<think>r</think>c", "\nr</think>c", "\n<thi"])
+def test_leading_newlines_before_a_dropped_open_tag_match_the_one_shot_split(text) -> None:
+    # found by the property test: the stream emitted the newline before it saw the tag
+    options = {"started_in_reasoning": True, "strip_newlines": False}
+    splitter = ReasoningSplitter(**options)
+    segments = [s for ch in text for s in splitter.feed(ch)] + splitter.flush()
+    got = tuple("".join(t for k, t in segments if k == kind) for kind in ("reasoning", "content"))
+    assert got == split_reasoning(text, **options)
