@@ -77,8 +77,12 @@ class _StreamPrinter:
             if self.in_reasoning:
                 write("\n", stderr=True)
                 self.in_reasoning = False
-            write(delta.content)
-            self.content.append(delta.content)  # after write: only what was shown
+            try:
+                write(delta.content)
+            finally:
+                # Ctrl-C most often lands while write() blocks on the terminal, after the text
+                # reached it: the history keeps what the user saw, that piece included.
+                self.content.append(delta.content)
 
     def finish(self) -> None:
         if self.in_reasoning:
