@@ -107,6 +107,33 @@ def local_server(timeout: float = 15.0) -> Iterator[str]:
             proc.stderr.close()
 
 
+@contextlib.contextmanager
+def mock_server(*args: str) -> Iterator[str]:
+    """``python -m hookwire.mockserver ARGS`` on a free port in a subprocess; yields its /v1 URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hookwire.mockserver", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_listening(port, proc)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def best_of(rounds: int, runs: dict[str, Callable[[], None]]) -> dict[str, float]:
+    """Alternate the candidates ``rounds`` times; each one's fastest round in seconds."""
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
 def main(argv: list[str]) -> None:
     import uvicorn
 

@@ -18,43 +18,17 @@ first checks that they return the same vectors. Each workload alternates the cli
 from __future__ import annotations
 
 import argparse
-import contextlib
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 
-from _servers import free_port, wait_listening
+from _servers import best_of, mock_server
 
 import hookwire
 
 MODEL = "text-embedding-3-small"
 
 
-@contextlib.contextmanager
-def mock_server() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hookwire.mockserver", "--port", str(port), "--model", MODEL],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_listening(port, proc)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
-def best_of(rounds: int, runs: dict[str, Callable[[], None]]) -> dict[str, float]:
-    """Alternate the candidates ``rounds`` times; each one's fastest round in seconds."""
-    best = dict.fromkeys(runs, float("inf"))
-    for _ in range(rounds):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def main() -> int:
@@ -71,7 +45,7 @@ def main() -> int:
     line = "the quick brown fox jumps over the lazy dog"
     texts = [f"document {i}: {line}" for i in range(args.texts)]
     dims = args.dimensions
-    with mock_server() as base_url:
+    with mock_server("--model", MODEL) as base_url:
         llm = hookwire.LLM("openai-compatible", base_url=base_url, model=MODEL, api_key="sk-b")
         client = openai.OpenAI(base_url=base_url, api_key="sk-b")
 

@@ -17,13 +17,10 @@ so a hiccup on the shared 2 cores does not decide the ratio. Run::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import socket
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+
+from _servers import best_of, mock_server
 
 import hookwire
 
@@ -31,43 +28,7 @@ MODEL = "mock-model"
 PROMPT = "benchmark this round trip"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
-
-@contextlib.contextmanager
-def mock_server() -> Iterator[str]:
-    """``python -m hookwire.mockserver`` on a free port in a subprocess; yields its /v1 URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hookwire.mockserver", "--port", str(port), "--dialect", "openai"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the mock server did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def best_of(rounds: int, runs: dict[str, Callable[[], None]]) -> dict[str, float]:
-    """Alternate the candidates ``rounds`` times; each one's fastest round in seconds."""
-    best = dict.fromkeys(runs, float("inf"))
-    for _ in range(rounds):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def main() -> int:
@@ -82,7 +43,7 @@ def main() -> int:
 
     import openai
 
-    with mock_server() as base_url:
+    with mock_server("--dialect", "openai") as base_url:
         options = {"transport": args.transport} if args.transport else {}
         llm = hookwire.LLM("openai-compatible", base_url=base_url, model=MODEL, api_key="sk-bench",
                       **options)
