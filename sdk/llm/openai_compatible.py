@@ -350,10 +350,13 @@ class OpenAICompatibleProvider(Provider):
 
     def _send(self, req: ChatRequest, body: dict[str, Any], timeout: Timeout,
               stream: bool) -> Response:
-        client = self.client
-        request = self._build(client, req, body, timeout)
+        return self._send_request(self._build(self.client, req, body, timeout), stream)
+
+    def _send_request(self, request: Request, stream: bool) -> Response:
+        """Send on the sync client; a refused status (also the last one of spent retries) is
+        the provider's typed error, with the body read into it."""
         try:
-            response = client.send(request, stream=stream)
+            response = self.client.send(request, stream=stream)
         except RetryError as exc:
             last: Response | None = getattr(exc, "last_response", None)
             if last is None:
@@ -398,19 +401,8 @@ class OpenAICompatibleProvider(Provider):
 
     # -- embeddings and token counts (sync) ------------------------------------------------
     def _post_json(self, url: str, body: dict[str, Any]) -> Any:
-        client = self.client
-        request = client.build_request("POST", url, json=body, timeout=self.timeout)
-        try:
-            response = client.send(request)
-        except RetryError as exc:
-            last: Response | None = getattr(exc, "last_response", None)
-            if last is None:
-                raise
-            last.read()
-            raise self._status_error(last) from exc
-        if response.status_code >= 400:
-            raise self._status_error(response)
-        return response.json()
+        request = self.client.build_request("POST", url, json=body, timeout=self.timeout)
+        return self._send_request(request, stream=False).json()
 
     def _embed_batch(self, batch: Any, model: str, dimensions: int | None) -> Any:
         data = self._post_json(
@@ -468,10 +460,12 @@ class OpenAICompatibleProvider(Provider):
     # -- async ------------------------------------------------------------------------------
     async def _asend(self, req: ChatRequest, body: dict[str, Any], timeout: Timeout,
                      stream: bool) -> Response:
-        client = self.async_client
-        request = self._build(client, req, body, timeout)
+        return await self._asend_request(self._build(self.async_client, req, body, timeout), stream)
+
+    async def _asend_request(self, request: Request, stream: bool) -> Response:
+        """The async twin of :meth:`_send_request`."""
         try:
-            response = await client.send(request, stream=stream)
+            response = await self.async_client.send(request, stream=stream)
         except RetryError as exc:
             last: Response | None = getattr(exc, "last_response", None)
             if last is None:
@@ -518,19 +512,8 @@ class OpenAICompatibleProvider(Provider):
 
     # -- embeddings and token counts (async) -----------------------------------------------
     async def _apost_json(self, url: str, body: dict[str, Any]) -> Any:
-        client = self.async_client
-        request = client.build_request("POST", url, json=body, timeout=self.timeout)
-        try:
-            response = await client.send(request)
-        except RetryError as exc:
-            last: Response | None = getattr(exc, "last_response", None)
-            if last is None:
-                raise
-            await last.aread()
-            raise self._status_error(last) from exc
-        if response.status_code >= 400:
-            raise self._status_error(response)
-        return response.json()
+        request = self.async_client.build_request("POST", url, json=body, timeout=self.timeout)
+        return (await self._asend_request(request, stream=False)).json()
 
     async def aembed(
         self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
