@@ -31,6 +31,7 @@ reaches a user of the SDK::
     │   │   │   └── WriteError
     │   │   ├── ProxyError
     │   │   ├── TLSError
+    │   │   ├── CassetteError              no recorded interaction answers a replayed request
     │   │   └── ProtocolError              malformed HTTP, SSE or JSON from the peer
     │   │       ├── DecodingError          a body is not valid JSON/text (also a ValueError)
     │   │       └── BodyTooLarge           a size limit was passed (decompression bombs too)
@@ -69,6 +70,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BodyTooLarge",
+    "CassetteError",
     "ClientClosed",
     "ConfigError",
     "ConflictError",
@@ -279,6 +281,17 @@ class ProxyError(TransportError):
 
 class TLSError(TransportError):
     """TLS handshake or certificate verification failed."""
+
+
+class CassetteError(TransportError):
+    """A cassette has no recorded interaction for this request and may not record it.
+
+    The message names the closest recorded request and how it differs; ``.closest`` is that
+    request as ``{"method", "uri"}`` (or None), ``.differences`` the differences, one each.
+    Never retried: a replay gives the same answer every time.
+    """
+
+    _context = (*RequestError._context, "closest", "differences")
 
 
 class ProtocolError(TransportError):
