@@ -6,6 +6,7 @@
 | `mock_server_factory` | session  | `factory(dialect=, api_key=, **MockConfig)`, cached      |
 | `mock_app`            | function | a fresh in-process `MockApp`                            |
 | `respx_mock_server`   | function | `InProcessServer`: httpx reaches a fresh app, no socket |
+|                       |          | (`.router` takes your own respx routes; they win)       |
 
 The pytest-httpbin drop-ins (`httpbin`, `httpbin_secure`, `httpbin_both`, `httpbin_ca_bundle`)
 arrive through this plugin too, from `hookwire.mockserver.pytest_httpbin`.
@@ -22,7 +23,7 @@ from hookwire.mockserver.app import MockApp, create_app
 from hookwire.mockserver.config import MockConfig
 from hookwire.mockserver.pytest_httpbin import *  # noqa: F403  (the httpbin drop-in fixtures)
 from hookwire.mockserver.server import LiveServer
-from hookwire.mockserver.testing import InProcessHandler, InProcessServer
+from hookwire.mockserver.testing import InProcessHandler, InProcessServer, mock_router
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +58,11 @@ def mock_app() -> MockApp:
 
 @pytest.fixture
 def respx_mock_server(mock_app: MockApp) -> Iterator[InProcessServer]:
-    """httpx calls to `.url` run `mock_app` in-process; other hosts pass through."""
-    import respx
-
+    """httpx calls to `.url` run `mock_app` in-process; routes added to `.router` win over
+    the mock's; loopback hosts pass through; any other host fails as not mocked."""
     handler = InProcessHandler(mock_app)
     server = InProcessServer(mock_app)
-    with respx.mock(assert_all_called=False, assert_all_mocked=False) as router:
-        router.route(host=server.host).mock(side_effect=handler)
-        router.route().pass_through()
+    with mock_router(handler, server.host) as router:
         server.router = router
         try:
             yield server

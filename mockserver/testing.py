@@ -11,6 +11,12 @@ connection faults onto the httpx errors a real socket would produce:
 
 `InProcessServer` has the `LiveServer` surface (url, openai_base_url, journal, app, reset,
 join, +), so one test body can run against either.
+
+`mock_router(handler, host)` is the respx router of the `respx_mock_server` fixture. Routes a
+user adds to it are tried first, in the order added; the mock's own routes come last: the
+in-process host goes to the app, loopback hosts (a live mock server in the same test) pass
+through to the network, and any other request matches nothing and fails with respx's
+``AllMockedAssertionError`` ("RESPX: <Request(...)> not mocked!") instead of leaving the machine.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from hookwire.mockserver.runner import ServerURL
 
 T = TypeVar("T")
 IN_PROCESS_HOST = "mockserver.invalid"  # RFC 2606: can never resolve to a real host
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class _LoopThread:
@@ -104,3 +111,27 @@ class InProcessServer(ServerURL):
     @property
     def url(self) -> str:
         return f"http://{self.host}"
+
+
+def mock_router(handler: InProcessHandler, host: str = IN_PROCESS_HOST) -> Any:
+    """A started-on-enter ``respx.MockRouter`` (``assert_all_mocked=True``) whose own routes
+    (``host`` -> ``handler``, loopback -> pass through) stay behind every route a user adds."""
+    import respx
+    from respx.models import RouteList
+
+    class TailRouteList(RouteList):
+        """The user's routes, then ``tail``: iteration (what respx matches on) sees both,
+        while adding, naming, snapshots and rollback only ever touch the user's routes."""
+
+        tail: list[respx.Route]
+
+        def __iter__(self) -> Any:
+            yield from self._routes
+            yield from self.tail
+
+    router = respx.mock(assert_all_called=False, assert_all_mocked=True)
+    routes = TailRouteList()
+    routes.tail = [respx.Route(host=host).mock(side_effect=handler)]
+    routes.tail += [respx.Route(host=name).pass_through() for name in LOOPBACK_HOSTS]
+    router.routes = routes  # start() snapshots the user's (empty) list; the tail stays
+    return router

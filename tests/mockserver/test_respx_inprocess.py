@@ -88,3 +88,47 @@ async def test_async_client_in_process(respx_mock_server):
                 "/v1/chat/completions", json=BODY, headers={"X-Mock-Fault": "stall-after=1"}
             )
     assert respx_mock_server.journal.count("/v1/chat/completions") == 2
+
+
+# -- composing with the user's own routes ------------------------------------------------------
+
+
+def test_a_user_route_wins_over_the_mocks_own(respx_mock_server):
+    router = respx_mock_server.router
+    api = router.get("https://api.example.com/x").respond(200, json={"from": "user"})
+    override = router.get(respx_mock_server.join("/uuid")).respond(418)
+    with httpx.Client(timeout=5) as c:
+        assert c.get("https://api.example.com/x").json() == {"from": "user"}
+        assert c.get(respx_mock_server.join("/uuid")).status_code == 418
+        assert c.get(respx_mock_server.join("/get")).json()["url"].endswith("/get")
+    assert api.call_count == 1 and override.call_count == 1
+    # only the request the user did not route reached the app
+    assert [e.path for e in respx_mock_server.journal.entries()] == ["/get"]
+
+
+async def test_a_user_route_wins_for_async_clients_too(respx_mock_server):
+    respx_mock_server.router.post("https://api.example.com/y").respond(201, text="made")
+    async with httpx.AsyncClient(timeout=5) as c:
+        r = await c.post("https://api.example.com/y", json={})
+        assert (r.status_code, r.text) == (201, "made")
+        r = await c.get(respx_mock_server.join("/status/204"))
+        assert r.status_code == 204
+
+
+def test_an_unrouted_host_fails_as_not_mocked_instead_of_reaching_the_network(respx_mock_server):
+    import respx
+
+    respx_mock_server.router.get("https://api.example.com/x").respond(200)
+    with httpx.Client(timeout=5) as c:
+        with pytest.raises(respx.models.AllMockedAssertionError, match="not mocked"):
+            c.get("https://elsewhere.example.com/x")
+        with pytest.raises(respx.models.AllMockedAssertionError, match="not mocked"):
+            c.get("https://api.example.com/other-path")
+    assert respx_mock_server.journal.entries() == []
+
+
+def test_user_routes_are_gone_in_the_next_test(respx_mock_server):
+    # the previous tests' routes were rolled back with their router
+    assert len(respx_mock_server.router.routes) == 0
+    with httpx.Client(timeout=5) as c:
+        assert c.get(respx_mock_server.join("/status/200")).status_code == 200
