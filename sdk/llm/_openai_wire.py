@@ -21,7 +21,16 @@ from hookwire.errors import (
     StreamErrorEvent,
     status_error_class,
 )
-from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, ToolCall, ToolCallDelta, Usage
+from hookwire.llm.types import (
+    ChatDelta,
+    ChatRequest,
+    ChatResult,
+    Choice,
+    TokenLogprob,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 from hookwire.reasoning import ReasoningSplitter, split_reasoning
 from hookwire.sse import SSEDecoder
 
@@ -49,6 +58,12 @@ def default_reasoning(obj: Mapping[str, Any]) -> str | None:
     return text if isinstance(text, str) else None
 
 
+_OPTIONAL_FIELDS = (
+    "temperature", "top_p", "max_tokens", "stop", "seed", "tools", "response_format", "n",
+    "logprobs", "top_logprobs",
+)
+
+
 def _tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
     """``"auto" | "none" | "required"`` pass through; any other string names a function."""
     if isinstance(choice, str) and choice not in ("auto", "none", "required"):
@@ -66,7 +81,7 @@ def build_body(
     and wins over everything, as in the openai client.
     """
     body: dict[str, Any] = {"model": model, "messages": [m.to_wire() for m in req.messages]}
-    for name in ("temperature", "top_p", "max_tokens", "stop", "seed", "tools", "response_format"):
+    for name in _OPTIONAL_FIELDS:
         value = getattr(req, name)
         if value is not None:
             body[name] = value
@@ -98,31 +113,45 @@ def parse_completion(
     inline: bool = True,
     started_in_reasoning: bool = False,
 ) -> ChatResult:
-    """A ``chat.completion`` object as a :class:`ChatResult` (choice 0).
+    """A ``chat.completion`` object as a :class:`ChatResult`: choice 0's fields, every choice
+    in ``choices``, logprobs typed.
 
     With ``inline`` and no reasoning field, ``<think>...</think>`` in the content is split out.
     """
     try:
-        choice = data["choices"][0]
-        message = choice["message"]
-    except (KeyError, IndexError, TypeError) as exc:
+        wire_choices = sorted(data["choices"], key=lambda c: c.get("index") or 0)
+        wire_choices[0]["message"]  # a completion without choices[0].message is broken
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
         raise DecodingError(
             f"the chat completion has no choices[0].message ({type(exc).__name__}: {exc})"
         ) from exc
-    content = message.get("content") or ""
-    reasoning = reasoning_of(message)
-    if reasoning is None and inline and content:
-        split, content = split_reasoning(content, started_in_reasoning=started_in_reasoning)
-        reasoning = split or None
+    choices = []
+    for position, choice in enumerate(wire_choices):
+        message = choice.get("message")
+        if not isinstance(message, Mapping):
+            raise DecodingError(f"the chat completion's choices[{position}] has no message")
+        content = message.get("content") or ""
+        reasoning = reasoning_of(message)
+        if reasoning is None and inline and content:
+            split, content = split_reasoning(content, started_in_reasoning=started_in_reasoning)
+            reasoning = split or None
+        choices.append(Choice(
+            int(choice.get("index") or position), content, reasoning,
+            choice.get("finish_reason"), _tool_calls(message),
+            TokenLogprob.list_from_wire(choice.get("logprobs")),
+        ))
+    head = choices[0]
     return ChatResult(
-        content=content,
-        reasoning=reasoning,
-        finish_reason=choice.get("finish_reason"),
+        content=head.content,
+        reasoning=head.reasoning,
+        finish_reason=head.finish_reason,
         usage=Usage.from_wire(data.get("usage")),
-        tool_calls=_tool_calls(message),
+        tool_calls=head.tool_calls,
         model=str(data.get("model") or ""),
         raw=data,
         provider=provider,
+        logprobs=head.logprobs,
+        more_choices=choices[1:],
     )
 
 
@@ -160,13 +189,26 @@ def error_from_body(
     return cls(text, body=body, code=code, type=kind, param=param, **context)
 
 
+class _ChoiceState:
+    """The reasoning split of one choice's stream (each of ``n`` choices has its own)."""
+
+    __slots__ = ("no_tag", "splitter")
+
+    def __init__(self, inline: bool, started_in_reasoning: bool) -> None:
+        self.splitter: ReasoningSplitter | None = (
+            ReasoningSplitter(started_in_reasoning=started_in_reasoning) if inline else None
+        )
+        self.no_tag = inline and not started_in_reasoning
+
+
 class ChunkParser:
     """Bytes of a ``text/event-stream`` chat reply in, :class:`ChatDelta` objects out.
 
-    Sans-IO and shared by the sync and async streams. Only choice 0 is read. ``done`` records
-    ``data: [DONE]``; ``finish_reason`` the last one seen; ``events`` counts data events (their
-    0-based index names a malformed one). ``comments`` counts ``: keep-alive`` lines, which the
-    caller's idle timer deliberately ignores.
+    Sans-IO and shared by the sync and async streams. Every choice is read (``n > 1``: each
+    delta's ``index`` names its choice, interleaved as the chunks arrive), each with its own
+    reasoning split. ``done`` records ``data: [DONE]``; ``finish_reason`` the last one seen;
+    ``events`` counts data events (their 0-based index names a malformed one). ``comments``
+    counts ``: keep-alive`` lines, which the caller's idle timer deliberately ignores.
     """
 
     def __init__(
@@ -178,10 +220,10 @@ class ChunkParser:
     ) -> None:
         self._decoder = SSEDecoder()
         self._reasoning_of = reasoning_of
-        self._splitter = (
-            ReasoningSplitter(started_in_reasoning=started_in_reasoning) if inline else None
-        )
-        self._no_tag = inline and not started_in_reasoning
+        self._inline = inline
+        self._started_in_reasoning = started_in_reasoning
+        self._first = _ChoiceState(inline, started_in_reasoning)
+        self._states: dict[int, _ChoiceState] = {0: self._first}
         self.events = 0
         self.done = False
         self.finish_reason: str | None = None
@@ -210,7 +252,7 @@ class ChunkParser:
         except SDKError as exc:
             self._hold(exc, out)
             return out
-        self._flush_splitter(out)
+        self._flush_all(out)
         return out
 
     def _hold(self, exc: SDKError, out: list[ChatDelta]) -> None:
@@ -234,7 +276,7 @@ class ChunkParser:
         self.events += 1
         if data == "[DONE]":
             self.done = True
-            self._flush_splitter(out)
+            self._flush_all(out)
             return
         try:
             obj = _loads(data)
@@ -261,49 +303,81 @@ class ChunkParser:
         if choices:
             if not isinstance(choices, list):
                 raise TypeError(f"choices is a {type(choices).__name__}, not a list")
-            choice = _expect(choices[0], dict, "choices[0]")
-            if choice.get("index", 0) == 0:
-                self._choice(choice, obj, out)
+            for choice in choices:
+                choice = _expect(choice, dict, "choices[]")
+                index = choice.get("index") or 0
+                if index:
+                    index = _expect(index, int, "choices[].index")
+                    state = self._states.get(index)
+                    if state is None:
+                        state = self._states[index] = _ChoiceState(
+                            self._inline, self._started_in_reasoning
+                        )
+                else:
+                    state = self._first
+                self._choice(choice, state, index, obj, out)
         if usage:
             out.append(ChatDelta(usage=Usage.from_wire(_expect(usage, dict, "usage")), raw=obj))
 
-    def _choice(self, choice: dict[str, Any], obj: Any, out: list[ChatDelta]) -> None:
+    def _choice(
+        self, choice: dict[str, Any], state: _ChoiceState, index: int, obj: Any,
+        out: list[ChatDelta],
+    ) -> None:
         delta = _expect(choice.get("delta") or {}, dict, "delta")
         content = _expect(delta.get("content"), str, "delta.content")
         reasoning = _expect(self._reasoning_of(delta), str, "the reasoning field")
         tools = _expect(delta.get("tool_calls"), list, "delta.tool_calls")
         finish = _expect(choice.get("finish_reason"), str, "finish_reason")
-        if reasoning and self._splitter is not None:  # the server splits: trust it
-            self._flush_splitter(out)
-            self._splitter = None
+        wire_logprobs = choice.get("logprobs")
+        logprobs = None if wire_logprobs is None else TokenLogprob.list_from_wire(
+            _expect(wire_logprobs, dict, "logprobs")
+        )
+        if reasoning and state.splitter is not None:  # the server splits: trust it
+            self._flush_splitter(state, index, out)
+            state.splitter = None
         if content:
-            if self._splitter is None or (self._no_tag and "<" not in content):
+            splitter = state.splitter
+            if splitter is None or (state.no_tag and "<" not in content):
                 # Until a "<" appears the splitter holds nothing back and is still before any
                 # <think>: it would return the text unchanged, so skip it (the hot path).
-                out.append(ChatDelta(content, reasoning or "", raw=obj))
-                reasoning = None
+                out.append(ChatDelta(content, reasoning or "", raw=obj, index=index,
+                                     logprobs=logprobs))
+                reasoning = logprobs = None
             else:
-                self._no_tag = False
-                for kind, text in self._splitter.feed(content):
+                state.no_tag = False
+                for kind, text in splitter.feed(content):
                     if kind == "content":
-                        out.append(ChatDelta(text, raw=obj))
+                        out.append(ChatDelta(text, raw=obj, index=index, logprobs=logprobs))
                     else:
-                        out.append(ChatDelta(reasoning=text, raw=obj))
+                        out.append(ChatDelta(reasoning=text, raw=obj, index=index,
+                                             logprobs=logprobs))
+                    logprobs = None
         if reasoning:
-            out.append(ChatDelta(reasoning=reasoning, raw=obj))
+            out.append(ChatDelta(reasoning=reasoning, raw=obj, index=index, logprobs=logprobs))
+            logprobs = None
+        if logprobs:  # tokens whose text the splitter still holds back: their logprobs go now
+            out.append(ChatDelta(raw=obj, index=index, logprobs=logprobs))
         if tools:
-            out.append(ChatDelta(tool_calls=[_tool_delta(t) for t in tools], raw=obj))
+            out.append(ChatDelta(tool_calls=[_tool_delta(t) for t in tools], raw=obj,
+                                 index=index))
         if finish:
-            self._flush_splitter(out)
+            self._flush_splitter(state, index, out)
             self.finish_reason = finish
-            out.append(ChatDelta(finish_reason=finish, raw=obj))
+            out.append(ChatDelta(finish_reason=finish, raw=obj, index=index))
 
-    def _flush_splitter(self, out: list[ChatDelta]) -> None:
-        if self._splitter is None:
+    def _flush_all(self, out: list[ChatDelta]) -> None:
+        for index, state in self._states.items():
+            self._flush_splitter(state, index, out)
+
+    def _flush_splitter(self, state: _ChoiceState, index: int, out: list[ChatDelta]) -> None:
+        if state.splitter is None:
             return
-        for kind, text in self._splitter.flush():
-            out.append(ChatDelta(text) if kind == "content" else ChatDelta(reasoning=text))
-        self._splitter = ReasoningSplitter(thinking=False)  # after the end, all is content
+        for kind, text in state.splitter.flush():
+            if kind == "content":
+                out.append(ChatDelta(text, index=index))
+            else:
+                out.append(ChatDelta(reasoning=text, index=index))
+        state.splitter = ReasoningSplitter(thinking=False)  # after the end, all is content
 
     def _error(self, index: int, obj: dict[str, Any]) -> None:
         err = obj.get("error", obj)

@@ -19,6 +19,9 @@ __all__ = ["ChatOptions", "Prompt", "build_request", "messages_of"]
 
 Prompt = str | MessageInput | Sequence[MessageInput]
 
+#: The OpenAI API's ceiling for ``top_logprobs`` (vLLM's default ``max_logprobs`` is 20 too).
+MAX_TOP_LOGPROBS = 20
+
 
 class ChatOptions(TypedDict, total=False):
     """The keyword arguments of ``LLM.chat``/``stream``/``achat``/``astream``.
@@ -32,7 +35,11 @@ class ChatOptions(TypedDict, total=False):
     not validate (see :mod:`hookwire.llm._structured`). ``extra_body`` is
     merged into the request body last; ``extra_headers`` are added to the HTTP request.
     ``timeout`` is seconds, a ``StreamTimeout`` or a
-    ``Timeout``.
+    ``Timeout``. ``n`` asks for that many choices (``result.choices``); ``logprobs=True`` for
+    each token's log probability and ``top_logprobs=k`` (0 to 20, implies ``logprobs``) for the
+    k likeliest tokens at each position. ``tools`` may hold Python functions (sync or
+    ``async def``): the call then runs the tool loop of :mod:`hookwire.llm.tools`, with
+    ``max_turns``, ``tool_errors`` and ``approve``.
     """
 
     system: str | None
@@ -49,6 +56,9 @@ class ChatOptions(TypedDict, total=False):
     tool_choice: str | Mapping[str, Any] | None
     response_format: Mapping[str, Any] | str | type | None
     validation_retries: int | None
+    n: int | None
+    logprobs: bool | None
+    top_logprobs: int | None
     extra_body: Mapping[str, Any] | None
     extra_headers: Mapping[str, str] | None
     timeout: StreamTimeout | Timeout | float | None
@@ -139,6 +149,9 @@ def build_request(
     tools: Sequence[Mapping[str, Any]] | None = None,
     tool_choice: str | Mapping[str, Any] | None = None,
     response_format: Mapping[str, Any] | str | None = None,
+    n: int | None = None,
+    logprobs: bool | None = None,
+    top_logprobs: int | None = None,
     extra_body: Mapping[str, Any] | None = None,
     extra_headers: Mapping[str, str] | None = None,
     timeout: StreamTimeout | Timeout | float | None = None,
@@ -165,6 +178,15 @@ def build_request(
         raise InvalidRequest(f"extra_headers must be a dict, not {type(extra_headers).__name__}")
     if model is not None and not (isinstance(model, str) and model):
         raise InvalidRequest(f"model must be a non-empty string, not {model!r}")
+    if logprobs is not None and not isinstance(logprobs, bool):
+        raise InvalidRequest(f"logprobs must be True or False, not {logprobs!r}")
+    top = _integer("top_logprobs", top_logprobs, 0)
+    if top is not None and top > MAX_TOP_LOGPROBS:
+        raise InvalidRequest(
+            f"top_logprobs must be between 0 and {MAX_TOP_LOGPROBS}, not {top_logprobs!r}"
+        )
+    if top is not None and logprobs is False:
+        raise InvalidRequest("top_logprobs needs logprobs: drop logprobs=False or top_logprobs")
     return ChatRequest(
         messages=messages,
         model=model,
@@ -178,6 +200,9 @@ def build_request(
         tools=_tools(tools),
         tool_choice=tool_choice if not isinstance(tool_choice, Mapping) else dict(tool_choice),
         response_format=_response_format(response_format),
+        n=_integer("n", n, 1),
+        logprobs=True if top is not None else logprobs,
+        top_logprobs=top,
         extra_body=dict(extra_body or {}),
         extra_headers=dict(extra_headers or {}),
         stream=stream,

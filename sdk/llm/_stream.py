@@ -33,7 +33,15 @@ from hookwire.errors import (
     StreamTruncated,
     TransportError,
 )
-from hookwire.llm.types import ChatDelta, ChatResult, StreamTimeout, ToolCall, Usage
+from hookwire.llm.types import (
+    ChatDelta,
+    ChatResult,
+    Choice,
+    StreamTimeout,
+    TokenLogprob,
+    ToolCall,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from hookwire._clock import Clock
@@ -49,60 +57,100 @@ log = logging.getLogger("hookwire.llm")
 DoneCallback = Callable[[ChatResult], None]
 
 
-class Accumulator:
-    """Folds deltas into the reply so far; ``started`` once any content/reasoning/tool arrived."""
+class _ChoiceParts:
+    """The pieces of one choice so far."""
 
-    __slots__ = ("_content", "_reasoning", "_tools", "finish_reason", "raw", "started", "usage")
+    __slots__ = ("content", "finish_reason", "logprobs", "reasoning", "tools")
 
     def __init__(self) -> None:
-        self._content: list[str] = []
-        self._reasoning: list[str] = []
-        self._tools: dict[int, list[Any]] = {}  # index -> [id, name, [argument fragments]]
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.tools: dict[int, list[Any]] = {}  # index -> [id, name, [argument fragments]]
+        self.logprobs: list[TokenLogprob] | None = None
         self.finish_reason: str | None = None
+
+    def choice(self, index: int) -> Choice:
+        calls = [
+            ToolCall(slot[0], slot[1], "".join(slot[2]))
+            for _, slot in sorted(self.tools.items())
+        ]
+        reasoning = "".join(self.reasoning)
+        return Choice(index, "".join(self.content), reasoning or None, self.finish_reason,
+                      calls, self.logprobs)
+
+
+class Accumulator:
+    """Folds deltas into the reply so far; ``started`` once any content/reasoning/tool arrived.
+
+    Each choice (``delta.index``) is folded apart; the result's own fields are choice 0's.
+    """
+
+    __slots__ = ("_choices", "_first", "raw", "started", "usage")
+
+    def __init__(self) -> None:
+        self._first = _ChoiceParts()
+        self._choices: dict[int, _ChoiceParts] = {0: self._first}
         self.usage: Usage | None = None
         self.raw: Any = None
         self.started = False
 
+    @property
+    def finish_reason(self) -> str | None:
+        return self._first.finish_reason
+
+    @property
+    def unfinished(self) -> list[int]:
+        """Indexes of the choices that have not sent a finish_reason."""
+        return [i for i, parts in sorted(self._choices.items()) if parts.finish_reason is None]
+
     def add(self, delta: ChatDelta) -> None:
+        index = delta.index
+        parts = self._first if not index else self._choices.get(index)
+        if parts is None:
+            parts = self._choices[index] = _ChoiceParts()
         if delta.content:
-            self._content.append(delta.content)
+            parts.content.append(delta.content)
             self.started = True
         if delta.reasoning:
-            self._reasoning.append(delta.reasoning)
+            parts.reasoning.append(delta.reasoning)
             self.started = True
         for part in delta.tool_calls:
             self.started = True
-            slot = self._tools.get(part.index)
+            slot = parts.tools.get(part.index)
             if slot is None:
-                slot = self._tools[part.index] = [part.id or "", part.name or "", []]
+                slot = parts.tools[part.index] = [part.id or "", part.name or "", []]
             else:
                 slot[0] = slot[0] or part.id or ""
                 slot[1] = slot[1] or part.name or ""
             if part.arguments:
                 slot[2].append(part.arguments)
+        if delta.logprobs:
+            if parts.logprobs is None:
+                parts.logprobs = []
+            parts.logprobs.extend(delta.logprobs)
         if delta.finish_reason:
-            self.finish_reason = delta.finish_reason
+            parts.finish_reason = delta.finish_reason
         if delta.usage is not None:
             self.usage = delta.usage
         if delta.raw is not None:
             self.raw = delta.raw
 
     def result(self, *, provider: str, model: str) -> ChatResult:
-        calls = [
-            ToolCall(slot[0], slot[1], "".join(slot[2]))
-            for _, slot in sorted(self._tools.items())
-        ]
-        reasoning = "".join(self._reasoning)
+        head = self._first.choice(0)
         raw = self.raw if isinstance(self.raw, dict) else {}
         return ChatResult(
-            content="".join(self._content),
-            reasoning=reasoning or None,
-            finish_reason=self.finish_reason,
+            content=head.content,
+            reasoning=head.reasoning,
+            finish_reason=head.finish_reason,
             usage=self.usage,
-            tool_calls=calls,
+            tool_calls=head.tool_calls,
             model=str(raw.get("model") or model),
             raw=self.raw,
             provider=provider,
+            logprobs=head.logprobs,
+            more_choices=[
+                parts.choice(i) for i, parts in sorted(self._choices.items()) if i
+            ],
         )
 
 
@@ -247,9 +295,11 @@ class _StreamBase:
     def _finished(self) -> None:
         """The source ended: complete, or raise StreamTruncated."""
         result = self._acc.result(provider=self.provider, model=self.model)
-        if result.finish_reason is None:
+        unfinished = self._acc.unfinished
+        if unfinished:
+            which = "" if unfinished == [0] else f" for choice(s) {unfinished}"
             error = StreamTruncated(
-                "the stream ended without a finish_reason: the reply is incomplete "
+                f"the stream ended without a finish_reason{which}: the reply is incomplete "
                 "(the partial reply is in .partial)",
                 partial=result,
             )

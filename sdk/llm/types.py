@@ -22,13 +22,16 @@ __all__ = [
     "ChatDelta",
     "ChatRequest",
     "ChatResult",
+    "Choice",
     "EmbeddingResult",
     "Message",
     "MessageInput",
     "StreamTimeout",
     "TokenCount",
+    "TokenLogprob",
     "ToolCall",
     "ToolCallDelta",
+    "ToolRun",
     "Usage",
 ]
 
@@ -144,6 +147,84 @@ class Usage:
                    reasoning)
 
 
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One generated token's log probability (``logprobs=True``), as the OpenAI spec has it.
+
+    ``top_logprobs`` holds the ``top_logprobs=k`` most likely tokens at that position (each a
+    ``TokenLogprob`` without a list of its own), most likely first; ``bytes`` is the token's
+    UTF-8 bytes when the provider sent them (a token can be part of a character).
+    """
+
+    token: str
+    logprob: float
+    bytes: tuple[int, ...] | None = None
+    top_logprobs: tuple[TokenLogprob, ...] = ()
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> TokenLogprob:
+        raw_bytes = data.get("bytes")
+        top = data.get("top_logprobs") or ()
+        return cls(
+            str(data.get("token", "")),
+            float(data.get("logprob", 0.0)),
+            tuple(raw_bytes) if isinstance(raw_bytes, list) else None,
+            tuple(cls.from_wire(t) for t in top if isinstance(t, Mapping)),
+        )
+
+    @classmethod
+    def list_from_wire(cls, data: Any) -> list[TokenLogprob] | None:
+        """``choice.logprobs`` (``{"content": [...]}``) as a list; None when it is absent."""
+        if not isinstance(data, Mapping):
+            return None
+        content = data.get("content")
+        if not isinstance(content, list):
+            return None
+        return [cls.from_wire(t) for t in content if isinstance(t, Mapping)]
+
+
+@dataclass(slots=True)
+class Choice:
+    """One of the ``n`` replies of a request (``n=3``: three choices, ``index`` 0 to 2).
+
+    A :class:`ChatResult`'s own fields are choice 0's; ``result.choices`` lists every choice.
+    """
+
+    index: int
+    content: str
+    reasoning: str | None = None
+    finish_reason: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    logprobs: list[TokenLogprob] | None = None
+
+    def __str__(self) -> str:
+        return self.content
+
+
+@dataclass(slots=True)
+class ToolRun:
+    """One tool call of an automatic tool loop: what the model asked for and what came of it.
+
+    ``arguments`` is the decoded JSON (``None`` when it did not decode); exactly one of
+    ``result`` and ``error`` tells the outcome (``error`` also when the call was refused:
+    ``approved`` is then False, or when the arguments did not fit the tool's schema);
+    ``output`` is the text sent back to the model; ``turn`` counts model replies from 1.
+    """
+
+    call: ToolCall
+    arguments: Any = None
+    result: Any = None
+    error: BaseException | None = None
+    output: str = ""
+    approved: bool = True
+    turn: int = 1
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
 @dataclass(slots=True)
 class ChatResult:
     """A finished (or, inside a stream error's ``.partial``, an unfinished) reply.
@@ -161,9 +242,25 @@ class ChatResult:
     provider: str = ""
     #: With a schema ``response_format``: the reply as a pydantic model instance or decoded JSON.
     parsed: Any = None
+    #: Choice 0's token log probabilities (``logprobs=True``); ``None`` when not asked for.
+    logprobs: list[TokenLogprob] | None = None
+    #: Choices 1 to n-1 of an ``n > 1`` request (``choices`` lists them all, choice 0 first).
+    more_choices: list[Choice] = field(default_factory=list, repr=False)
+    #: With Python functions in ``tools=``: every tool call the loop ran, in order.
+    tool_runs: list[ToolRun] = field(default_factory=list)
+    #: With a tool loop: the whole exchange after the prompt (assistant turns and tool results),
+    #: ready to extend a history.
+    messages: list[Message] = field(default_factory=list)
 
     def __str__(self) -> str:
         return self.content
+
+    @property
+    def choices(self) -> list[Choice]:
+        """Every choice, choice 0 (this result's own fields) first: one unless ``n > 1``."""
+        first = Choice(0, self.content, self.reasoning, self.finish_reason,
+                       list(self.tool_calls), self.logprobs)
+        return [first, *self.more_choices]
 
     def message(self) -> Message:
         """The assistant message to append to a history."""
@@ -190,9 +287,13 @@ class ChatDelta:
 
     Most deltas carry only ``content`` or ``reasoning``; the last ones carry ``finish_reason``
     and ``usage``. ``raw`` is the provider's chunk as parsed (a dict for HTTP providers).
+    ``index`` is the choice the delta belongs to (``n > 1``: choices interleave as they
+    arrive); ``logprobs`` the :class:`TokenLogprob` of its tokens when asked for.
     """
 
-    __slots__ = ("content", "finish_reason", "raw", "reasoning", "tool_calls", "usage")
+    __slots__ = (
+        "content", "finish_reason", "index", "logprobs", "raw", "reasoning", "tool_calls", "usage"
+    )
 
     def __init__(
         self,
@@ -202,7 +303,11 @@ class ChatDelta:
         finish_reason: str | None = None,
         usage: Usage | None = None,
         raw: Any = None,
+        index: int = 0,
+        logprobs: Sequence[TokenLogprob] | None = None,
     ) -> None:
+        self.index = index
+        self.logprobs = logprobs
         self.content = content
         self.reasoning = reasoning
         self.tool_calls = tool_calls
@@ -220,7 +325,8 @@ class ChatDelta:
     def __repr__(self) -> str:
         fields = ", ".join(
             f"{n}={getattr(self, n)!r}"
-            for n in ("content", "reasoning", "tool_calls", "finish_reason", "usage")
+            for n in ("index", "content", "reasoning", "tool_calls", "finish_reason", "usage",
+                      "logprobs")
             if getattr(self, n)
         )
         return f"ChatDelta({fields})"
@@ -274,6 +380,9 @@ class ChatRequest:
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
     response_format: dict[str, Any] | None = None
+    n: int | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
     extra_headers: dict[str, str] = field(default_factory=dict)
     stream: bool = False

@@ -12,6 +12,7 @@ from hookwire.errors import (
     BadRequestError,
     DecodingError,
     InternalServerError,
+    InvalidRequest,
     NotFoundError,
     ProtocolError,
     RateLimitError,
@@ -20,6 +21,7 @@ from hookwire.errors import (
 from hookwire.llm import ChatDelta, ChatRequest, Message
 from hookwire.llm._openai_wire import ChunkParser, build_body, error_from_body, parse_completion
 from hookwire.llm._request import build_request
+from hookwire.llm._stream import Accumulator
 
 
 def sse(*payloads: object, done: bool = True) -> bytes:
@@ -229,9 +231,74 @@ def test_tool_call_fragments_arrive_as_deltas() -> None:
     assert "".join(p.arguments for p in parts) == '{"city": 1}'
 
 
-def test_other_choices_are_ignored() -> None:
-    data = sse(chunk({"content": "zero"}), chunk({"content": "one"}, index=1), chunk({}, "stop"))
-    assert joined(feed_all(ChunkParser(), data, 4096), "content") == "zero"
+def test_interleaved_choices_keep_their_index_and_their_own_reasoning_split() -> None:
+    data = sse(
+        chunk({"content": "<think>a"}), chunk({"content": "x"}, index=1),
+        chunk({"content": "</think>A"}), chunk({"content": "<think>b</th"}, index=1),
+        chunk({"content": "ink>B"}, index=1), chunk({}, "stop"), chunk({}, "length", index=1),
+    )
+    for size in (1, 7, 4096):
+        deltas = feed_all(ChunkParser(), data, size)
+        by = {i: [d for d in deltas if d.index == i] for i in (0, 1)}
+        assert joined(by[0], "content") == "A" and joined(by[0], "reasoning") == "a"
+        # choice 1 is split as the same chunks alone would be, not by choice 0's state
+        alone = feed_all(ChunkParser(), sse(chunk({"content": "x"}), chunk(
+            {"content": "<think>b</th"}), chunk({"content": "ink>B"}), chunk({}, "length")), size)
+        for name in ("content", "reasoning"):
+            assert joined(by[1], name) == joined(alone, name)
+        acc = Accumulator()
+        for d in deltas:
+            acc.add(d)
+        result = acc.result(provider="p", model="m")
+        assert [c.index for c in result.choices] == [0, 1]
+        assert [c.finish_reason for c in result.choices] == ["stop", "length"]
+        assert result.choices[1].content == joined(alone, "content")
+        assert result.content == "A" and result.reasoning == "a"
+
+
+def test_stream_logprobs_are_typed_and_kept_even_when_the_splitter_holds_text() -> None:
+    def lp(token: str, value: float) -> dict:
+        alt = {"token": token + "?", "logprob": value - 1, "bytes": list(b"?")}
+        return {"token": token, "logprob": value, "bytes": list(token.encode()),
+                "top_logprobs": [{"token": token, "logprob": value, "bytes": None}, alt]}
+
+    first = chunk({"content": "Hi"})
+    first["choices"][0]["logprobs"] = {"content": [lp("Hi", -0.5)]}
+    held = chunk({"content": "<"})  # the splitter holds a lone "<": no content delta yet
+    held["choices"][0]["logprobs"] = {"content": [lp("<", -2.0)]}
+    deltas = feed_all(ChunkParser(), sse(first, held, chunk({}, "stop")), 4096)
+    acc = Accumulator()
+    for d in deltas:
+        acc.add(d)
+    result = acc.result(provider="p", model="m")
+    assert [t.token for t in result.logprobs or []] == ["Hi", "<"]
+    top = result.logprobs[0].top_logprobs
+    assert top[0].token == "Hi" and top[1].logprob == -1.5 and top[1].bytes == (63,)
+    assert result.content == "Hi<"
+
+
+def test_completion_parses_every_choice_in_index_order_with_logprobs() -> None:
+    def choice(i: int, text: str) -> dict:
+        return {"index": i, "finish_reason": "stop", "message": {"role": "assistant",
+                "content": text}, "logprobs": {"content": [
+                    {"token": text, "logprob": -0.25 * i, "bytes": None, "top_logprobs": []}]}}
+
+    data = {"model": "m", "choices": [choice(1, "<think>r</think>one"), choice(0, "zero")]}
+    result = parse_completion(data, provider="p")
+    assert result.content == "zero" and [c.content for c in result.choices] == ["zero", "one"]
+    assert result.choices[1].reasoning == "r"
+    assert result.logprobs is not None and result.logprobs[0].logprob == 0.0
+    assert result.choices[1].logprobs[0].logprob == -0.25
+
+
+def test_body_sends_n_and_logprobs_and_top_logprobs_implies_logprobs() -> None:
+    body = build_body(build_request("hi", n=2, top_logprobs=3), "m")
+    assert (body["n"], body["logprobs"], body["top_logprobs"]) == (2, True, 3)
+    assert "n" not in build_body(build_request("hi"), "m")
+    for bad in ({"n": 0}, {"top_logprobs": 21}, {"logprobs": "yes"},
+                {"logprobs": False, "top_logprobs": 2}):
+        with pytest.raises(InvalidRequest, match=next(iter(bad))):
+            build_request("hi", **bad)
 
 
 def test_malformed_event_names_its_index() -> None:
