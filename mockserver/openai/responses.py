@@ -140,7 +140,8 @@ def _output(reply: Reply, base: str) -> list[dict[str, Any]]:
 
 
 def _envelope(body: dict[str, Any], response_id: str, model: str, created: int) -> dict[str, Any]:
-    """Every key of the Response but output, status and usage (what the request set)."""
+    """The response in progress: what the request set, no output yet, no usage (the spec's
+    `usage` is an object, never null: it first comes with the final response)."""
     reasoning = body.get("reasoning") or {}
     fmt = (body.get("text") or {}).get("format") or {"type": "text"}
     return {
@@ -165,7 +166,6 @@ def _envelope(body: dict[str, Any], response_id: str, model: str, created: int) 
         "tools": [_tool_echo(t) for t in body.get("tools") or []],
         "top_p": body.get("top_p", 1.0),
         "truncation": body.get("truncation", "disabled"),
-        "usage": None,
         "metadata": body.get("metadata") or {},
     }
 

@@ -20,10 +20,11 @@ __all__ = ["chat_body", "history_of_output", "validate_response_request"]
 
 ROLES = ("user", "assistant", "system", "developer")
 # items the mock reads (message, the two function-call halves) or passes over
-_SKIPPED = frozenset({"reasoning", "item_reference"})
-EFFORTS = frozenset({"none", "minimal", "low", "medium", "high", "xhigh", "max"})
-SUMMARIES = frozenset({"auto", "concise", "detailed"})
-_CHOICES = frozenset({"none", "auto", "required"})
+_SKIPPED = ("reasoning", "item_reference")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+SUMMARIES = ("auto", "concise", "detailed")
+# tuples, not sets: a request may hold any JSON value there, an unhashable one too
+_CHOICES = ("none", "auto", "required")
 
 
 def _fail(message: str, param: str) -> ApiError:
