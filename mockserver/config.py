@@ -17,6 +17,8 @@ two fixtures asking for the same dialect and key share one server.
 | only_models       | False         | serve `models` alone, not the dialect's own (vllm)    |
 | max_body          | 10 MiB        | larger request bodies get 413                         |
 | limits            | Limits()      | per-request caps (`hookwire.mockserver.limits`)       |
+| cassette          | None          | a cassette file: replay it instead of the endpoints   |
+| cassette_timing   | False         | replay streamed chunks with their recorded timing     |
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class MockConfig:
     max_body: int = MAX_BODY_DEFAULT
     only_models: bool = False
     limits: Limits = DEFAULT_LIMITS
+    cassette: str | Path | None = None
+    cassette_timing: bool = False
 
     def __post_init__(self) -> None:
         if self.dialect not in DIALECTS:
@@ -73,6 +77,10 @@ class MockConfig:
                 raise ConfigError(f"limits: {exc}") from None
         if not isinstance(self.limits, Limits):
             raise ConfigError(f"limits must be a Limits, not {type(self.limits).__name__}")
+        if isinstance(self.cassette, Path):  # a str travels as JSON to worker processes
+            object.__setattr__(self, "cassette", str(self.cassette))
+        if self.cassette_timing and self.cassette is None:
+            raise ConfigError("cassette_timing needs a cassette")
 
     def __repr__(self) -> str:
         # Never print the key itself: configs end up in logs and test ids.
@@ -84,5 +92,7 @@ class MockConfig:
             f"MockConfig(host={self.host!r}, port={self.port}, dialect={self.dialect!r}, "
             f"api_key={key}, workers={self.workers}, ttft={self.ttft}, "
             f"inter_token_delay={self.inter_token_delay}, scenario={self.scenario!r}, "
-            f"models={self.models!r}, only_models={self.only_models}{limits})"
+            f"models={self.models!r}, only_models={self.only_models}{limits}"
+            + (f", cassette={self.cassette!r}" if self.cassette is not None else "")
+            + ")"
         )
