@@ -69,6 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=N",
         help="raise or lower one per-request cap (repeatable; see docs/mockserver.md, Limits)",
     )
+    p.add_argument(
+        "--cassette",
+        default=None,
+        metavar="FILE",
+        help="replay this cassette instead of the endpoints (see docs/cassettes.md)",
+    )
+    p.add_argument(
+        "--cassette-timing",
+        action="store_true",
+        help="replay streamed chunks with their recorded timing (needs --cassette)",
+    )
     return p
 
 
@@ -84,6 +95,10 @@ def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
     try:
         if args.scenario:
             load_rules(args.scenario)  # fail now, with the file's name, not in a worker
+        if args.cassette:
+            from hookwire.mockserver.cassette.app import load_for_serving
+
+            load_for_serving(args.cassette)  # fail now, with the file's name, not in a worker
         try:
             limits = Limits(**dict(args.limit))
         except ValueError as exc:
@@ -101,6 +116,8 @@ def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
             only_models=args.only_models,
             max_body=args.max_body,
             limits=limits,
+            cassette=args.cassette,
+            cassette_timing=args.cassette_timing,
         )
     except (ConfigError, FaultSyntaxError) as exc:
         parser.error(str(exc))
@@ -114,7 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = config_from_args(argv)
     print(
         f"mockserver: {config.dialect} dialect on http://{config.host}:{config.port} "
-        f"(workers={config.workers}, auth={'on' if config.api_key else 'off'})",
+        f"(workers={config.workers}, auth={'on' if config.api_key else 'off'}"
+        + (f", replaying {config.cassette}" if config.cassette else "")
+        + ")",
         file=sys.stderr,
         flush=True,
     )
