@@ -52,6 +52,10 @@ def _check_mock(fields: dict[str, Any]) -> None:
     try:
         if fields["scenario"] is not None:
             load_rules(fields["scenario"])
+        if fields.get("cassette") is not None:
+            from hookwire.mockserver.cassette.app import load_for_serving
+
+            load_for_serving(fields["cassette"])
         MockConfig(**fields)
     except (ConfigError, FaultSyntaxError) as exc:
         raise typer.BadParameter(str(exc)) from None
@@ -99,6 +103,10 @@ def _mock_argv(fields: dict[str, Any]) -> list[str]:
         argv += ["--scenario", str(fields["scenario"])]
     for name in fields["models"]:
         argv += ["--model", name]
+    if fields.get("cassette") is not None:
+        argv += ["--cassette", str(fields["cassette"])]
+    if fields.get("cassette_timing"):
+        argv += ["--cassette-timing"]
     return argv + (["--only-models"] if fields["only_models"] else [])
 
 
@@ -137,6 +145,13 @@ def mock_serve(
         [], "--limit", metavar="<name=n>",
         help="Raise or lower one per-request cap, e.g. n=256 (repeatable; docs: mock Limits).",
     ),
+    cassette: Path | None = typer.Option(
+        None, "--cassette", metavar="<file>", exists=True, dir_okay=False,
+        help="Replay this cassette instead of the endpoints (docs: cassettes).",
+    ),
+    cassette_timing: bool = typer.Option(
+        False, "--cassette-timing", help="Replay streamed chunks with their recorded timing."
+    ),
 ) -> None:
     """Run the mock server until Ctrl-C (the same server as `python -m hookwire.mockserver`)."""
     first, inter = _latency(latency) or (0.0, 0.0)
@@ -145,7 +160,7 @@ def mock_serve(
         "ttft": first if ttft is None else ttft,
         "inter_token_delay": inter if inter_token is None else inter_token,
         "scenario": scenario, "models": tuple(model), "only_models": only_models,
-        "max_body": max_body,
+        "max_body": max_body, "cassette": cassette, "cassette_timing": cassette_timing,
     }  # fmt: skip
     _check_mock(fields)
     _check_port(host, port)
