@@ -4,11 +4,21 @@ pytest loads every installed ``pytest11`` plugin at start-up, so an application 
 plain ``hookwire`` (no server dependencies) and runs its own pytest must not fail here. With
 the ``mock`` extra installed this module offers every fixture of
 :mod:`hookwire.mockserver.pytest_plugin`; without it, none, and nothing is imported.
+
+The cassette marker and fixture (:mod:`hookwire.mockserver.cassette.pytest_plugin`) need only
+pytest and the standard library, so they are always here.
 """
 
 from __future__ import annotations
 
 import importlib.util
+
+from hookwire.mockserver.cassette.pytest_plugin import (  # noqa: F401  (pytest finds them here)
+    _hookwire_cassette_marker,
+    hookwire_cassette,
+    pytest_addoption,
+    pytest_configure,
+)
 
 #: What the fixtures need (the ``mock`` extra); all present, or the plugin stays empty.
 REQUIRES = ("starlette", "uvicorn")
