@@ -382,5 +382,10 @@ class _FaultSend:
 
 
 def create_app(config: MockConfig | None = None, routes: Iterable[Route] | None = None) -> MockApp:
-    """Build the mock server's ASGI app for `config` (default: openai dialect, no key)."""
+    """Build the mock server's ASGI app for `config` (default: openai dialect, no key); with
+    `config.cassette`, the app that answers from that cassette (`hookwire.mockserver.cassette`)."""
+    if config is not None and config.cassette is not None:
+        from hookwire.mockserver.cassette.app import CassetteApp
+
+        return CassetteApp(config, routes)
     return MockApp(config, routes)
