@@ -29,6 +29,11 @@ Other choices:
   read timeout is per ``recv``, so the connections' ``http.client`` responses read through
   ``_HeadTimedReader``, which cuts each head ``recv``'s timeout to what is left and then gives
   the body the ``read`` timeout.
+- ``Client(transport_options={"mounts": {PREFIX: adapter}})`` sends the URLs that start with
+  ``PREFIX`` (longest prefix first, as ``Session.mount``) through that ``requests`` adapter
+  instead of the pooled one: ``hookwire.mockserver.asgi_requests.ASGIAdapter`` reaches the mock
+  app in-process, say. Such an adapter stays its owner's to close; pool, TLS and proxy settings
+  do not apply to it.
 - The body is read with urllib3's ``read1``/``read_chunked``, which return data as it arrives,
   with ``decode_content=False``: the raw bytes go through the core's ``ContentDecoder``
   (``_common.decoder_for``), as on every transport, so the bomb bound and the error for a
@@ -273,6 +278,7 @@ class RequestsTransport(BaseTransport):
         self._adapters: dict[TLSSettings, Any] = {self._contexts.default: self.adapter}
         self._session.mount("http://", self.adapter)
         self._session.mount("https://", self.adapter)
+        self._mounts = _mounts(options.extra.get("mounts"), requests)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -297,6 +303,11 @@ class RequestsTransport(BaseTransport):
                     adapter = self._adapters[tls] = self._new_adapter(tls)
         return adapter
 
+    def _mounted(self, url: str) -> Any:
+        """The caller's adapter mounted on the longest prefix of ``url``, if any."""
+        lowered = url.lower()
+        return next((a for prefix, a in self._mounts if lowered.startswith(prefix)), None)
+
     def _prepare(self, request: Request) -> Any:
         from requests import PreparedRequest
         from urllib3 import HTTPHeaderDict
@@ -320,12 +331,15 @@ class RequestsTransport(BaseTransport):
         proxy = _common.proxy_for(request)
         try:
             prepared = self._prepare(request)
-            adapter = self._adapter(_common.tls_of(request, self._contexts.default))
+            adapter = self._mounted(request.url) or self._adapter(
+                _common.tls_of(request, self._contexts.default)
+            )
         except errors.ClientClosed:
             raise
         except Exception as exc:
             raise _map_error(exc, request, proxy) from exc
-        verified = not _common.is_unverified(adapter.tls_kwargs["ssl_context"])
+        tls = getattr(adapter, "tls_kwargs", None)  # None: a mounted adapter of the caller's
+        verified = tls is None or not _common.is_unverified(tls["ssl_context"])
         token = _POOL_TIMEOUT.set(timeout.pool)
         wait = _HEAD_WAIT.set(_HeadWait(head, timeout.read)) if head is not None else None
         try:
@@ -375,6 +389,26 @@ class RequestsTransport(BaseTransport):
                 self._session.close()
                 for adapter in self._adapters.values():  # those of other TLS settings
                     adapter.close()
+
+
+def _mounts(value: Any, requests: Any) -> list[tuple[str, Any]]:
+    """``transport_options["mounts"]`` checked: ``{prefix: requests adapter}``, longest first."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise TypeError(
+            "transport_options['mounts'] must be a dict of URL prefix -> requests adapter, "
+            f"not {type(value).__name__}"
+        )
+    for prefix, adapter in value.items():
+        if not isinstance(prefix, str) or not prefix:
+            raise TypeError(f"transport_options['mounts']: a prefix must be a str, not {prefix!r}")
+        if not isinstance(adapter, requests.adapters.BaseAdapter):
+            raise TypeError(
+                f"transport_options['mounts'][{prefix!r}] must be a requests adapter "
+                f"(requests.adapters.BaseAdapter), not {type(adapter).__name__}"
+            )
+    return sorted(((p.lower(), a) for p, a in value.items()), key=lambda m: -len(m[0]))
 
 
 @contextlib.contextmanager
