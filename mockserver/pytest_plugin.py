@@ -7,6 +7,8 @@
 | `mock_app`            | function | a fresh in-process `MockApp`                            |
 | `respx_mock_server`   | function | `InProcessServer`: httpx reaches a fresh app, no socket |
 |                       |          | (`.router` takes your own respx routes; they win)       |
+| `requests_mock_server`| function | `InProcessServer`: requests reaches the same app, no     |
+|                       |          | socket (`.adapter`, `.transport_options` for hookwire)  |
 
 The pytest-httpbin drop-ins (`httpbin`, `httpbin_secure`, `httpbin_both`, `httpbin_ca_bundle`)
 arrive through this plugin too, from `hookwire.mockserver.pytest_httpbin`.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -68,3 +71,30 @@ def respx_mock_server(mock_app: MockApp) -> Iterator[InProcessServer]:
             yield server
         finally:
             handler.close()
+
+
+@pytest.fixture
+def requests_mock_server(
+    mock_app: MockApp, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InProcessServer]:
+    """requests calls to `.url` run `mock_app` in-process (the same app as `respx_mock_server`
+    in the same test): every `requests.Session` (so plain `requests.get`) gets the
+    `ASGIAdapter` for that host; hookwire's requests transport takes `.transport_options`."""
+    import requests
+
+    from hookwire.mockserver.asgi_requests import ASGIAdapter
+
+    adapter = ASGIAdapter(mock_app)
+    server = InProcessServer(mock_app, adapter=adapter)
+    original = requests.Session.get_adapter
+
+    def get_adapter(session: requests.Session, url: str) -> Any:
+        if urlsplit(url).hostname == server.host:
+            return adapter
+        return original(session, url)
+
+    monkeypatch.setattr(requests.Session, "get_adapter", get_adapter)
+    try:
+        yield server
+    finally:
+        adapter.close()

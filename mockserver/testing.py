@@ -22,8 +22,10 @@ through to the network, and any other request matches nothing and fails with res
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import http
 import threading
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -35,6 +37,7 @@ from hookwire.mockserver.runner import ServerURL
 T = TypeVar("T")
 IN_PROCESS_HOST = "mockserver.invalid"  # RFC 2606: can never resolve to a real host
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_READ_SIZE = 64 * 1024
 
 
 class _LoopThread:
@@ -65,26 +68,76 @@ class _LoopThread:
                 self._loop = self._thread = None
 
 
+class _Parts(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A finished body, handed out in the pieces the app sent (sync and async alike)."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        # at most what httpcore reads from a socket at once (64 KiB)
+        self._parts = [p[i : i + _READ_SIZE] for p in parts for i in range(0, len(p), _READ_SIZE)]
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._parts
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for part in self._parts:
+            yield part
+
+
 class InProcessHandler:
     """Route an httpx request into the app; returns a Response (sync) or a coroutine (async)."""
 
     def __init__(self, app: MockApp) -> None:
         self.app = app
-        self._transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         self._loop = _LoopThread()
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {}).get("read")
+        started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        parts: list[bytes] = []
+        head_only = request.method == "HEAD"
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            async def recording_send(message: Any) -> None:
+                if message["type"] == "http.response.start" and not started.done():
+                    started.set_result(None)
+                elif message["type"] == "http.response.body" and not head_only:
+                    parts.append(bytes(message.get("body", b"")))
+                await send(message)
+
+            await self.app(scope, receive, recording_send)
+
+        transport = httpx.ASGITransport(app=app)
+        task = asyncio.ensure_future(transport.handle_async_request(request))
         try:
-            response = await self._transport.handle_async_request(request)
-            content = await response.aread()
+            # The read timeout bounds the wait for the head, as on a socket (delay=, a slow app).
+            waiters: set[asyncio.Future[Any]] = {task, started}
+            done, _ = await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
+            if not done:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+                raise httpx.ReadTimeout(
+                    "The mock server sent no response in time.", request=request
+                )
+            response = await task
         except ConnectionDropped as exc:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a complete response.", request=request
             ) from exc
         except StreamStalled as exc:
             raise httpx.ReadTimeout("The mock server stopped sending.", request=request) from exc
+        status = response.status_code
+        try:
+            reason = http.HTTPStatus(status).phrase.encode("ascii")
+        except ValueError:
+            reason = b""
+        # The body in the pieces the app sent them (as bytes on the wire: a gzip body stays gzip).
         return httpx.Response(
-            response.status_code, headers=response.headers, content=content, request=request
+            status,
+            headers=response.headers,
+            stream=_Parts(parts),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
         )
 
     def __call__(self, request: httpx.Request) -> Any:
@@ -102,15 +155,25 @@ class InProcessHandler:
 class InProcessServer(ServerURL):
     """The `LiveServer` surface for an app reached through respx, not a socket."""
 
-    def __init__(self, app: MockApp, router: Any = None, host: str = IN_PROCESS_HOST) -> None:
+    def __init__(
+        self, app: MockApp, router: Any = None, host: str = IN_PROCESS_HOST, adapter: Any = None
+    ) -> None:
         self.app = app
         self.router = router
+        self.adapter = adapter  # a hookwire.mockserver.asgi_requests.ASGIAdapter, for requests
         self.host = host
         self.port = 80
 
     @property
     def url(self) -> str:
         return f"http://{self.host}"
+
+    @property
+    def transport_options(self) -> dict[str, Any]:
+        """``hookwire.Client(transport="requests", transport_options=...)`` for this app."""
+        if self.adapter is None:
+            raise RuntimeError("no requests adapter here: use the requests_mock_server fixture")
+        return {"mounts": {self.url: self.adapter}}
 
 
 def mock_router(handler: InProcessHandler, host: str = IN_PROCESS_HOST) -> Any:
