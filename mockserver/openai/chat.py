@@ -228,6 +228,10 @@ def _chunks(
     rule = ctx.rule
     no_done = rule is not None and rule.no_done
     field = ctx.dialect.reasoning_field
+    entry = ctx.entry
+    # what the stream sent, for the journal (contract coverage): noted as each part begins
+    sent = entry.sent if entry is not None else _ignore
+    sent("role")
     head = {**base, "object": "chat.completion.chunk"}
 
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -241,12 +245,15 @@ def _chunks(
     for i, reply in enumerate(replies):
         yield chunk(i, {"role": "assistant", "content": ""})
         if reply.reasoning:
+            sent("reasoning")
             fill = template(i, field).fill
             yield from map(fill, tokens.iter_pieces(reply.reasoning))
         if reply.content:
+            sent("content")
             fill = template(i, "content").fill
             yield from map(fill, tokens.iter_pieces(reply.content))
         for j, call in enumerate(reply.tool_calls):
+            sent("tool-calls")
             start = {"index": j, "id": call.id, "type": "function"}
             yield chunk(
                 i, {"tool_calls": [{**start, "function": {"name": call.name, "arguments": ""}}]}
@@ -256,4 +263,9 @@ def _chunks(
         if not no_done:
             yield chunk(i, {}, reply.finish_reason)
     if include_usage and not no_done:
+        sent("usage")
         yield {**head, "choices": [], "usage": _usage(prompt_tokens, replies)}
+
+
+def _ignore(feature: str) -> None:
+    """`sent` when there is no journal entry to note stream features in."""
