@@ -33,6 +33,7 @@ from hookwire.mockserver.replies import json_reply
 from hookwire.mockserver.routes import ROUTES
 from hookwire.mockserver.routing import Route, RouteTable, method_not_allowed
 from hookwire.mockserver.scenario import Scenario, load_rules
+from hookwire.mockserver.sse import DONE
 
 Scope = dict[str, Any]
 _SLICE = 64  # close-after on a fixed-length body: count it in 64-byte slices
@@ -59,7 +60,6 @@ class MockApp:
         self.state.journal = Journal(max_depth=config.limits.json_depth)
         self.state.scenario = Scenario(rules)
         self.state.metrics = Metrics()
-        self.calls: dict[tuple[str, str], int] = {}
         # Direct references: starlette's State goes through __getattr__ on every access.
         self._journal: Journal = self.state.journal
         self._scenario: Scenario = self.state.scenario
@@ -81,10 +81,19 @@ class MockApp:
     def scenario(self) -> Scenario:
         return self._scenario
 
+    @property
+    def calls(self) -> dict[tuple[str, str], int]:
+        """Calls so far per (X-Mock-Session, path), as the journal counts them."""
+        return self._journal.calls
+
+    def use(self, journal: Journal, scenario: Scenario) -> None:
+        """Serve with this journal and scenario (a store shared by worker processes)."""
+        self.state.journal = self._journal = journal
+        self.state.scenario = self._scenario = scenario
+
     def reset(self) -> None:
         """Forget journal entries and call counters (scenario rules stay)."""
         self._journal.clear()
-        self.calls.clear()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -150,9 +159,7 @@ class MockApp:
         is_api = path.startswith("/v1/")
         if is_api:
             self._journal.note_api_request(entry)
-        call_key = (session, path)
-        number = self.calls.get(call_key, 0) + 1
-        self.calls[call_key] = number
+        number = self._journal.next_call(session, path)
 
         ctx = RequestContext(self.config, self.dialect, self.models, self._journal, entry, body)
         transport = faultio.socket_of(send)
@@ -170,6 +177,7 @@ class MockApp:
                     rule = ctx.rule = self._scenario.match(method, path, session, number)
                 if rule is not None:
                     entry.fault = rule.describe()
+                    entry.rule = rule
                     early = await self._fault_reply(ctx, rule, is_api, transport, receive, send)
             if early is not None:
                 status = entry.status = early.status_code
@@ -195,6 +203,9 @@ class MockApp:
                 raise  # in-process: hookwire.mockserver.testing turns it into httpx's error
         finally:
             self._metrics.observe(method, label, status, time.perf_counter() - started)
+            finish = self._journal.finish
+            if finish is not None:
+                finish(entry)
 
     def _early_reply(
         self,
@@ -230,6 +241,7 @@ class MockApp:
             return self._error(is_api, 400, f"X-Mock-Fault: {exc}")
         if ctx.rule is not None and ctx.entry is not None:
             ctx.entry.fault = ctx.rule.describe()
+            ctx.entry.rule = ctx.rule
         return None
 
     def _error(self, is_api: bool, status: int, message: str, headers: Any = None) -> Response:
@@ -320,7 +332,8 @@ class _Sent(Response):
 
 
 class _Recorder:
-    """Wraps `send` to note the response status in the journal (and for the metrics)."""
+    """Wraps `send` to note the response status in the journal (and for the metrics), and for
+    an event stream (an endpoint set `entry.stream`) whether it sent [DONE] or an error event."""
 
     __slots__ = ("_entry", "_send", "status")
 
@@ -332,6 +345,12 @@ class _Recorder:
     async def __call__(self, message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             self._entry.status = self.status = message["status"]
+        elif self._entry.stream is not None:
+            body = message.get("body", b"")
+            if body == DONE:
+                self._entry.sent("done")
+            elif body.startswith(b'data: {"error"'):
+                self._entry.sent("error-event")
         await self._send(message)
 
 

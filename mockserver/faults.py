@@ -69,6 +69,33 @@ class Rule:
             or self.no_done
         )
 
+    def kinds(self) -> list[str]:
+        """The fault kinds this rule applies, by the names of the contract-coverage catalogue
+        (`hookwire.mockserver.coverage_report`): status, retry-after, delay, reset, cut,
+        stall, keepalive-only, malformed, error-event, no-done."""
+        out = []
+        if self.status is not None:
+            out.append("status")
+        if self.retry_after is not None or self.retry_after_ms is not None:
+            out.append("retry-after")
+        if self.delay:
+            out.append("delay")
+        if self.reset_after_body or self.close_after == 0:
+            out.append("reset")
+        elif self.close_after is not None:
+            out.append("cut")
+        if self.stall_after is not None:
+            out.append("stall")
+        for name, on in (
+            ("keepalive-only", self.keepalive_only),
+            ("malformed", self.malformed_at is not None),
+            ("error-event", self.error_at is not None),
+            ("no-done", self.no_done),
+        ):
+            if on:
+                out.append(name)
+        return out
+
     def describe(self) -> str:
         """Short text for the journal: the rule's source, or its non-default fields."""
         if self.source:

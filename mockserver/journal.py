@@ -6,19 +6,33 @@ headers, body, response status and the fault that was applied. Secrets are repla
 header values, query parameters, JSON keys at any depth, form and multipart fields. So no view
 of the journal (in-process, `/__mock__/journal`, `/__mock__/last`) can leak a key, and none is
 kept in memory. Bounded (oldest entries drop) so a benchmark cannot grow it without limit.
+
+Each entry also says what the contract-coverage report (`hookwire.mockserver.coverage_report`)
+needs: the fault kinds of the rule applied (`fault_kinds`), and for an event stream the features
+it actually sent (`stream`: reasoning, content, tool-calls, usage, done, error-event). The call
+counters behind `calls=<n>` fault rules live here too (`next_call`), so a shared journal
+(`hookwire.mockserver.store`) shares them between worker processes.
+
+`start_tap()` makes every journal of the process hand each finished entry to one collector (the
+pytest option `--hookwire-contract-report`); off, a request pays one attribute test for it.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from hookwire.mockserver import redact
 from hookwire.mockserver.limits import Limits, loads
+
+if TYPE_CHECKING:
+    from hookwire.mockserver.faults import Rule
 
 REDACTED = redact.REDACTED
 TEXT_BODY_LIMIT = 4096
@@ -86,8 +100,10 @@ class JournalEntry:
         "method",
         "path",
         "query",
+        "rule",
         "seq",
         "status",
+        "stream",
         "time",
     )
 
@@ -118,7 +134,20 @@ class JournalEntry:
             self._raw_body = b""
         self.status: int | None = None
         self.fault: str | None = None
+        self.rule: Rule | None = None  # the fault rule applied, if any
+        self.stream: set[str] | None = None  # features an event stream sent
         self.extra: dict[str, Any] = {}
+
+    def sent(self, feature: str) -> None:
+        """Note that the response (an event stream) sent `feature` (e.g. "reasoning")."""
+        if self.stream is None:
+            self.stream = {feature}
+        else:
+            self.stream.add(feature)
+
+    @property
+    def fault_kinds(self) -> list[str]:
+        return [] if self.rule is None else self.rule.kinds()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -149,6 +178,9 @@ class JournalEntry:
             "body": self.body,
             "status": self.status,
             "fault": self.fault,
+            "fault_kinds": self.fault_kinds,
+            "stream": None if self.stream is None else sorted(self.stream),
+            "pid": _PID,
             "extra": self.extra,
         }
 
@@ -160,6 +192,40 @@ class JournalEntry:
 
 
 _UNSET: Any = object()
+_PID = os.getpid()  # worker processes are spawned: each imports this module afresh
+
+# the process-wide collector of finished entries, when `start_tap` armed one
+_tap: Callable[[JournalEntry], None] | None = None
+_journals: weakref.WeakSet[Journal] = weakref.WeakSet()
+
+
+def start_tap(collect: Callable[[JournalEntry], None]) -> None:
+    """Hand every finished entry of every journal in this process to `collect` (the app calls
+    `Journal.finish` once a request is over, its stream sent or its connection dropped)."""
+    global _tap
+    _tap = collect
+    for journal in list(_journals):
+        journal.finish = _both(journal._own_finish, collect)
+
+
+def stop_tap() -> None:
+    global _tap
+    _tap = None
+    for journal in list(_journals):
+        journal.finish = journal._own_finish
+
+
+def _both(
+    first: Callable[[JournalEntry], None] | None, second: Callable[[JournalEntry], None] | None
+) -> Callable[[JournalEntry], None] | None:
+    if first is None or second is None:
+        return first or second
+
+    def both(entry: JournalEntry) -> None:
+        first(entry)
+        second(entry)
+
+    return both
 
 
 class Journal:
@@ -171,6 +237,19 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
         self._last_api: JournalEntry | None = None
+        self.calls: dict[tuple[str, str], int] = {}
+        # what the app calls with each finished entry: nothing (None) unless a tap or a shared
+        # store wants it; the app tests the attribute, so the fast path makes no call
+        self._own_finish: Callable[[JournalEntry], None] | None = None
+        self.finish: Callable[[JournalEntry], None] | None = _tap
+        _journals.add(self)
+
+    def next_call(self, session: str, path: str) -> int:
+        """The 1-based number of this call of `path` in `session` (what `calls=<n>` matches)."""
+        key = (session, path)
+        number = self.calls.get(key, 0) + 1
+        self.calls[key] = number
+        return number
 
     def record(
         self,
@@ -210,6 +289,7 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._last_api = None
+            self.calls.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
