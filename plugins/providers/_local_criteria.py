@@ -39,11 +39,13 @@ class CancelCriterion(StoppingCriteria):
 
 
 class StopStringCriterion(StoppingCriteria):
-    """Stop when a stop string shows up in the content part of the completion (batch 1).
+    """Stop a sequence when a stop string shows up in the content part of its completion.
 
     ``in_reasoning`` says whether the completion starts inside a reasoning block (the prompt
     ended with an open ``<think>``). A completion that begins with the ``<think>`` token enters
     reasoning too, as Qwen3's hybrid models do. Content starts after the ``</think>`` token.
+    Each row of a batch (``n`` sequences of one prompt) is tracked apart: ``matches[i]`` is the
+    stop row ``i`` met and ``ends[i]`` its length then (``matched``: row 0's).
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class StopStringCriterion(StoppingCriteria):
         in_reasoning: bool,
         think_start_id: int | None,
         think_end_id: int | None,
+        rows: int = 1,
     ) -> None:
         self.tokenizer = tokenizer
         self.stops = tuple(stops)
@@ -65,40 +68,49 @@ class StopStringCriterion(StoppingCriteria):
         # A token holds at least one byte, so a stop of B bytes lies within the last B tokens;
         # a few more let a window that starts mid-character still decode the stop intact.
         self.window = max(len(s.encode("utf-8")) for s in self.stops) + 4
-        self.content_start: int | None = None if self.in_reasoning else prompt_len
-        self.seen = prompt_len
-        self.matched: str | None = None
+        start = None if self.in_reasoning else prompt_len
+        self.content_starts: list[int | None] = [start] * rows
+        self.seen = [prompt_len] * rows
+        self.matches: list[str | None] = [None] * rows
+        self.ends: list[int | None] = [None] * rows
+
+    @property
+    def matched(self) -> str | None:
+        return self.matches[0]
 
     def __call__(self, input_ids: torch.LongTensor, scores: Any, **kwargs: Any) -> Any:
-        done = self._check(input_ids[0])
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+        done = [self._check(row, input_ids[row]) for row in range(int(input_ids.shape[0]))]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
-    def _check(self, row: torch.Tensor) -> bool:
+    def _check(self, index: int, row: torch.Tensor) -> bool:
+        if self.matches[index] is not None:
+            return True
         end = int(row.shape[0])
-        self._track_reasoning(row, end)
-        self.seen = end
-        if self.content_start is None or end <= self.content_start:
+        self._track_reasoning(index, row, end)
+        self.seen[index] = end
+        content_start = self.content_starts[index]
+        if content_start is None or end <= content_start:
             return False
-        start = max(self.content_start, end - self.window)
+        start = max(content_start, end - self.window)
         text = self.tokenizer.decode(row[start:end].tolist(), skip_special_tokens=True)
-        if start == self.content_start:
+        if start == content_start:
             # The engine strips the conventional newlines that open the content; match the same.
             text = text.lstrip("\n")
         for stop in self.stops:
             if stop in text:
-                self.matched = stop
+                self.matches[index], self.ends[index] = stop, end
                 return True
         return False
 
-    def _track_reasoning(self, row: torch.Tensor, end: int) -> None:
-        """Move ``content_start`` past ``</think>``; enter reasoning on a leading ``<think>``."""
-        for pos in range(self.seen, end):
+    def _track_reasoning(self, index: int, row: torch.Tensor, end: int) -> None:
+        """Move the content start past ``</think>``; enter reasoning on a leading ``<think>``."""
+        for pos in range(self.seen[index], end):
             token = int(row[pos])
             if (
                 pos == self.prompt_len
                 and token == self.think_start_id
                 and self.think_end_id is not None
             ):
-                self.content_start = None
-            elif self.content_start is None and token == self.think_end_id:
-                self.content_start = pos + 1
+                self.content_starts[index] = None
+            elif self.content_starts[index] is None and token == self.think_end_id:
+                self.content_starts[index] = pos + 1

@@ -41,10 +41,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import InvalidRequest
+from hookwire.llm.types import TokenLogprob
 from hookwire.reasoning import ReasoningSplitter, Segment, assemble_split
 
 from ._local_load import LoadProgress, ModelLoadError, load_pretrained
@@ -100,10 +101,21 @@ class GenerationResult:
     prompt_tokens: int
     completion_tokens: int
     raw_text: str
+    #: The content tokens' log probabilities (``logprobs=``), None when not asked for.
+    logprobs: list[TokenLogprob] | None = None
+    #: Sequences 2 to n of an ``n > 1`` call, each a result of its own (this one is the first).
+    more_choices: tuple[GenerationResult, ...] = ()
 
     @property
     def usage(self) -> Usage:
+        """This sequence's counts (``n > 1``: :attr:`total_usage` counts every sequence)."""
         return Usage(self.prompt_tokens, self.completion_tokens)
+
+    @property
+    def total_usage(self) -> Usage:
+        """The prompt once, and the completion tokens of every sequence."""
+        more = sum(c.completion_tokens for c in self.more_choices)
+        return Usage(self.prompt_tokens, self.completion_tokens + more)
 
 
 @dataclass
@@ -117,6 +129,7 @@ class _Call:
     kwargs: dict[str, Any]
     cancel: Any
     stop: Any
+    recorder: Any = None
 
 
 class LocalEngine:
@@ -145,6 +158,7 @@ class LocalEngine:
         self.eos_token_ids = _eos_ids(model, tokenizer)
         self._model_lock = threading.Lock()
         self._tokenizer_lock = threading.Lock()
+        self._token_table: Any = None
 
     # ---------------------------------------------------------------- loading
 
@@ -229,12 +243,19 @@ class LocalEngine:
         stop: str | list[str] | None = None,
         logits_processor: Iterable[Any] | None = None,
         stopping_criteria: Iterable[Any] | None = None,
+        n: int = 1,
+        logprobs: int | None = None,
     ) -> GenerationResult:
-        """Generate a complete answer and split it into reasoning and content."""
+        """Generate a complete answer and split it into reasoning and content.
+
+        ``n`` sequences are generated as one batch (the result is the first, ``more_choices``
+        the others); ``logprobs=k`` records each content token's log probability with its
+        ``k`` likeliest alternatives (``_local_logprobs``).
+        """
         call = self._prepare(
             messages, enable_thinking, tools, logits_processor, stopping_criteria,
             max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-            repetition_penalty=repetition_penalty, seed=seed, stop=stop,
+            repetition_penalty=repetition_penalty, seed=seed, stop=stop, n=n, logprobs=logprobs,
         )  # fmt: skip
         return self._result(call, self._run(call))
 
@@ -253,14 +274,24 @@ class LocalEngine:
         stop: str | list[str] | None = None,
         logits_processor: Iterable[Any] | None = None,
         stopping_criteria: Iterable[Any] | None = None,
+        n: int = 1,
+        logprobs: int | None = None,
     ) -> LocalStream:
-        """Start generating on a worker thread; iterate the result for ``(kind, text)`` deltas."""
+        """Start generating on a worker thread; iterate the result for ``(kind, text)`` deltas.
+
+        One sequence only (``n=1``: the streamer takes one); with ``logprobs=k`` the stream's
+        ``take_logprobs()`` hands out the content tokens' entries as they are generated.
+        """
         from transformers import TextIteratorStreamer
 
+        if n != 1:
+            raise InvalidRequest(
+                f"a local stream generates one sequence, not n={n!r}: use generate() for n > 1"
+            )
         call = self._prepare(
             messages, enable_thinking, tools, logits_processor, stopping_criteria,
             max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-            repetition_penalty=repetition_penalty, seed=seed, stop=stop,
+            repetition_penalty=repetition_penalty, seed=seed, stop=stop, logprobs=logprobs,
         )  # fmt: skip
         marks = {self.think_start_id: _OPEN_MARK, self.think_end_id: _CLOSE_MARK}
         streamer = _tag_streamer(TextIteratorStreamer)(
@@ -274,7 +305,7 @@ class LocalEngine:
 
         def work() -> None:
             try:
-                job.output_ids = self._run(call, streamer=streamer)
+                job.output_ids = self._run(call, streamer=streamer)[0]
             except BaseException as exc:
                 job.error = exc
                 streamer.on_finalized_text("", stream_end=True)  # wake the reader
@@ -293,6 +324,7 @@ class LocalEngine:
             stops=list(call.options.stop),
             summarize=lambda ids: (self._finish_reason(call, ids), self._usage(call, ids)),
             join_timeout=self.join_timeout,
+            recorder=call.recorder,
         )
 
     async def agenerate(
@@ -308,12 +340,12 @@ class LocalEngine:
         task = asyncio.ensure_future(asyncio.to_thread(self._run, call))
         task.add_done_callback(_retrieve)
         try:
-            ids = await asyncio.shield(task)
+            rows = await asyncio.shield(task)
         except asyncio.CancelledError:
             call.cancel.event.set()
             await asyncio.wait({task}, timeout=self.join_timeout)
             raise
-        return self._result(call, ids)
+        return self._result(call, rows)
 
     def astream(self, messages: Sequence[dict[str, Any]], **options: Any) -> AsyncLocalStream:
         """An async iterator of ``(kind, text)`` deltas; same keyword options as ``stream``.
@@ -359,6 +391,8 @@ class LocalEngine:
         with self._tokenizer_lock:
             encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
         inputs = {key: value.to(self.model.device) for key, value in encoded.items()}
+        if options.n > 1:  # one batch of n rows (greedy too: transformers refuses greedy n > 1)
+            inputs = {key: value.repeat(options.n, 1) for key, value in inputs.items()}
         prompt_len = int(inputs["input_ids"].shape[1])
         # Without a </think> token the output can never be split, so it is all content.
         reasoning_open = self.prompt_opens_reasoning(prompt) and self.think_end_id is not None
@@ -369,8 +403,13 @@ class LocalEngine:
             stop = StopStringCriterion(
                 self.tokenizer, options.stop, prompt_len=prompt_len, in_reasoning=reasoning_open,
                 think_start_id=self.think_start_id, think_end_id=self.think_end_id,
+                rows=options.n,
             )  # fmt: skip
             criteria.append(stop)
+        recorder = None
+        if options.logprobs is not None:
+            recorder = self._recorder(options.logprobs, options.n, reasoning_open)
+            criteria.append(recorder)
         kwargs = {
             **options.generate_kwargs(),
             "logits_processor": LogitsProcessorList(
@@ -378,12 +417,32 @@ class LocalEngine:
             ),
             "stopping_criteria": StoppingCriteriaList(criteria),
         }
+        if recorder is not None:
+            kwargs.update(output_scores=True, return_dict_in_generate=True)
         if getattr(self.model.generation_config, "pad_token_id", None) is None:
             kwargs["pad_token_id"] = next(iter(self.eos_token_ids), None)
-        return _Call(inputs, prompt_len, reasoning_open, options, kwargs, cancel, stop)
+        return _Call(inputs, prompt_len, reasoning_open, options, kwargs, cancel, stop, recorder)
 
-    def _run(self, call: _Call, streamer: Any = None) -> list[int]:
-        """Call ``model.generate`` under the engine lock; return the completion's token ids."""
+    def _recorder(self, top: int, rows: int, reasoning_open: bool) -> Any:
+        from ._local_logprobs import ContentTracker, LogprobRecorder, TokenTable
+
+        table = self._token_table
+        if table is None:
+            table = self._token_table = TokenTable(self.tokenizer)
+        trackers = [
+            ContentTracker(
+                splits=self._splits(reasoning_open),
+                reasoning_open=reasoning_open,
+                think_start_id=self.think_start_id,
+                think_end_id=self.think_end_id,
+                special=table.special,
+            )
+            for _ in range(rows)
+        ]
+        return LogprobRecorder(table, top, trackers)
+
+    def _run(self, call: _Call, streamer: Any = None) -> list[list[int]]:
+        """Call ``model.generate`` under the engine lock; return each sequence's token ids."""
         import torch
 
         with self._model_lock:
@@ -391,7 +450,7 @@ class LocalEngine:
                 call.cancel.fired = True
                 if streamer is not None:
                     streamer.end()
-                return []
+                return [[] for _ in range(call.options.n)]
             rng = _RNG_LOCK if (call.options.sampling or call.options.seed is not None) else None
             if rng is not None:
                 rng.acquire()
@@ -405,22 +464,45 @@ class LocalEngine:
             finally:
                 if rng is not None:
                     rng.release()
-        return [int(t) for t in out[0, call.prompt_len :].tolist()]
+        sequences = out.sequences if call.recorder is not None else out
+        rows = [[int(t) for t in row] for row in sequences[:, call.prompt_len :].tolist()]
+        if len(rows) == 1:
+            return rows
+        return [self._trim(call, index, row) for index, row in enumerate(rows)]
 
-    def _result(self, call: _Call, ids: list[int]) -> GenerationResult:
+    def _trim(self, call: _Call, index: int, ids: list[int]) -> list[int]:
+        """A batch row without the padding after its end (its EOS, or its stop string)."""
+        end = len(ids)
+        stop_end = call.stop.ends[index] if call.stop is not None else None
+        if stop_end is not None:
+            end = min(end, stop_end - call.prompt_len)
+        for pos, token in enumerate(ids[:end]):
+            if token in self.eos_token_ids:
+                return ids[: pos + 1]
+        return ids[:end]
+
+    def _result(self, call: _Call, rows: list[list[int]]) -> GenerationResult:
+        first, *more = [self._one(call, index, ids) for index, ids in enumerate(rows)]
+        if more:
+            first = replace(first, more_choices=tuple(more))
+        return first
+
+    def _one(self, call: _Call, index: int, ids: list[int]) -> GenerationResult:
         def decode(part: list[int]) -> str:
             return str(self.tokenizer.decode(part, skip_special_tokens=True))
 
         prefix, reasoning_ids, rest = self._split_ids(ids, call.reasoning_open)
         reasoning, content = assemble_split(decode(prefix), decode(reasoning_ids), decode(rest))
         content, _ = cut_at_stop(content, call.options.stop)
+        recorder = call.recorder
         return GenerationResult(
             reasoning=reasoning,
             content=content,
-            finish_reason=self._finish_reason(call, ids) or "stop",
+            finish_reason=self._finish_reason(call, ids, index) or "stop",
             prompt_tokens=call.prompt_len,
             completion_tokens=len(ids),
             raw_text=decode(ids),
+            logprobs=None if recorder is None else recorder.content_of(index, len(ids)),
         )
 
     def _splits(self, reasoning_open: bool) -> bool:
@@ -455,9 +537,9 @@ class LocalEngine:
             return prefix, body[:closed], body[closed + 1 :]
         return prefix, body, []
 
-    def _finish_reason(self, call: _Call, ids: list[int]) -> FinishReason | None:
+    def _finish_reason(self, call: _Call, ids: list[int], index: int = 0) -> FinishReason | None:
         """``stop`` for EOS or a stop string, ``length`` at the limit; None when cancelled."""
-        if call.stop is not None and call.stop.matched is not None:
+        if call.stop is not None and call.stop.matches[index] is not None:
             return "stop"
         if ids and ids[-1] in self.eos_token_ids:
             return "stop"

@@ -15,6 +15,9 @@ caller sets               ``model.generate`` receives
 ``repetition_penalty``    ``repetition_penalty=``
 ``seed=s``                ``torch.manual_seed(s)`` just before, under the process RNG lock
 ``stop=[...]``            a ``StoppingCriteria`` on the content's decoded tail
+``n=k``                   the prompt repeated ``k`` times as one batch (``k`` sequences)
+``logprobs=k``            ``output_scores=True, return_dict_in_generate=True`` and a recorder
+                          (``_local_logprobs``); ``None``: neither, the plain path
 ========================  =================================================================
 """
 
@@ -27,7 +30,12 @@ from typing import Any
 
 from hookwire.errors import InvalidRequest
 
-__all__ = ["GenerateOptions", "validate_messages"]
+__all__ = ["MAX_N", "MAX_TOP", "GenerateOptions", "validate_messages"]
+
+#: The most sequences one call generates (``n``): they run as one batch, in one memory.
+MAX_N = 64
+#: The most alternatives per token (``top_logprobs``), the OpenAI API's ceiling.
+MAX_TOP = 20
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,8 @@ class GenerateOptions:
     repetition_penalty: float | None = None
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    n: int = 1
+    logprobs: int | None = None
 
     @classmethod
     def build(
@@ -54,6 +64,8 @@ class GenerateOptions:
         repetition_penalty: float | None = None,
         seed: int | None = None,
         stop: str | Sequence[str] | None = None,
+        n: int | None = None,
+        logprobs: int | None = None,
     ) -> GenerateOptions:
         """Validate the caller's values; raise ``InvalidRequest`` naming the first bad one."""
         limit = default_max_new_tokens if max_new_tokens is None else max_new_tokens
@@ -66,6 +78,14 @@ class GenerateOptions:
             raise InvalidRequest(f"top_k must be an integer >= 0, got {top_k!r}")
         if seed is not None and not _is_int(seed):
             raise InvalidRequest(f"seed must be an integer, got {seed!r}")
+        count = 1 if n is None else n
+        if not _is_int(count) or count < 1 or count > MAX_N:
+            raise InvalidRequest(f"n must be an integer from 1 to {MAX_N}, got {n!r}")
+        if logprobs is not None and (not _is_int(logprobs) or not 0 <= logprobs <= MAX_TOP):
+            raise InvalidRequest(
+                f"logprobs (the number of top alternatives) must be an integer from 0 to "
+                f"{MAX_TOP} or None, got {logprobs!r}"
+            )
         return cls(
             max_new_tokens=int(limit),
             temperature=None if temperature is None else float(temperature),
@@ -74,6 +94,8 @@ class GenerateOptions:
             repetition_penalty=None if repetition_penalty is None else float(repetition_penalty),
             seed=seed,
             stop=_stops(stop),
+            n=int(count),
+            logprobs=logprobs,
         )
 
     @property

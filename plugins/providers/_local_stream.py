@@ -91,6 +91,7 @@ class LocalStream:
         stops: list[str] | None,
         summarize: Summarize,
         join_timeout: float,
+        recorder: Any = None,
     ) -> None:
         self._source = source
         self._job = job
@@ -101,6 +102,8 @@ class LocalStream:
         self._pending: deque[Segment] = deque()
         self._done = False
         self._parts: list[str] = []
+        self._recorder = recorder
+        self._taken = 0
         self.finish_reason: FinishReason | None = None
         self.usage: Usage | None = None
 
@@ -150,6 +153,23 @@ class LocalStream:
     def _collect(self) -> None:
         if self._job.output_ids is not None and self.usage is None:
             self.finish_reason, self.usage = self._summarize(self._job.output_ids)
+
+    @property
+    def logprobs(self) -> bool:
+        """Whether the generation records log probabilities (``logprobs=`` was given)."""
+        return self._recorder is not None
+
+    def take_logprobs(self) -> list[Any]:
+        """The content tokens' ``TokenLogprob`` entries generated since the last call.
+
+        Entries can run a little ahead of the text (the streamer holds text back until it is
+        printable); after the end, one more call hands out the rest. Empty without ``logprobs=``.
+        """
+        if self._recorder is None:
+            return []
+        entries: list[Any] = self._recorder.take(0, self._taken)
+        self._taken += len(entries)
+        return entries
 
     def cancel(self) -> None:
         """Ask the generation to stop at its next step; returns at once (no join)."""
@@ -211,6 +231,11 @@ class AsyncLocalStream:
         self._queue: asyncio.Queue[tuple[object, Any]] = asyncio.Queue()
         self._pump: threading.Thread | None = None
         self._finished = False
+
+    @property
+    def stream(self) -> LocalStream | None:
+        """The blocking stream underneath, once started (``take_logprobs()`` lives there)."""
+        return self._stream
 
     @property
     def finish_reason(self) -> FinishReason | None:

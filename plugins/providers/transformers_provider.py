@@ -21,6 +21,15 @@ argument               becomes
 ``temperature``        sampling (``0``/unset: greedy), ``top_p``, ``seed``, ``stop`` as given
 ``tools``              passed to the template when it renders tools, else ``InvalidRequest``;
                        ``<tool_call>{...}</tool_call>`` blocks in a reply become ``tool_calls``
+``n``                  ``n`` sequences of the prompt generated as one batch (sampled, or n
+                       identical greedy ones); each choice has its own reasoning split,
+                       tool-call parse, finish reason and logprobs; usage sums them. Streaming
+                       with ``n > 1``: ``FeatureNotSupported`` (use ``chat``, or vLLM)
+``logprobs``,          each *content* token (not reasoning, tags or end of turn) with its
+``top_logprobs``       log probability under the distribution it was sampled from (after the
+                       logits processors, temperature, top_k/top_p: vLLM's
+                       ``processed_logprobs``, not its ``raw_logprobs`` default) and the k
+                       likeliest alternatives; see ``_local_logprobs``
 ``timeout``            a ``StreamTimeout``'s first-token/idle/total deadlines, checked at every
                        generated token (generation stops; the timeout error is raised)
 ``extra_body``         more ``generate`` options: ``top_k``, ``repetition_penalty``,
@@ -55,14 +64,22 @@ from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import FeatureNotSupported, InvalidRequest, TimeoutException
 from hookwire.llm import AsyncChatStream, ChatDelta, ChatRequest, ChatResult, ChatStream, Provider
-from hookwire.llm.types import EmbeddingResult, Message, StreamTimeout, TokenCount, ToolCall, Usage
+from hookwire.llm.types import (
+    Choice,
+    EmbeddingResult,
+    Message,
+    StreamTimeout,
+    TokenCount,
+    ToolCall,
+    Usage,
+)
 from hookwire.plugin import Clock, ProviderRegister, StreamDeadlines, hookimpl
 
 if TYPE_CHECKING:
     import os
 
     from ._local_embed import Pooling
-    from ._local_engine import GenerationResult, LoadProgress, LocalEngine
+    from ._local_engine import GenerationResult, LoadProgress, LocalEngine, LocalStream
 
 __all__ = ["DeadlineCriterion", "TransformersProvider", "parse_tool_calls"]
 
@@ -246,6 +263,17 @@ class TransformersProvider(Provider):
                 f"provider (it takes {sorted(EXTRA_OPTIONS)})"
             )
 
+    def _check_stream(self, req: ChatRequest) -> None:
+        self._check(req)
+        if req.n is not None and req.n > 1:
+            raise FeatureNotSupported(
+                f"n={req.n} is not supported when streaming from the transformers provider (its "
+                "streamer follows one sequence): call chat()/achat() with n, which generates "
+                "every choice in one batch, or stream n choices from vLLM (LLM('vllm', ...))",
+                feature="n",
+                provider=self.name,
+            )
+
     def _kwargs(
         self, engine: LocalEngine, req: ChatRequest, deadline: DeadlineCriterion | None
     ) -> dict[str, Any]:
@@ -267,6 +295,8 @@ class TransformersProvider(Provider):
             "stop": req.stop,
             "logits_processor": [*self.logits_processor, *extra.pop("logits_processor", ())],
             "stopping_criteria": criteria,
+            "n": req.n or 1,
+            "logprobs": (req.top_logprobs or 0) if req.logprobs else None,
             **extra,
         }
 
@@ -277,19 +307,29 @@ class TransformersProvider(Provider):
     def _messages(req: ChatRequest) -> list[dict[str, Any]]:
         return [_wire_message(m) for m in req.messages]
 
-    def _result(self, req: ChatRequest, out: GenerationResult) -> ChatResult:
+    @staticmethod
+    def _choice(req: ChatRequest, index: int, out: GenerationResult) -> Choice:
+        """One sequence as a choice: its own tool-call parse and finish reason."""
         content, calls = out.content, list[ToolCall]()
         if req.tools:
             content, calls = parse_tool_calls(out.content)
+        finish = "tool_calls" if calls else out.finish_reason
+        return Choice(index, content, out.reasoning or None, finish, calls, out.logprobs)
+
+    def _result(self, req: ChatRequest, out: GenerationResult) -> ChatResult:
+        head, *more = [self._choice(req, i, o) for i, o in enumerate((out, *out.more_choices))]
+        usage = out.total_usage
         return ChatResult(
-            content=content,
-            reasoning=out.reasoning or None,
-            finish_reason="tool_calls" if calls else out.finish_reason,
-            usage=_usage(out.prompt_tokens, out.completion_tokens),
-            tool_calls=calls,
+            content=head.content,
+            reasoning=head.reasoning,
+            finish_reason=head.finish_reason,
+            usage=_usage(usage.prompt_tokens, usage.completion_tokens),
+            tool_calls=head.tool_calls,
             model=self.model or "",
             raw=out,
             provider=self.name,
+            logprobs=head.logprobs,
+            more_choices=more,
         )
 
     # -- sync ------------------------------------------------------------------------------
@@ -304,7 +344,7 @@ class TransformersProvider(Provider):
 
     def stream(self, req: ChatRequest) -> ChatStream:
         """Generation starts on first iteration; closing the stream stops it."""
-        self._check(req)
+        self._check_stream(req)
         messages = self._messages(req)
 
         def deltas() -> Iterator[ChatDelta]:
@@ -313,12 +353,12 @@ class TransformersProvider(Provider):
             local = engine.stream(messages, **self._kwargs(engine, req, deadline))
             try:
                 for kind, text in local:
-                    yield _delta(kind, text)
+                    yield _delta(kind, text, local)
             finally:
                 local.close()
             if deadline is not None and deadline.error is not None:
                 raise deadline.error
-            yield _final(local.finish_reason, local.usage)
+            yield _final(local.finish_reason, local.usage, local)
 
         return ChatStream(deltas(), provider=self.name, model=self.model or "")
 
@@ -371,7 +411,7 @@ class TransformersProvider(Provider):
         return self._result(req, out)
 
     def astream(self, req: ChatRequest) -> AsyncChatStream:
-        self._check(req)
+        self._check_stream(req)
         messages = self._messages(req)
 
         async def deltas() -> AsyncIterator[ChatDelta]:
@@ -380,12 +420,12 @@ class TransformersProvider(Provider):
             local = engine.astream(messages, **self._kwargs(engine, req, deadline))
             try:
                 async for kind, text in local:
-                    yield _delta(kind, text)
+                    yield _delta(kind, text, local.stream)
             finally:
                 await local.aclose()
             if deadline is not None and deadline.error is not None:
                 raise deadline.error
-            yield _final(local.finish_reason, local.usage)
+            yield _final(local.finish_reason, local.usage, local.stream)
 
         return AsyncChatStream(deltas(), provider=self.name, model=self.model or "")
 
@@ -411,13 +451,19 @@ def _usage(prompt: int, completion: int) -> Usage:
     return Usage(prompt, completion, prompt + completion)
 
 
-def _delta(kind: str, text: str) -> ChatDelta:
-    return ChatDelta(reasoning=text) if kind == "reasoning" else ChatDelta(content=text)
+def _delta(kind: str, text: str, local: LocalStream | None) -> ChatDelta:
+    if kind == "reasoning":
+        return ChatDelta(reasoning=text)
+    if local is not None and local.logprobs:
+        return ChatDelta(content=text, logprobs=local.take_logprobs())
+    return ChatDelta(content=text)
 
 
-def _final(finish_reason: str | None, usage: Any) -> ChatDelta:
+def _final(finish_reason: str | None, usage: Any, local: LocalStream | None) -> ChatDelta:
     counts = None if usage is None else _usage(usage.prompt_tokens, usage.completion_tokens)
-    return ChatDelta(finish_reason=finish_reason or "stop", usage=counts)
+    # The content tokens not handed out yet, and [] when there were none: logprobs were asked.
+    logprobs = local.take_logprobs() if local is not None and local.logprobs else None
+    return ChatDelta(finish_reason=finish_reason or "stop", usage=counts, logprobs=logprobs)
 
 
 @hookimpl(trylast=True)

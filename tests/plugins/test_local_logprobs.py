@@ -1,0 +1,278 @@
+"""The transformers provider's ``n``, ``logprobs`` and ``top_logprobs`` on the tiny local model.
+
+The logprob values are checked against an independent computation: the test runs the model's
+forward pass itself over the prompt and the tokens generated so far, applies the same
+processing (a banned token, temperature, ``top_k``) and compares ``log_softmax`` with what the
+provider reported, token by token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+import torch
+
+import hookwire
+from hookwire.errors import FeatureNotSupported, InvalidRequest
+from hookwire.llm.types import TokenLogprob
+from tests._tiny_model import Ban, Script
+
+pytestmark = pytest.mark.local
+
+THOUGHT = "hmm, let me think"
+ANSWER = "Hello! I am a tiny model."
+FLOOR = -9999.0
+
+
+def ids(engine, text):
+    return engine.tokenizer.encode(text, add_special_tokens=False)
+
+
+def eos(engine):
+    return engine.tokenizer.convert_tokens_to_ids("<|im_end|>")
+
+
+class Seen:
+    """A stopping criterion that never stops: the sequences after each step (chosen token last)."""
+
+    def __init__(self):
+        self.steps = []
+
+    def __call__(self, input_ids, scores, **kwargs):
+        self.steps.append(input_ids.clone())
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool)
+
+
+@pytest.fixture
+def llm(tiny_engine):
+    with hookwire.LLM("transformers", engine=tiny_engine, model="tiny-qwen3") as made:
+        yield made
+
+
+@pytest.fixture
+def generate_calls(tiny_engine, monkeypatch):
+    calls = []
+    real = tiny_engine.model.generate
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tiny_engine.model, "generate", spy)
+    return calls
+
+
+def expected(engine, seen, *, banned=(), temperature=None, top_k=None, row=0):
+    """(chosen id, its logprob, the full log_softmax) per step, recomputed with forward passes."""
+    out = []
+    for step in seen.steps:
+        sequence = step[row : row + 1]
+        with torch.inference_mode():
+            logits = engine.model(input_ids=sequence[:, :-1]).logits[0, -1].float()
+        scores = logits.clone()
+        scores[list(banned)] = float("-inf")
+        if temperature:
+            scores = scores / temperature
+        if top_k:
+            kth = torch.topk(scores, top_k).values[-1]
+            scores = scores.masked_fill(scores < kth, float("-inf"))
+        logprobs = torch.log_softmax(scores, dim=-1)
+        chosen = int(sequence[0, -1])
+        out.append((chosen, float(logprobs[chosen]), logprobs))
+    return out
+
+
+def check_sorted_k(entry: TokenLogprob, k: int) -> None:
+    values = [t.logprob for t in entry.top_logprobs]
+    assert len(values) == k
+    assert values == sorted(values, reverse=True)
+
+
+def test_greedy_logprobs_are_the_processed_distribution(llm, tiny_engine):
+    seen, ban = Seen(), Ban(sorted(tiny_engine.eos_token_ids))
+    result = llm.chat(
+        "hi",
+        thinking=False,
+        max_tokens=6,
+        logprobs=True,
+        top_logprobs=4,
+        extra_body={"logits_processor": [ban], "stopping_criteria": [seen]},
+    )
+    want = expected(tiny_engine, seen, banned=sorted(tiny_engine.eos_token_ids))
+    assert len(result.logprobs) == len(want) == 6 == result.usage.completion_tokens
+    for entry, (chosen, logprob, row) in zip(result.logprobs, want, strict=True):
+        assert entry.token == tiny_engine.tokenizer.decode([chosen])
+        assert entry.bytes == tuple(entry.token.encode("utf-8"))  # ASCII/newline tokens
+        assert math.isclose(entry.logprob, logprob, abs_tol=1e-4)
+        check_sorted_k(entry, 4)
+        top = entry.top_logprobs[0]
+        assert (top.token, top.logprob) == (entry.token, entry.logprob)  # greedy: the argmax
+        best = torch.topk(row, 4)
+        assert [t.logprob for t in entry.top_logprobs] == pytest.approx(
+            best.values.tolist(), abs=1e-4
+        )
+    assert "".join(t.token for t in result.logprobs) == result.content
+    assert all(t.token != "<|im_end|>" for e in result.logprobs for t in e.top_logprobs)  # banned
+
+
+def test_sampled_logprobs_follow_temperature_and_top_k(llm, tiny_engine):
+    seen, ban = Seen(), Ban(sorted(tiny_engine.eos_token_ids))
+    result = llm.chat("x", thinking=False, max_tokens=5, temperature=0.7, seed=11,
+                      logprobs=True, top_logprobs=8,
+                      extra_body={"top_k": 5, "logits_processor": [ban],
+                                  "stopping_criteria": [seen]})  # fmt: skip
+    banned = sorted(tiny_engine.eos_token_ids)
+    want = expected(tiny_engine, seen, banned=banned, temperature=0.7, top_k=5)
+    assert len(result.logprobs) == len(want) == 5
+    for entry, (_, logprob, _) in zip(result.logprobs, want, strict=True):
+        assert math.isclose(entry.logprob, logprob, abs_tol=1e-4)
+        check_sorted_k(entry, 8)
+        # top_k=5 left five tokens possible; the other three are reported at vLLM's floor
+        assert [t.logprob == FLOOR for t in entry.top_logprobs] == [False] * 5 + [True] * 3
+        assert math.isclose(sum(math.exp(t.logprob) for t in entry.top_logprobs), 1.0,
+                            abs_tol=1e-4)  # fmt: skip
+        assert entry.token in [t.token for t in entry.top_logprobs[:5]]
+
+
+def test_reasoning_tokens_are_not_content_logprobs(llm, tiny_engine):
+    script = Script(ids(tiny_engine, f"{THOUGHT}\n</think>\n\n{ANSWER}"), then=eos(tiny_engine))
+    result = llm.chat("q", logprobs=True, extra_body={"logits_processor": [script]})
+    assert (result.reasoning, result.content) == (THOUGHT, ANSWER)
+    assert "".join(t.token for t in result.logprobs) == ANSWER
+    assert len(result.logprobs) == len(ids(tiny_engine, ANSWER))
+    assert all(t.logprob == 0.0 and t.top_logprobs == () for t in result.logprobs)  # forced
+
+
+def test_without_logprobs_generate_gets_no_score_options(llm, tiny_engine, generate_calls):
+    result = llm.chat("x", max_tokens=3)
+    assert result.logprobs is None and result.more_choices == []
+    assert "output_scores" not in generate_calls[-1]
+    assert "return_dict_in_generate" not in generate_calls[-1]
+    llm.chat("x", max_tokens=3, logprobs=True)
+    assert generate_calls[-1]["output_scores"] is True
+    assert generate_calls[-1]["return_dict_in_generate"] is True
+
+
+def test_n_sampled_choices_with_a_seed(llm, tiny_engine):
+    ban = Ban(sorted(tiny_engine.eos_token_ids))
+    options = {"n": 3, "temperature": 1.0, "seed": 5, "max_tokens": 7, "logprobs": True,
+               "top_logprobs": 2, "extra_body": {"logits_processor": [ban]}}  # fmt: skip
+    result = llm.chat("x", thinking=False, **options)
+    choices = result.choices
+    assert [c.index for c in choices] == [0, 1, 2]
+    assert (choices[0].content, choices[0].logprobs) == (result.content, result.logprobs)
+    assert all(c.finish_reason == "length" and len(c.logprobs) == 7 for c in choices)
+    assert all(len(t.top_logprobs) == 2 for c in choices for t in c.logprobs)
+    assert len({c.content for c in choices}) > 1  # three samples, not one copied
+    assert result.usage.completion_tokens == 3 * 7
+    assert result.usage.total_tokens == result.usage.prompt_tokens + 21
+    again = llm.chat("x", thinking=False, **options)
+    assert [c.content for c in again.choices] == [c.content for c in choices]
+
+
+def test_n_choices_end_apart(llm, tiny_engine):
+    """Rows of one batch finish on their own: EOS at different steps, usage counts each."""
+
+    start = len(ids(tiny_engine, tiny_engine.render_prompt(
+        [{"role": "user", "content": "x"}], enable_thinking=False)))  # fmt: skip
+    ends = sorted(tiny_engine.eos_token_ids)
+
+    def end_rows(input_ids, scores):
+        made = input_ids.shape[1] - start
+        for row in range(input_ids.shape[0]):
+            scores[row, ends] = float("-inf")
+            if made >= 2 + 2 * row:  # row r: 2 + 2r tokens, then its end of turn
+                scores[row, :] = float("-inf")
+                scores[row, eos(tiny_engine)] = 0.0
+        return scores
+
+    result = llm.chat("x", n=3, thinking=False, logprobs=True,
+                      extra_body={"logits_processor": [end_rows]})  # fmt: skip
+    lengths = [len(c.logprobs) for c in result.choices]
+    assert lengths == [2, 4, 6]  # EOS itself is not content
+    assert all(c.finish_reason == "stop" for c in result.choices)
+    assert result.usage.completion_tokens == 3 + 5 + 7
+
+
+def test_greedy_n_gives_identical_choices(llm):
+    result = llm.chat("x", n=2, max_tokens=4)
+    assert len(result.choices) == 2
+    assert result.choices[0].content == result.choices[1].content
+
+
+def test_n_choices_each_parse_tools_and_stops(llm, tiny_engine):
+    tool = {"type": "function",
+            "function": {"name": "get_weather", "parameters": {"type": "object"}}}  # fmt: skip
+    call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    script = Script(ids(tiny_engine, call), then=eos(tiny_engine))
+    result = llm.chat("w?", n=2, tools=[tool], thinking=False,
+                      extra_body={"logits_processor": [script]})  # fmt: skip
+    assert [c.finish_reason for c in result.choices] == ["tool_calls", "tool_calls"]
+    assert all(c.tool_calls[0].json() == {"city": "Paris"} for c in result.choices)
+    script = Script(ids(tiny_engine, "Hello! STOP and more"), then=eos(tiny_engine))
+    result = llm.chat("x", n=2, thinking=False, stop=["STOP"],
+                      extra_body={"logits_processor": [script]})  # fmt: skip
+    assert [c.content.rstrip() for c in result.choices] == ["Hello!", "Hello!"]
+    assert [c.finish_reason for c in result.choices] == ["stop", "stop"]
+
+
+def test_stream_logprobs_reassemble_to_the_chat_result(llm, tiny_engine):
+    def reply():
+        text = f"{THOUGHT}\n</think>\n\n{ANSWER} And more words follow here."
+        return {"logits_processor": [Script(ids(tiny_engine, text), then=eos(tiny_engine))]}
+
+    whole = llm.chat("q", logprobs=True, top_logprobs=3, extra_body=reply())
+    deltas = list(llm.stream("q", logprobs=True, top_logprobs=3, extra_body=reply()))
+    assert all(not d.logprobs for d in deltas if d.reasoning)
+    streamed = [t for d in deltas for t in (d.logprobs or ())]
+    assert streamed == whole.logprobs and len(streamed) > 5
+    # greedy, unforced: the same tokens and values whichever way they travel
+    whole = llm.chat("x", thinking=False, max_tokens=6, logprobs=True, top_logprobs=5)
+    stream = llm.stream("x", thinking=False, max_tokens=6, logprobs=True, top_logprobs=5)
+    assert stream.result().logprobs == whole.logprobs
+
+
+async def test_async_calls_report_the_same(llm):
+    sync = llm.chat("x", thinking=False, max_tokens=5, logprobs=True, top_logprobs=2)
+    result = await llm.achat("x", thinking=False, max_tokens=5, logprobs=True, top_logprobs=2)
+    assert result.logprobs == sync.logprobs
+    streamed = await llm.astream("x", thinking=False, max_tokens=5, logprobs=True,
+                                 top_logprobs=2).aresult()  # fmt: skip
+    assert streamed.logprobs == sync.logprobs
+    many = await llm.achat("x", n=2, temperature=1.0, seed=3, max_tokens=3)
+    assert [c.index for c in many.choices] == [0, 1]
+
+
+def test_streaming_n_is_refused_before_generating(llm, generate_calls):
+    with pytest.raises(FeatureNotSupported, match="n=2") as info:
+        llm.stream("x", n=2).result()
+    assert (info.value.feature, info.value.provider) == ("n", "transformers")
+    assert "chat()" in str(info.value) and "vllm" in str(info.value)
+
+    async def astream():
+        return await llm.astream("x", n=3).aresult()
+
+    with pytest.raises(FeatureNotSupported, match="n=3"):
+        asyncio.run(astream())
+    assert generate_calls == []
+
+
+@pytest.mark.parametrize(
+    ("options", "word"),
+    [
+        ({"n": 0}, "n"),
+        ({"n": 65}, "n"),
+        ({"top_logprobs": 21}, "top_logprobs"),
+        ({"logprobs": "yes"}, "logprobs"),
+    ],
+)
+def test_bad_values_are_refused(llm, generate_calls, options, word):
+    with pytest.raises(InvalidRequest, match=word):
+        llm.chat("x", **options)
+    assert generate_calls == []
