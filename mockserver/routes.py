@@ -17,6 +17,7 @@ from hookwire.mockserver.httpbin import (
     cookies,
     dynamic,
     formats,
+    gohttpbin,
     images,
     methods,
     redirects,
@@ -117,4 +118,7 @@ ROUTES: tuple[Route, ...] = (
     Httpbin("/stream-bytes/{n:int}", streams.view_stream_bytes),
     Httpbin("/drip", streams.view_drip),
     Httpbin("/sse", streams.view_sse),
+    Httpbin("/dump/request", gohttpbin.view_dump_request, ALL_METHODS),
+    Httpbin("/hostname", gohttpbin.view_hostname),
+    Httpbin("/trailers", gohttpbin.view_trailers, ALL_METHODS),
 )

@@ -10,7 +10,8 @@ this package exports is derived from those rows on first use, never registered s
 - ``FAST``: ``dict[str, FastView]``, exact path -> ``view(scope) -> (status, raw headers, body)``
   for the hottest ``GET``/``HEAD`` views (``/get``, ``/headers``...), which need neither a
   Request nor a Response object; the same paths are in ``STATIC`` for every other method;
-- ``build_app()``: a standalone starlette app of just these routes.
+- ``build_app()``: a standalone starlette app of just these routes (its 404 is httpbin's, with
+  the CORS headers httpbin sends on every response).
 
 Bodies match psf/httpbin's for the same request (see docs/mockserver-httpbin.md for the few
 deliberate differences).
@@ -60,4 +61,6 @@ def build_app() -> Starlette:
     """A starlette app serving only the httpbin routes (the full server adds OpenAI etc.)."""
     from starlette.applications import Starlette
 
-    return Starlette(routes=list(_derived("ROUTES")))
+    from ._route import not_found
+
+    return Starlette(routes=list(_derived("ROUTES")), exception_handlers={404: not_found})

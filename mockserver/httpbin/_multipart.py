@@ -7,6 +7,7 @@ store), which keeps this a split-on-boundary routine rather than a streaming sta
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.message import Message
 
@@ -42,14 +43,26 @@ def _boundary(content_type: str) -> bytes:
     return boundary.encode("latin-1")
 
 
-def _parse_part(chunk: bytes) -> Part | None:
-    head, sep, content = chunk.partition(b"\r\n\r\n")
-    if not sep:
-        raise MultipartError("a multipart part has no blank line after its headers")
+# RFC 7578 asks for CRLF; like werkzeug (httpbin's parser), a bare LF or CR is a line break too.
+_BREAK = rb"(?:\r\n|\n|\r)"
+_BLANK = re.compile(rb"\r\n\r\n|\r\r|\n\n")
+_CONTINUED = re.compile(_BREAK + rb"[ \t]")  # a folded header line (RFC 2231)
+
+
+def _delimiters(boundary: bytes) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """(the first delimiter, every later one). A delimiter is a line break (optional before
+    the first), ``--boundary``, then ``--`` for the close delimiter or a line break, with
+    horizontal whitespace allowed before either."""
+    tail = rb"(--[^\S\r\n]*(?:%s)?|[^\S\r\n]*%s)" % (_BREAK, _BREAK)
+    dashed = b"--" + re.escape(boundary)
+    return re.compile(rb"(?:%s)?%s%s" % (_BREAK, dashed, tail)), re.compile(_BREAK + dashed + tail)
+
+
+def _parse_part(head: bytes, content: bytes) -> Part | None:
     disposition = None
     part_type = None
-    for line in head.split(b"\r\n"):
-        name, _, value = line.decode("utf-8", "replace").partition(":")
+    for line in _CONTINUED.sub(b" ", head).splitlines():
+        name, _, value = line.strip().decode("utf-8", "replace").partition(":")
         lowered = name.strip().lower()
         if lowered == "content-disposition":
             disposition = value.strip()
@@ -71,22 +84,24 @@ def _parse_part(chunk: bytes) -> Part | None:
 
 
 def parse_multipart(body: bytes, content_type: str) -> list[Part]:
-    """Split ``body`` into its parts. Raises :class:`MultipartError` on broken framing."""
-    delimiter = b"--" + _boundary(content_type)
-    if not body.startswith(delimiter):
-        index = body.find(b"\r\n" + delimiter)
-        if index < 0:
-            raise MultipartError("the multipart body does not contain its boundary")
-        body = body[index + 2 :]
+    """Split ``body`` into its parts, as werkzeug reads them. Raises :class:`MultipartError`
+    on broken framing (httpbin would show an empty form instead)."""
+    first, later = _delimiters(_boundary(content_type))
+    found = first.search(body)
+    if found is None:
+        raise MultipartError("the multipart body does not contain its boundary")
     parts: list[Part] = []
-    for chunk in body.split(b"\r\n" + delimiter)[0:]:
-        if chunk.startswith(delimiter):
-            chunk = chunk[len(delimiter) :]
-        if chunk.startswith(b"--"):
-            break  # the close delimiter; anything after it is epilogue
-        if not chunk.startswith(b"\r\n"):
-            raise MultipartError("a multipart delimiter is not followed by CRLF")
-        part = _parse_part(chunk[2:])
+    while not found.group(1).startswith(b"--"):
+        head_start = found.end()
+        blank = _BLANK.search(body, head_start)
+        if blank is None:
+            raise MultipartError("a multipart part has no blank line after its headers")
+        # the blank line's second break may also open the next delimiter (an empty part)
+        found = later.search(body, (blank.start() + blank.end()) // 2)
+        if found is None:
+            raise MultipartError("the multipart body ends before its close delimiter")
+        content = body[blank.end() : max(found.start(), blank.end())]
+        part = _parse_part(body[head_start : blank.start()], content)
         if part is not None:
             parts.append(part)
     return parts

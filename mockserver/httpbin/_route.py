@@ -26,6 +26,7 @@ __all__ = [
     "FastView",
     "flask_methods",
     "json_endpoints",
+    "not_found",
 ]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -63,9 +64,14 @@ def unsendable_header(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-def _preflight(request: Request, allow: str) -> Response:
-    response = Response(b"", media_type="text/html; charset=utf-8")
-    response.raw_headers.append((b"allow", allow.encode()))
+_NOT_FOUND = (
+    "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    "<p>The requested URL was not found on the server. If you entered the URL manually please "
+    "check your spelling and try again.</p>\n"
+)
+
+
+def _preflight_headers(request: Request, response: Response) -> None:
     response.raw_headers.extend(cors_headers(request.scope))
     response.raw_headers.append(
         (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, PATCH, OPTIONS")
@@ -74,6 +80,23 @@ def _preflight(request: Request, allow: str) -> Response:
     requested = request.headers.get("access-control-request-headers")
     if requested is not None:
         response.raw_headers.append((b"access-control-allow-headers", requested.encode("latin-1")))
+
+
+def _preflight(request: Request, allow: str) -> Response:
+    response = Response(b"", media_type="text/html; charset=utf-8")
+    response.raw_headers.append((b"allow", allow.encode()))
+    _preflight_headers(request, response)
+    return response
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """httpbin's 404 for a path it does not serve: Flask's page, and the CORS headers (those of
+    a preflight too, for ``OPTIONS``), as httpbin adds them to every response."""
+    response = Response(_NOT_FOUND, 404, media_type="text/html; charset=utf-8")
+    if request.method == "OPTIONS":
+        _preflight_headers(request, response)
+    else:
+        response.raw_headers.extend(cors_headers(request.scope))
     return response
 
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from ._json import json_response
 from .redirects import redirect_response
 
-__all__ = ["set_cookie_header"]
+__all__ = ["parse_cookies", "set_cookie_header"]
 
 # Tracking cookies httpbin.org's own pages set; hidden unless ?show_env.
 ENV_COOKIES = frozenset(
@@ -22,18 +22,50 @@ ENV_COOKIES = frozenset(
     )
 )  # fmt: skip
 
-_PLAIN_VALUE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z:/?@\[\]<>{}=]*$")
+# What werkzeug (httpbin's server) sends unquoted; anything else goes in a quoted string.
+_PLAIN_VALUE = re.compile(r"[\w!#$%&'()*+\-./:<=>?@\[\]^`{|}~]*", re.ASCII)
+# In the quoted string, per UTF-8 byte: '"' and '\\' get a backslash; controls, ',', ';' and
+# bytes from DEL up become a 3-digit octal escape. (werkzeug leaves 0x1a-0x1f raw, which no
+# HTTP/1.1 server can send in a header: the mock escapes them as well.)
+_SLASHED = re.compile(rb'[\x00-\x1f",;\\\x7f-\xff]')
+
+
+def _slash(match: re.Match[bytes]) -> bytes:
+    byte = match.group()
+    return b"\\" + byte if byte in (b'"', b"\\") else b"\\%03o" % byte[0]
 
 
 def _quote_value(value: str) -> str:
-    """RFC 6265 cookie-octets pass as is; anything else goes in a quoted string, escaped."""
-    if _PLAIN_VALUE.match(value):
+    """A cookie value as werkzeug's ``dump_cookie`` writes it, so clients read it back intact."""
+    if _PLAIN_VALUE.fullmatch(value):
         return value
-    escaped = "".join(
-        f"\\{ord(ch):03o}" if ch in '"\\' or ord(ch) < 0x20 or ord(ch) > 0x7E or ch == ";" else ch
-        for ch in value
-    )
-    return f'"{escaped}"'
+    quoted = _SLASHED.sub(_slash, value.encode("utf-8", "surrogatepass")).decode("ascii")
+    return f'"{quoted}"'
+
+
+# werkzeug's ``parse_cookie``: name, then a quoted string or anything up to ';'
+_COOKIE = re.compile(r'([^=;]*)(?:\s*=\s*("(?:[^\\"]|\\.)*"|.*?))?\s*;\s*', re.ASCII)
+_UNSLASH = re.compile(rb"\\([0-3][0-7]{2}|.)", re.DOTALL)
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """The ``Cookie`` header as httpbin reads it: quoted values unescaped (octal escapes are
+    UTF-8 bytes), the first value of a repeated name, nameless pairs left out."""
+    cookies: dict[str, str] = {}
+    for name, value in _COOKIE.findall(header + ";"):
+        name, value = name.strip(), value.strip()
+        if not name:
+            continue
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            raw = _UNSLASH.sub(_unslash, value[1:-1].encode("latin-1", "replace"))
+            value = raw.decode("utf-8", "replace")
+        cookies.setdefault(name, value)
+    return cookies
+
+
+def _unslash(match: re.Match[bytes]) -> bytes:
+    escaped = match.group(1)
+    return escaped if len(escaped) == 1 else bytes([int(escaped, 8)])
 
 
 def set_cookie_header(name: str, value: str, secure: bool = False) -> tuple[bytes, bytes]:
@@ -63,7 +95,7 @@ def _first_values(request: Request) -> dict[str, str]:
 
 async def view_cookies(request: Request) -> Response:
     """The cookies the client sent (tracking cookies hidden unless ``?show_env``)."""
-    cookies = dict(request.cookies)
+    cookies = parse_cookies("; ".join(request.headers.getlist("cookie")))
     if "show_env" not in request.query_params:
         for name in ENV_COOKIES.intersection(cookies):
             del cookies[name]

@@ -11,6 +11,7 @@ import json
 import warnings
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -32,6 +33,9 @@ COMPARED_HEADERS = (
     "cache-control",
     "access-control-allow-origin",
     "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-max-age",
+    "access-control-allow-headers",
     "allow",
 )
 
@@ -60,6 +64,40 @@ def _pinned_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 # httpx draws a random boundary per request; pin it so both servers see the same headers
 MULTIPART = {"Content-Type": "multipart/form-data; boundary=d1ff3r3nt1al"}
+_PART = b'--d1ff3r3nt1al\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue\r\n'
+_FILE = (
+    b'--d1ff3r3nt1al\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\n'
+    b"Content-Type: text/plain\r\n\r\nfile\r\n"
+)
+# multipart bodies that break RFC 7578's CRLF rule the ways real clients do (werkzeug reads a
+# bare LF or CR as a line break); each is sent raw with the pinned boundary
+RAW_MULTIPART = {
+    "lf-after-close": _PART + b"--d1ff3r3nt1al--\n",
+    "lf-before-close": _PART[:-2] + b"\n--d1ff3r3nt1al--\n",
+    "all-lf": _PART.replace(b"\r\n", b"\n") + b"--d1ff3r3nt1al--\n",
+    "cr-only": _PART.replace(b"\r\n", b"\r") + b"--d1ff3r3nt1al--\r",
+    "file-lf-close": _PART + _FILE + b"--d1ff3r3nt1al--\n",
+    "mixed-parts": _PART + _FILE.replace(b"\r\n", b"\n", 1) + b"--d1ff3r3nt1al--",
+    "empty-part": b'--d1ff3r3nt1al\r\nContent-Disposition: form-data; name="e"\r\n\r\n'
+    b"--d1ff3r3nt1al--\r\n",
+    "spaces-after-delimiter": _PART.replace(b"al\r\n", b"al  \r\n", 1) + b"--d1ff3r3nt1al--  \n",
+    "folded-header": _PART.replace(b"form-data; ", b"form-data;\r\n ") + b"--d1ff3r3nt1al--\n",
+    "lookalike-delimiter": _PART[:-2] + b"\r\n--d1ff3r3nt1alX\r\n--d1ff3r3nt1al--\r\n",
+    "epilogue": _PART + b"--d1ff3r3nt1al--\nignored epilogue\r\n",
+}
+# cookie values that need quoting: werkzeug's Set-Cookie must be ours byte for byte
+COOKIE_VALUES = {
+    "colon": "bar:baz",
+    "space": "a b",
+    "comma": "a,b",
+    "semicolon": "a;b",
+    "quote": 'say "hi"',
+    "backslash": "a\\b",
+    "non-ascii": "\u00e9t\u00e9 \u65e5\u672c",
+    "parens": "(x)",
+    "tab": "\tt",
+    "mixed": "x y, z; w",
+}
 
 # (id, method, path, request kwargs)
 CASES: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -154,6 +192,26 @@ CASES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("cookies-set", "GET", "/cookies/set?k=v&k2=v2", {}),
     ("cookies-set-path", "GET", "/cookies/set/name/value", {}),
     ("cookies-delete", "GET", "/cookies/delete?k&k2", {}),
+    *[
+        (f"cookies-set-{name}", "GET", "/cookies/set", {"params": {"k": value}})
+        for name, value in COOKIE_VALUES.items()
+    ],
+    *[
+        (f"cookies-set-path-{name}", "GET", "/cookies/set/k/" + quote(value, safe=""), {})
+        for name, value in COOKIE_VALUES.items()
+        if value.isascii()  # httpx's WSGITransport cannot pass a non-Latin-1 path to werkzeug
+    ],
+    (
+        "cookies-quoted",
+        "GET",
+        "/cookies",
+        {
+            "headers": {
+                "Cookie": 'c="a\\054b"; e="\\303\\251"; q="\\"x\\""; s="a b"; c=dup; =anon; '
+                "p=plain; b=\\x"
+            }
+        },
+    ),
     ("basic-auth-ok", "GET", "/basic-auth/user/pass", {"auth": ("user", "pass")}),
     ("basic-auth-bad", "GET", "/basic-auth/user/pass", {"auth": ("user", "nope")}),
     ("basic-auth-none", "GET", "/basic-auth/user/pass", {}),
@@ -202,6 +260,19 @@ CASES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("image-png-accept", "GET", "/image", {"headers": {"Accept": "image/png"}}),
     ("image-none", "GET", "/image", {"headers": {"Accept": "text/plain"}}),
     ("html", "GET", "/html", {}),
+    *[
+        (f"multipart-{name}", "POST", "/post", {"headers": MULTIPART, "content": body})
+        for name, body in RAW_MULTIPART.items()
+    ],
+    ("not-found", "GET", "/no/such/path", {"headers": {"Origin": "https://example.org"}}),
+    ("not-found-post", "POST", "/nope", {"json": {}}),
+    (
+        "not-found-preflight",
+        "OPTIONS",
+        "/nope",
+        {"headers": {"Origin": "https://x.org", "Access-Control-Request-Headers": "X-A, X-B"}},
+    ),
+    ("preflight-post", "OPTIONS", "/post", {"headers": {"Access-Control-Request-Method": "POST"}}),
     ("xml", "GET", "/xml", {}),
 ]
 

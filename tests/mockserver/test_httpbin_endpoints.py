@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -238,3 +239,118 @@ def test_default_app_is_the_full_mock_server_when_available() -> None:
     assert type(app).__name__ != "Starlette"  # the assembled server, not the routes-only app
     with ThreadedServer(app) as srv, httpx.Client(base_url=srv.url) as c:
         assert c.get("/get").json()["url"] == srv.url + "/get"
+
+
+# Values a cookie jar must get back exactly from /cookies/set (quoted by the server as
+# werkzeug quotes them). requests drops a value's inner double quotes on its side (so does it
+# with the real httpbin), so those are httpx-only.
+ROUND_TRIP = ["bar:baz", "a b", "a,b", "a;b", "x y, z; w", "été 日本", "a\\b", "(x)", "\tt"]
+
+
+@pytest.mark.parametrize("value", [*ROUND_TRIP, 'say "hi"'])
+@pytest.mark.parametrize("form", ["query", "path"])
+def test_cookie_values_come_back_exactly_to_httpx(server, value: str, form: str) -> None:
+    path = f"/cookies/set?k={quote(value)}" if form == "query" else f"/cookies/set/k/{quote(value)}"
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        assert c.get(path, follow_redirects=True).json() == {"cookies": {"k": value}}
+        assert c.cookies["k"].startswith('"') == (value != "bar:baz" and value != "(x)")
+
+
+@pytest.mark.parametrize("value", ROUND_TRIP)
+def test_cookie_values_come_back_exactly_to_requests(server, value: str) -> None:
+    requests = pytest.importorskip("requests")
+    with requests.Session() as s:
+        got = s.get(f"{server.url}/cookies/set?k={quote(value)}", timeout=10).json()
+        assert got == {"cookies": {"k": value}}
+        got = s.get(f"{server.url}/cookies/set/k2/{quote(value)}", timeout=10).json()
+        assert got["cookies"]["k2"] == value
+
+
+def test_multipart_with_bare_lf_line_breaks_parses(client: httpx.Client) -> None:
+    body = (
+        b'--lf\nContent-Disposition: form-data; name="a"\n\nvalue\n'
+        b'--lf\nContent-Disposition: form-data; name="f"; filename="x.txt"\n\nfile\n--lf--\n'
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=lf"}
+    echoed = client.post("/post", content=body, headers=headers).json()
+    assert (echoed["form"], echoed["files"]) == ({"a": "value"}, {"f": "file"})
+    cut = client.post("/post", content=body[: body.index(b"--lf--")], headers=headers)
+    assert cut.status_code == 400 and "close delimiter" in cut.text
+
+
+def test_unknown_paths_get_httpbins_404_with_cors(client: httpx.Client) -> None:
+    r = client.get("/no/such", headers={"Origin": "https://a.example"})
+    assert r.status_code == 404 and "<title>404 Not Found</title>" in r.text
+    assert r.headers["access-control-allow-origin"] == "https://a.example"
+    assert r.headers["access-control-allow-credentials"] == "true"
+    pre = client.options("/no/such", headers={"Access-Control-Request-Headers": "X-A"})
+    assert pre.status_code == 404 and pre.headers["access-control-allow-headers"] == "X-A"
+    assert pre.headers["access-control-allow-origin"] == "*"
+
+
+def test_dump_request_is_the_request_as_go_writes_it(client: httpx.Client) -> None:
+    headers = {"X-Custom-thing": "1", "x-multi": "a", "User-Agent": "t/1"}
+    r = client.post("/dump/request?a=1&b=%20", content=b"hello", headers=headers)
+    assert r.status_code == 200 and r.headers["content-type"] == "text/plain; charset=utf-8"
+    head, _, body = r.content.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /dump/request?a=1&b=%20 HTTP/1.1"
+    assert lines[1] == "Host: " + client.base_url.netloc.decode()
+    names = [line.split(":", 1)[0] for line in lines[2:]]
+    assert names == sorted(names) and "X-Custom-Thing" in names  # Go's canonical case
+    assert "Content-Length: 5" in lines and "User-Agent: t/1" in lines
+    assert body == b"hello"
+    chunked = client.put("/dump/request", content=iter([b"ab", b"cd"])).content
+    assert b"\r\nTransfer-Encoding: chunked\r\n" in chunked
+    assert chunked.endswith(b"\r\n\r\n4\r\nabcd\r\n0\r\n\r\n")
+
+
+def test_hostname_is_fixed(client: httpx.Client) -> None:
+    assert client.get("/hostname").json() == {"hostname": "hookwire-mock"}
+
+
+def test_trailers_over_http11_come_as_headers(client: httpx.Client) -> None:
+    r = client.get("/trailers?x-check=abc&Server-Timing=db;dur=5")
+    assert r.status_code == 200
+    assert r.headers["X-Check"] == "abc" and r.headers["server-timing"] == "db;dur=5"
+    assert "trailer" not in r.headers  # nothing is announced that cannot come
+    assert r.json()["args"] == {"x-check": "abc", "Server-Timing": "db;dur=5"}
+    bad = client.get("/trailers?Content-Length=1")
+    assert bad.status_code == 400 and "forbidden trailer: Content-Length" in bad.text
+    assert client.get("/trailers?x=a%0Db").status_code == 400
+
+
+async def test_trailers_are_sent_where_the_server_can() -> None:
+    """An ASGI server with the ``http.response.trailers`` extension gets real trailers."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "2",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/trailers",
+        "raw_path": b"/trailers",
+        "query_string": b"x-check=abc",
+        "root_path": "",
+        "headers": [(b"host", b"mock")],
+        "server": ("mock", 80),
+        "client": ("127.0.0.1", 1),
+        "extensions": {"http.response.trailers": {}},
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await build_app()(scope, receive, send)
+    assert [m["type"] for m in sent] == [
+        "http.response.start",
+        "http.response.body",
+        "http.response.trailers",
+    ]
+    assert sent[0]["trailers"] is True and (b"trailer", b"X-Check") in sent[0]["headers"]
+    assert json.loads(sent[1]["body"])["args"] == {"x-check": "abc"}
+    assert sent[2]["headers"] == [(b"X-Check", b"abc")]
