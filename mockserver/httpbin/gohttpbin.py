@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from ._echo import echo
 from ._json import cors_headers, json_response, pretty, text_response
@@ -58,7 +59,7 @@ def canonical(name: str) -> str:
     return "-".join(word[:1].upper() + word[1:].lower() for word in name.split("-"))
 
 
-def dump_request(scope: dict[str, Any], body: bytes) -> bytes:
+def dump_request(scope: Scope, body: bytes) -> bytes:
     """The request as ``httputil.DumpRequest(r, true)`` prints it."""
     target = scope.get("raw_path") or scope["path"].encode("utf-8")
     if scope["query_string"]:
