@@ -11,6 +11,9 @@ reaches a user of the SDK::
     │   └── ModelLoadError           a local model or tokenizer could not be loaded
     ├── GenerationError              a local model's generate() failed; .partial kept
     ├── StructuredOutputError (ValueError)  no reply matched the schema: .attempts
+    ├── ToolLoopError                the automatic tool loop stopped: .tool_runs, .messages
+    │   ├── MaxTurnsExceeded         the model still asked for tools after max_turns replies
+    │   └── ToolExecutionError       a tool raised and tool_errors="raise": .run
     ├── InvalidRequest (ValueError)  rejected before anything was sent
     │   ├── InvalidURL
     │   ├── InvalidHeader            CR/LF in a header, method or URL
@@ -87,6 +90,7 @@ __all__ = [
     "InvalidHeader",
     "InvalidRequest",
     "InvalidURL",
+    "MaxTurnsExceeded",
     "MissingAPIKeyError",
     "ModelLoadError",
     "NetworkError",
@@ -112,6 +116,8 @@ __all__ = [
     "TLSError",
     "TimeoutException",
     "TooManyRedirects",
+    "ToolExecutionError",
+    "ToolLoopError",
     "TransportError",
     "UnprocessableEntityError",
     "UnreplayableBodyError",
@@ -185,6 +191,27 @@ class StructuredOutputError(SDKError, ValueError):
     """
 
     _context = ("attempts",)
+
+
+class ToolLoopError(SDKError):
+    """The automatic tool loop (``tools=[a_function]``) stopped without a final reply.
+
+    ``.tool_runs`` lists every :class:`~hookwire.llm.types.ToolRun` so far, ``.messages`` the
+    exchange after the prompt (assistant turns and tool results), ``.result`` the last reply.
+    """
+
+    _context: tuple[str, ...] = ("tool_runs", "messages", "result")
+
+
+class MaxTurnsExceeded(ToolLoopError):
+    """The model still asked for tools after ``max_turns`` replies."""
+
+
+class ToolExecutionError(ToolLoopError):
+    """A tool raised and the loop runs with ``tool_errors="raise"``: ``.run`` is its
+    :class:`~hookwire.llm.types.ToolRun`, the tool's exception is ``__cause__``."""
+
+    _context = ("tool_runs", "messages", "result", "run")
 
 
 class InvalidRequest(SDKError, ValueError):

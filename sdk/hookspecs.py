@@ -20,6 +20,9 @@ import pluggy
 
 if TYPE_CHECKING:
     from hookwire._models import Request, Response
+    from hookwire.llm.observe import LLMCall
+    from hookwire.llm.tools import Tool
+    from hookwire.llm.types import ToolCall, ToolRun
     from hookwire.registry import AuthRegister, ProviderRegister, TransportRegister
 
 PROJECT = "hookwire"
@@ -89,3 +92,43 @@ def hookwire_retry_scheduled(request: Request, attempt: int, delay: float, reaso
 @hookspec
 def hookwire_request_failed(request: Request, error: BaseException) -> None:
     """A request failed for good (retries exhausted or not retryable)."""
+
+
+# -- observation of LLM calls (every provider, local ones included) ---------------------------
+
+
+@hookspec
+def hookwire_llm_request(call: LLMCall) -> None:
+    """An LLM call is about to be sent: ``call.operation`` is ``"chat"``, ``"stream"`` or
+    ``"embeddings"``; each reply of a tool loop is its own call (``call.turn``)."""
+
+
+@hookspec
+def hookwire_llm_first_token(call: LLMCall, seconds: float) -> None:
+    """A stream's first content, reasoning or tool-call delta arrived, ``seconds`` after the
+    request."""
+
+
+@hookspec
+def hookwire_llm_tool_call(call: LLMCall | None, run: ToolRun) -> None:
+    """A tool of the automatic loop ran, failed or was refused (``run.approved``), for the reply
+    of ``call``."""
+
+
+@hookspec
+def hookwire_llm_response(call: LLMCall, result: object) -> None:
+    """The call completed: ``result`` is the ``ChatResult`` (or ``EmbeddingResult``). A stream
+    closed before its end gives its partial result, with ``call.outcome == "closed"``."""
+
+
+@hookspec
+def hookwire_llm_error(call: LLMCall, error: BaseException) -> None:
+    """The call failed with ``error`` (a stream's carries ``.partial``)."""
+
+
+@hookspec(firstresult=True)
+def hookwire_approve_tool_call(
+    call: LLMCall | None, tool_call: ToolCall, tool: Tool | None
+) -> bool | None:
+    """Whether the tool loop may run ``tool_call``: return ``False`` to veto it (the model is
+    told it was refused), ``None`` to leave the decision to others (and to ``approve=``)."""

@@ -8,11 +8,11 @@ argument is silently dropped (the seed tutorial's helper ignored its ``system_pr
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal, TypedDict
 
 from hookwire.errors import InvalidRequest
-from hookwire.llm.types import ChatRequest, Message, MessageInput, StreamTimeout
+from hookwire.llm.types import ChatRequest, Message, MessageInput, StreamTimeout, ToolCall
 from hookwire.timeouts import Timeout
 
 __all__ = ["ChatOptions", "Prompt", "build_request", "messages_of"]
@@ -38,8 +38,10 @@ class ChatOptions(TypedDict, total=False):
     ``Timeout``. ``n`` asks for that many choices (``result.choices``); ``logprobs=True`` for
     each token's log probability and ``top_logprobs=k`` (0 to 20, implies ``logprobs``) for the
     k likeliest tokens at each position. ``tools`` may hold Python functions (sync or
-    ``async def``): the call then runs the tool loop of :mod:`hookwire.llm.tools`, with
-    ``max_turns``, ``tool_errors`` and ``approve``.
+    ``async def``): the call then runs the tool loop of :mod:`hookwire.llm.tools`, at most
+    ``max_turns`` replies (default 10); ``tool_errors="send"`` (default) reports a tool's
+    exception to the model, ``"raise"`` stops with ``ToolExecutionError``; ``approve(call)``
+    returns False to veto a call.
     """
 
     system: str | None
@@ -52,8 +54,11 @@ class ChatOptions(TypedDict, total=False):
     seed: int | None
     thinking: bool | None
     thinking_budget: int | None
-    tools: Sequence[Mapping[str, Any]] | None
+    tools: Sequence[Mapping[str, Any] | Callable[..., Any]] | None
     tool_choice: str | Mapping[str, Any] | None
+    max_turns: int | None
+    tool_errors: Literal["send", "raise"] | None
+    approve: Callable[[ToolCall], bool | Awaitable[bool]] | None
     response_format: Mapping[str, Any] | str | type | None
     validation_retries: int | None
     n: int | None

@@ -40,6 +40,7 @@ from hookwire.llm.types import (
     StreamTimeout,
     TokenLogprob,
     ToolCall,
+    ToolRun,
     Usage,
 )
 
@@ -248,16 +249,54 @@ class _StreamBase:
         self._result: ChatResult | None = None
         self._callbacks: list[DoneCallback] = []
         self._check: DoneCallback | None = None
+        self._final: Callable[[ChatResult], ChatResult] | None = None
+        self._partial_of: Callable[[], ChatResult | None] | None = None
+        #: Through a tool loop: every tool run so far (it grows between the replies).
+        self.tool_runs: list[ToolRun] = []
+        self._first_token: Callable[[], None] | None = None
+        self._observed_end: Callable[[ChatResult | None, BaseException | None], None] | None = (
+            None
+        )
 
     def _set_check(self, check: DoneCallback | None) -> None:
         """Run ``check(result)`` when the stream ends, before it counts as done: ``LLM.stream``
         parses a structured reply here; an error it raises fails the stream."""
         self._check = check
 
+    def _set_loop(
+        self,
+        runs: list[ToolRun],
+        final: Callable[[ChatResult], ChatResult],
+        partial: Callable[[], ChatResult | None],
+    ) -> None:
+        """A tool loop's stream: ``final`` gives the result from the loop (not from the
+        deltas of every turn folded together), ``partial`` the current reply's partial."""
+        self.tool_runs, self._final, self._partial_of = runs, final, partial
+
+    def _observe(
+        self,
+        first_token: Callable[[], None] | None,
+        end: Callable[[ChatResult | None, BaseException | None], None] | None,
+    ) -> None:
+        """Observation hooks: ``first_token()`` at the first content/reasoning/tool delta,
+        ``end(result, error)`` once, when the stream completes, fails or is closed early."""
+        self._first_token, self._observed_end = first_token, end
+
+    def _notify_end(self, result: ChatResult | None, error: BaseException | None) -> None:
+        end, self._observed_end = self._observed_end, None
+        if end is not None:
+            end(result, error)
+
     @property
     def partial(self) -> ChatResult:
         """What has arrived so far, as a result (complete once the stream is done)."""
-        return self._result or self._acc.result(provider=self.provider, model=self.model)
+        if self._result is not None:
+            return self._result
+        if self._partial_of is not None:
+            inner = self._partial_of()
+            if inner is not None:
+                return inner
+        return self._acc.result(provider=self.provider, model=self.model)
 
     @property
     def done(self) -> bool:
@@ -290,6 +329,7 @@ class _StreamBase:
         else:
             error = exc
         self._state, self._error = "failed", error
+        self._notify_end(None, error)
         return error
 
     def _finished(self) -> None:
@@ -304,14 +344,19 @@ class _StreamBase:
                 partial=result,
             )
             self._state, self._error = "failed", error
+            self._notify_end(None, error)
             raise error
+        if self._final is not None:
+            result = self._final(result)
         if self._check is not None:
             try:
                 self._check(result)
             except Exception as exc:
                 self._state, self._error = "failed", exc
+                self._notify_end(None, exc)
                 raise
         self._state, self._result = "done", result
+        self._notify_end(result, None)
         for callback in self._callbacks:
             callback(result)
 
@@ -368,6 +413,9 @@ class ChatStream(_StreamBase):
                 raise
             raise error from exc
         self._acc.add(delta)
+        if self._first_token is not None and self._acc.started:
+            first, self._first_token = self._first_token, None
+            first()
         return delta
 
     def result(self) -> ChatResult:
@@ -389,6 +437,7 @@ class ChatStream(_StreamBase):
         """Stop reading and release the connection (safe to call twice)."""
         if self._state == "open":
             self._state = "closed"
+            self._notify_end(self.partial, None)
         close = getattr(self._source, "close", None)
         if close is not None:
             close()
@@ -444,6 +493,9 @@ class AsyncChatStream(_StreamBase):
                 raise
             raise error from exc
         self._acc.add(delta)
+        if self._first_token is not None and self._acc.started:
+            first, self._first_token = self._first_token, None
+            first()
         return delta
 
     async def aresult(self) -> ChatResult:
@@ -462,6 +514,7 @@ class AsyncChatStream(_StreamBase):
     async def aclose(self) -> None:
         if self._state == "open":
             self._state = "closed"
+            self._notify_end(self.partial, None)
         aclose = getattr(self._source, "aclose", None)
         if aclose is not None:
             await aclose()

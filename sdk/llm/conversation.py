@@ -58,7 +58,8 @@ class Conversation:
 
     def _commit(self, turn: list[Message], result: ChatResult) -> None:
         self.messages.extend(turn)
-        self.messages.append(result.message())
+        # a tool loop's reply brings the whole exchange: its tool calls and results, then itself
+        self.messages.extend(result.messages or [result.message()])
 
     # -- sync -------------------------------------------------------------------------------
     def send(self, prompt: Prompt, **options: Any) -> ChatResult:

@@ -15,6 +15,7 @@ plugin takes). ``LLM`` itself only validates arguments and delegates.
 from __future__ import annotations
 
 import inspect
+import itertools
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -23,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from hookwire.errors import ConfigError, ContextLengthExceeded, InvalidRequest, PluginError
 from hookwire.llm import _structured
+from hookwire.llm import tools as tools_mod
 from hookwire.llm._embed import DEFAULT_BATCH_SIZE, embed_inputs, positive
 from hookwire.llm._request import ChatOptions, Prompt, build_request
 from hookwire.llm._stream import AsyncChatStream, ChatStream
+from hookwire.llm.observe import Observer
 from hookwire.llm.provider import Provider
 from hookwire.registry import PluginHost, get_plugin_host
 
@@ -70,7 +73,8 @@ def _accepts(factory: Any, name: str) -> bool:
 
 
 _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
-_CHAT_OPTIONS = frozenset(ChatOptions.__annotations__)
+_CHAT_OPTIONS = frozenset(ChatOptions.__annotations__) - frozenset(("max_turns", "tool_errors",
+                                                                     "approve"))
 
 
 def _unexpected_keyword(exc: TypeError) -> str | None:
@@ -79,8 +83,44 @@ def _unexpected_keyword(exc: TypeError) -> str | None:
     return match.group(1) if match else None
 
 
+_LOOP_OPTIONS = ("max_turns", "tool_errors", "approve")
+
+
+def _loop_settings(options: dict[str, Any]) -> Any:
+    """Python functions in ``tools=``: the loop's settings, the tools made wire dicts."""
+    given = {k: options.pop(k) for k in _LOOP_OPTIONS if k in options}
+    if not tools_mod.Toolbox.wanted(options.get("tools")):
+        named = sorted(k for k, v in given.items() if v is not None)
+        if named:
+            raise InvalidRequest(
+                f"{', '.join(named)} apply to the tool loop, which runs when tools= holds "
+                "Python functions (these tools are dicts only: the caller runs them)"
+            )
+        return None
+    box = tools_mod.Toolbox(options["tools"])
+    max_turns, tool_errors = tools_mod.check_options(
+        given.get("max_turns"), given.get("tool_errors"), given.get("approve")
+    )
+    options["tools"] = box.wire
+    return _LoopSettings(box, max_turns, tool_errors, given.get("approve"))
+
+
+class _LoopSettings:
+    __slots__ = ("approve", "box", "max_turns", "tool_errors")
+
+    def __init__(self, box: Any, max_turns: int, tool_errors: str, approve: Any) -> None:
+        self.box, self.max_turns, self.tool_errors, self.approve = (
+            box, max_turns, tool_errors, approve
+        )
+
+    def kwargs(self, observer: Observer | None) -> dict[str, Any]:
+        return {"max_turns": self.max_turns, "tool_errors": self.tool_errors,
+                "approve": self.approve, "observer": observer}
+
+
 def _chat_request(prompt: Prompt, options: dict[str, Any], *, stream: bool, method: str) -> Any:
     """The ChatRequest for ``method``; an unknown option is an InvalidRequest naming it."""
+    loop = _loop_settings(options)
     unknown = set(options) - _CHAT_OPTIONS
     if unknown:
         if "stream" in unknown and not stream:
@@ -101,6 +141,15 @@ def _chat_request(prompt: Prompt, options: dict[str, Any], *, stream: bool, meth
         options["response_format"] = spec.wire
     request = build_request(prompt, stream=stream, **options)
     request.structured = spec
+    if loop is not None:
+        if spec is not None:
+            raise InvalidRequest(
+                "a schema response_format and Python functions in tools= cannot be combined "
+                "yet: run the tool loop first, then ask for the structured answer"
+            )
+        if (request.n or 1) > 1:
+            raise InvalidRequest("the tool loop follows one reply: n must be 1 with tools=[fn]")
+        request.loop = loop
     return request
 
 
@@ -146,6 +195,7 @@ class LLM:
     ) -> None:
         # checked here, not by the provider: any provider's prompts can be refused before sending
         self.max_context = positive("max_context", max_context)
+        self._hook = (plugins or get_plugin_host()).hook  # the observation hooks' host
         if isinstance(provider, Provider):
             self.provider = provider
             return
@@ -194,22 +244,123 @@ class LLM:
     def model(self) -> str | None:
         return self.provider.model
 
+    # -- observation ------------------------------------------------------------------------
+    def _observer(self) -> Observer | None:
+        """An Observer for one call when a plugin observes LLM calls or approves tool calls."""
+        observer = Observer(self._hook)
+        return observer if observer.active or observer.approving else None
+
+    def _model_of(self, req: ChatRequest) -> str:
+        return req.model or self.provider.model or ""
+
+    def _sender(self, observer: Observer | None, send: Any, operation: str = "chat") -> Any:
+        """``send`` (a provider's chat/achat), with the hooks fired around each call."""
+        if observer is None or not observer.active:
+            return send
+        turns = itertools.count(1)
+        name = self.provider.name
+        if inspect.iscoroutinefunction(send):
+
+            async def asend(req: ChatRequest) -> ChatResult:
+                call = observer.start(operation, name, self._model_of(req), req,
+                                      turn=next(turns))
+                try:
+                    result: ChatResult = await send(req)
+                except Exception as exc:
+                    observer.failed(call, exc)
+                    raise
+                observer.done(call, result)
+                return result
+
+            return asend
+
+        def sync_send(req: ChatRequest) -> ChatResult:
+            call = observer.start(operation, name, self._model_of(req), req, turn=next(turns))
+            try:
+                result: ChatResult = send(req)
+            except Exception as exc:
+                observer.failed(call, exc)
+                raise
+            observer.done(call, result)
+            return result
+
+        return sync_send
+
+    def _opener(self, observer: Observer | None, open_stream: Any) -> Any:
+        """``open_stream`` (a request -> stream function), with the hooks watching each stream."""
+        if observer is None or not observer.active:
+            return open_stream
+        turns = itertools.count(1)
+        name = self.provider.name
+
+        def open_observed(req: ChatRequest) -> Any:
+            call = observer.start("stream", name, self._model_of(req), req, turn=next(turns))
+            try:
+                stream = open_stream(req)
+            except Exception as exc:
+                observer.failed(call, exc)
+                raise
+            observer.watch(call, stream)
+            return stream
+
+        return open_observed
+
     # -- sync -------------------------------------------------------------------------------
     def chat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
-        """Send the prompt and wait for the whole reply."""
+        """Send the prompt and wait for the whole reply.
+
+        With Python functions in ``tools=``, runs the tool loop (:mod:`hookwire.llm.tools`)
+        and returns the final reply, ``tool_runs`` and ``messages`` filled in.
+        """
         request = _chat_request(prompt, dict(options), stream=False, method="chat")
+        observer = self._observer()
+        provider_chat = self.provider.chat
         if self.max_context is not None:
-            self._check_fits(request, self.provider.count_tokens(request))
+            provider_chat = self._fitting(provider_chat)
+        send = self._sender(observer, provider_chat)
+        loop = request.loop
+        if loop is not None:
+            return tools_mod.tool_loop(send, request, loop.box, **loop.kwargs(observer))
         if request.structured is not None:
-            return _structured.ask(self.provider.chat, request)
-        return self.provider.chat(request)
+            return _structured.ask(send, request)
+        result: ChatResult = send(request)
+        return result
+
+    def _fitting(self, send: Any) -> Any:
+        def checked(req: ChatRequest) -> Any:
+            self._check_fits(req, self.provider.count_tokens(req))
+            return send(req)
+
+        return checked
 
     def stream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatStream:
-        """Stream the reply: iterate for deltas (the request is sent on first iteration)."""
+        """Stream the reply: iterate for deltas (the request is sent on first iteration).
+
+        Through a tool loop the deltas of every reply arrive in order, the tools run between
+        replies (``stream.tool_runs``), and ``stream.result()`` is the final reply.
+        """
         request = _chat_request(prompt, dict(options), stream=True, method="stream")
         if self.max_context is not None:  # refused here, at the call, like a bad option
             self._check_fits(request, self.provider.count_tokens(request))
-        return _structured.checked(self.provider.stream(request), request)
+        observer = self._observer()
+        provider_stream = self.provider.stream
+        loop = request.loop
+        if loop is not None:
+            if self.max_context is not None:
+                first = request
+
+                def provider_stream(req: ChatRequest) -> ChatStream:  # later turns are checked
+                    if req is not first and req.messages != first.messages:
+                        self._check_fits(req, self.provider.count_tokens(req))
+                    return self.provider.stream(req)
+
+            return tools_mod.stream_loop(
+                self._opener(observer, provider_stream), request, loop.box,
+                provider=self.provider.name, model=self._model_of(request),
+                **loop.kwargs(observer),
+            )
+        stream: ChatStream = self._opener(observer, provider_stream)(request)
+        return _structured.checked(stream, request)
 
     # -- embeddings and token counts ---------------------------------------------------------
     def embed(
@@ -226,7 +377,19 @@ class LLM:
         ``dimensions`` shortens the vectors where the model allows it (OpenAI's v3 models).
         """
         items, size = _embed_args(texts, dimensions, batch_size)
-        return self.provider.embed(items, model=model, dimensions=dimensions, batch_size=size)
+        observer = self._observer()
+        if observer is None or not observer.active:
+            return self.provider.embed(items, model=model, dimensions=dimensions, batch_size=size)
+        call = observer.start("embeddings", self.provider.name, model or self.provider.model or "",
+                              inputs=len(items))
+        try:
+            result = self.provider.embed(items, model=model, dimensions=dimensions,
+                                         batch_size=size)
+        except Exception as exc:
+            observer.failed(call, exc)
+            raise
+        observer.done(call, result)
+        return result
 
     async def aembed(
         self,
@@ -238,9 +401,22 @@ class LLM:
     ) -> EmbeddingResult:
         """``await llm.aembed(...)``: :meth:`embed`, with the batches sent concurrently."""
         items, size = _embed_args(texts, dimensions, batch_size)
-        return await self.provider.aembed(
-            items, model=model, dimensions=dimensions, batch_size=size
-        )
+        observer = self._observer()
+        if observer is None or not observer.active:
+            return await self.provider.aembed(
+                items, model=model, dimensions=dimensions, batch_size=size
+            )
+        call = observer.start("embeddings", self.provider.name, model or self.provider.model or "",
+                              inputs=len(items))
+        try:
+            result = await self.provider.aembed(
+                items, model=model, dimensions=dimensions, batch_size=size
+            )
+        except Exception as exc:
+            observer.failed(call, exc)
+            raise
+        observer.done(call, result)
+        return result
 
     def count_tokens(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> TokenCount:
         """Tokens the prompt (a string, messages, with ``system=``/``history=``) would take.
@@ -295,20 +471,43 @@ class LLM:
 
     # -- async ------------------------------------------------------------------------------
     async def achat(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> ChatResult:
-        """``await llm.achat(...)``: :meth:`chat` without blocking the event loop."""
+        """``await llm.achat(...)``: :meth:`chat` without blocking the event loop; a tool
+        loop runs the calls of one reply concurrently."""
         request = _chat_request(prompt, dict(options), stream=False, method="achat")
+        observer = self._observer()
+        provider_chat = self.provider.achat
         if self.max_context is not None:
-            self._check_fits(request, await self.provider.acount_tokens(request))
+            provider_chat = self._afitting(provider_chat)
+        send = self._sender(observer, provider_chat)
+        loop = request.loop
+        if loop is not None:
+            return await tools_mod.atool_loop(send, request, loop.box, **loop.kwargs(observer))
         if request.structured is not None:
-            return await _structured.aask(self.provider.achat, request)
-        return await self.provider.achat(request)
+            return await _structured.aask(send, request)
+        result: ChatResult = await send(request)
+        return result
+
+    def _afitting(self, send: Any) -> Any:
+        async def checked(req: ChatRequest) -> Any:
+            self._check_fits(req, await self.provider.acount_tokens(req))
+            return await send(req)
+
+        return checked
 
     def astream(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> AsyncChatStream:
         """``async for delta in llm.astream(...)``: sent on first iteration."""
         request = _chat_request(prompt, dict(options), stream=True, method="astream")
-        if self.max_context is None:
-            return _structured.checked(self.provider.astream(request), request)
-        return _structured.checked(self._checked_astream(request), request)
+        observer = self._observer()
+        open_stream = self.provider.astream if self.max_context is None else self._checked_astream
+        opener = self._opener(observer, open_stream)
+        loop = request.loop
+        if loop is not None:
+            return tools_mod.astream_loop(
+                opener, request, loop.box, provider=self.provider.name,
+                model=self._model_of(request), **loop.kwargs(observer),
+            )
+        stream: AsyncChatStream = opener(request)
+        return _structured.checked(stream, request)
 
     def _checked_astream(self, request: ChatRequest) -> AsyncChatStream:
         """The stream, counted (asynchronously, on first iteration) before anything is sent."""

@@ -390,6 +390,9 @@ class ChatRequest:
     #: The OutputSpec a schema ``response_format`` made (``LLM`` parses and re-asks with it;
     #: providers read only ``response_format``, the wire dict).
     structured: Any = None
+    #: With Python functions in ``tools=``: the loop's settings (``LLM`` runs the loop; providers
+    #: see only ``tools``, the wire dicts).
+    loop: Any = None
 
 
 @dataclass(slots=True)
