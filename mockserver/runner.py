@@ -1,4 +1,4 @@
-"""One way to serve an ASGI app from a background thread: uvicorn on a loopback socket.
+"""One way to serve an ASGI app from a background thread: uvicorn (or granian) on loopback.
 
 Every threaded server of the package is a `ThreadedServer`: the pytest-httpbin drop-ins use it
 as is, `hookwire.mockserver.server.LiveServer` adds a `MockConfig`. What it guarantees:
@@ -10,7 +10,11 @@ as is, `hookwire.mockserver.server.LiveServer` adds a `MockConfig`. What it guar
 - ``start()`` returns only once uvicorn accepts connections, or raises `ServerStartError`
   naming the URL and the cause (bad TLS files, a crashed lifespan, the timeout);
 - ``stop()`` may be called any number of times; it joins the thread, closes the socket, and a
-  later ``start()`` binds afresh.
+  later ``start()`` binds afresh;
+- ``server="granian"`` serves with granian instead (``hookwire.mockserver.granian_server``;
+  optional, ``pip install 'hookwire[granian]'``): same surface, TLS and mutual TLS included.
+  granian binds its own socket, so the port found as above is handed over: our socket closes
+  just before granian binds the same address.
 
 `ServerURL` is the address surface shared with the in-process stand-in
 (`hookwire.mockserver.testing.InProcessServer`): ``join``, ``+``, ``openai_base_url``, ``journal``,
@@ -31,8 +35,18 @@ from urllib.parse import urljoin
 import uvicorn
 
 _S = TypeVar("_S", bound="ThreadedServer")
+_CERT_REQUIRED = 2  # ssl.CERT_REQUIRED, without importing ssl for it
 
-__all__ = ["ServerStartError", "ServerURL", "ThreadedServer", "default_app", "uvicorn_kwargs"]
+__all__ = [
+    "SERVERS",
+    "ServerStartError",
+    "ServerURL",
+    "ThreadedServer",
+    "default_app",
+    "uvicorn_kwargs",
+]
+
+SERVERS = ("uvicorn", "granian")
 
 
 class ServerStartError(RuntimeError):
@@ -121,7 +135,15 @@ class ThreadedServer(ServerURL):
         ssl_ca_certs: str | None = None,
         ssl_cert_reqs: int | None = None,
         startup_timeout: float = 10.0,
+        server: str = "uvicorn",
     ) -> None:
+        if server not in SERVERS:
+            raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
+        if server == "granian":
+            from hookwire.mockserver.granian_server import _require
+
+            _require()
+        self.server_name = server
         self.app = app if app is not None else default_app()
         self.protocol = "https" if ssl_certfile else "http"
         envvar = self.secure_port_envvar if ssl_certfile else self.port_envvar
@@ -138,6 +160,7 @@ class ThreadedServer(ServerURL):
         self._startup_timeout = startup_timeout
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
+        self._granian: Any = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         if self.bind_early:
@@ -179,6 +202,8 @@ class ThreadedServer(ServerURL):
         """Start serving; returns ``self`` once the server accepts connections."""
         if self._thread is not None:
             raise RuntimeError(f"{type(self).__name__} already started")
+        if self.server_name == "granian":
+            return self._start_granian(timeout)
         sock = self._bind()
         # lifespan "auto": an app without lifespan support (a user's own) still starts.
         settings = {**uvicorn_kwargs(), "lifespan": "auto", "ws": "none", **self._ssl}
@@ -204,8 +229,37 @@ class ThreadedServer(ServerURL):
             time.sleep(0.005)
         return self
 
+    def _start_granian(self: _S, timeout: float | None) -> _S:
+        from hookwire.mockserver.granian_server import GranianThread
+
+        sock = self._bind()
+        self._socket = None
+        sock.close()  # granian binds the port itself (see the module docstring)
+        ssl = self._ssl
+        self._granian = runner = GranianThread(
+            self.app,
+            self.host,
+            self.port,
+            ssl_certfile=ssl["ssl_certfile"],
+            ssl_keyfile=ssl["ssl_keyfile"],
+            ssl_ca_certs=ssl.get("ssl_ca_certs"),
+            client_verify=ssl.get("ssl_cert_reqs") == _CERT_REQUIRED,
+        )
+        self._thread = runner.start(f"mockserver granian {self.url}")
+        limit = self._startup_timeout if timeout is None else timeout
+        if not runner.wait_started(time.monotonic() + limit):
+            url, error = self.url, runner.error
+            self.stop()
+            cause = f"failed: {error!r}" if error else f"not up within {limit}s"
+            raise ServerStartError(f"granian server for {url} {cause}")
+        return self
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving, join the thread and close the socket (idempotent)."""
+        granian, self._granian = self._granian, None
+        if granian is not None:
+            self._thread = None
+            granian.stop(timeout)
         server, thread, sock = self._server, self._thread, self._socket
         self._server = self._thread = self._socket = None
         if server is not None and thread is not None:
