@@ -19,6 +19,7 @@ two fixtures asking for the same dialect and key share one server.
 | limits            | Limits()      | per-request caps (`hookwire.mockserver.limits`)       |
 | cassette          | None          | a cassette file: replay it instead of the endpoints   |
 | cassette_timing   | False         | replay streamed chunks with their recorded timing     |
+| server            | "uvicorn"     | or "granian" (`pip install 'hookwire[granian]'`)      |
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from hookwire.mockserver.limits import DEFAULT_LIMITS, Limits
 
 DIALECTS = ("openai", "vllm", "siliconflow")
+SERVERS = ("uvicorn", "granian")
 MAX_BODY_DEFAULT = 10 * 1024 * 1024
 
 
@@ -54,8 +56,11 @@ class MockConfig:
     limits: Limits = DEFAULT_LIMITS
     cassette: str | Path | None = None
     cassette_timing: bool = False
+    server: str = "uvicorn"
 
     def __post_init__(self) -> None:
+        if self.server not in SERVERS:
+            raise ConfigError(f"server must be one of {', '.join(SERVERS)}, not {self.server!r}")
         if self.dialect not in DIALECTS:
             raise ConfigError(f"dialect must be one of {', '.join(DIALECTS)}, not {self.dialect!r}")
         if not 0 <= self.port <= 65535:
@@ -94,5 +99,6 @@ class MockConfig:
             f"inter_token_delay={self.inter_token_delay}, scenario={self.scenario!r}, "
             f"models={self.models!r}, only_models={self.only_models}{limits}"
             + (f", cassette={self.cassette!r}" if self.cassette is not None else "")
+            + (f", server={self.server!r}" if self.server != "uvicorn" else "")
             + ")"
         )
