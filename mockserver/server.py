@@ -41,8 +41,13 @@ def _serving_app(config: MockConfig) -> MockApp:
 
 def serve(config: MockConfig) -> None:
     """Serve in the foreground until SIGINT/SIGTERM (uvicorn shuts down cleanly on both;
-    `hookwire.mockserver.shutdown` ends the process if that takes more than a few seconds)."""
-    if config.workers > 1:
+    `hookwire.mockserver.shutdown` ends the process if that takes more than a few seconds).
+    ``config.server == "granian"``: `hookwire.mockserver.granian_server.serve` instead."""
+    if config.server == "granian":
+        from hookwire.mockserver.granian_server import serve as serve_granian
+
+        serve_granian(config)
+    elif config.workers > 1:
         os.environ[ENV_CONFIG] = json.dumps({**asdict(config), "scenario": _str(config.scenario)})
         uvicorn.run(
             "hookwire.mockserver.server:app_from_env",
@@ -67,7 +72,8 @@ class LiveServer(ThreadedServer):
     >>> with LiveServer(MockConfig(dialect="vllm")) as srv:
     ...     httpx.get(srv.url + "/v1/models")
 
-    The port is bound on `start()` (and ``config.port`` is honoured, no environment override).
+    The port is bound on `start()` (and ``config.port`` is honoured, no environment override);
+    ``MockConfig(server="granian")`` serves it with granian.
     """
 
     port_envvar = secure_port_envvar = None
@@ -75,7 +81,9 @@ class LiveServer(ThreadedServer):
 
     def __init__(self, config: MockConfig | None = None, app: MockApp | None = None) -> None:
         self.config = config or MockConfig()
-        super().__init__(app or create_app(self.config), self.config.host, self.config.port)
+        app = app or create_app(self.config)
+        config = self.config
+        super().__init__(app, config.host, config.port, server=config.server)
 
     def join(self, path: str) -> str:  # type: ignore[override]
         return ServerURL.join(self, path)
