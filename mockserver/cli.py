@@ -1,4 +1,8 @@
-"""`python -m hookwire.mockserver` / `hookwire mock serve`: the command line."""
+"""`python -m hookwire.mockserver` / `hookwire mock serve`: the command line.
+
+`python -m hookwire.mockserver report FILE...` (= `hookwire mock report`) prints the contract
+coverage of journals (`hookwire.mockserver.coverage_report`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from hookwire.mockserver.config import DIALECTS, ConfigError, MockConfig
+from hookwire.mockserver.config import DIALECTS, SERVERS, ConfigError, MockConfig
 from hookwire.mockserver.faults import FaultSyntaxError
 from hookwire.mockserver.limits import LIMIT_NAMES, Limits
 from hookwire.mockserver.scenario import load_rules
@@ -43,7 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
     p.add_argument("--dialect", choices=DIALECTS, default="openai")
     p.add_argument("--api-key", default=None, help="require 'Authorization: Bearer KEY' on /v1/*")
-    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    p.add_argument("--workers", type=int, default=1, help="worker processes")
+    p.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="uvicorn",
+        help="the HTTP server (granian: pip install 'hookwire[granian]')",
+    )
     p.add_argument("--ttft", type=float, default=None, help="seconds to the first token")
     p.add_argument("--inter-token", type=float, default=None, help="seconds between tokens")
     p.add_argument("--latency", type=_latency, default=None, metavar="TTFT[,INTER]")
@@ -118,14 +128,50 @@ def config_from_args(argv: Sequence[str] | None = None) -> MockConfig:
             limits=limits,
             cassette=args.cassette,
             cassette_timing=args.cassette_timing,
+            server=args.server,
         )
     except (ConfigError, FaultSyntaxError) as exc:
         parser.error(str(exc))
         raise  # unreachable: parser.error exits
 
 
+def report_main(argv: Sequence[str] | None = None) -> int:
+    """`report FILE... [--json PATH]`: the contract coverage of journals or tallies (merged);
+    prints the text report (or the JSON with `--json -`). Status 2 for an unreadable file."""
+    import json
+
+    from hookwire.mockserver import coverage_report
+
+    p = argparse.ArgumentParser(
+        prog="python -m hookwire.mockserver report",
+        description="Which statuses, faults and stream features journaled traffic hit, "
+        "per endpoint and model, and which it never did.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="journal (.json/.jsonl) or report")
+    p.add_argument("--json", default=None, metavar="PATH", help="also write JSON ('-': stdout)")
+    args = p.parse_args(argv)
+    tally = coverage_report.Tally()
+    try:
+        for name in args.files:
+            tally.merge(coverage_report.load(name))
+    except coverage_report.ReportError as exc:
+        p.error(str(exc))
+    data = coverage_report.report(tally)
+    if args.json == "-":
+        print(json.dumps(data, indent=1))
+        return 0
+    print(coverage_report.render_text(data))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            out.write(json.dumps(data, indent=1) + "\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT/SIGTERM; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["report"]:
+        return report_main(args[1:])
     from hookwire.mockserver.server import serve
 
     config = config_from_args(argv)
@@ -133,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"mockserver: {config.dialect} dialect on http://{config.host}:{config.port} "
         f"(workers={config.workers}, auth={'on' if config.api_key else 'off'}"
         + (f", replaying {config.cassette}" if config.cassette else "")
+        + (f", server={config.server}" if config.server != "uvicorn" else "")
         + ")",
         file=sys.stderr,
         flush=True,
