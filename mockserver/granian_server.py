@@ -39,7 +39,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["FaultBridge", "GranianThread", "available", "serve"]
 
@@ -181,19 +181,19 @@ class FaultBridge:
 def _server_class() -> type:
     from granian.server.embed import Server
 
-    class PortServer(Server):  # type: ignore[misc]
+    class PortServer(Server):
         """The embedded server, with its listening socket built here so port 0 works and the
         bound port is known (granian otherwise builds one socket per worker from the spec)."""
 
         bound: tuple[str, int] | None = None
 
         def _init_shared_socket(self) -> None:
-            super()._init_shared_socket()
+            super()._init_shared_socket()  # type: ignore[no-untyped-call]
             if self._ssp is not None:  # Linux: a spec, built by each worker; build it once
                 self._shd = self._ssp.build()
                 self._sfd = self._shd.get_fd()
                 self._ssp = None
-            probe = socket.socket(fileno=os.dup(self._sfd))
+            probe = socket.socket(fileno=os.dup(cast(int, self._sfd)))
             try:
                 self.bound = probe.getsockname()[:2]
             finally:
@@ -218,6 +218,7 @@ class GranianThread:
     ) -> None:
         _require()
         from granian.constants import HTTPModes, Interfaces
+        from granian.log import LogLevels
 
         kwargs: dict[str, Any] = {}
         if ssl_certfile:
@@ -231,9 +232,8 @@ class GranianThread:
             interface=Interfaces.ASGI,
             http=HTTPModes.http1,
             websockets=False,
-            log_level="warning",
+            log_level=LogLevels.warning,
             log_access=False,
-            blocking_threads_idle_timeout=5,
             **kwargs,
         )
         _quiet_logs()
@@ -303,6 +303,7 @@ def serve(config: Any) -> None:
 
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
 
     from hookwire.mockserver.server import ENV_CONFIG
 
@@ -317,7 +318,7 @@ def serve(config: Any) -> None:
         websockets=False,
         workers=config.workers,
         factory=True,
-        log_level="warning",
+        log_level=LogLevels.warning,
         log_access=False,
         workers_kill_timeout=2,
     ).serve()
