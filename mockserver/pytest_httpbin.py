@@ -21,11 +21,13 @@ and ``where()`` returns the CA bundle path (pytest-httpbin's ``certs.where()``).
 The servers are `hookwire.mockserver.runner.ThreadedServer` (uvicorn in a thread, the same runner
 as the
 ``mock_server`` fixtures) serving the full mock server app, openai dialect.
+``HOOKWIRE_MOCK_SERVER=granian`` serves them with granian instead (``hookwire[granian]``).
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
@@ -45,6 +47,7 @@ __all__ = [
     "httpbin_both",
     "httpbin_ca_bundle",
     "httpbin_secure",
+    "server_name",
     "tls_files",
     "use_class_based_httpbin",
     "use_class_based_httpbin_secure",
@@ -86,6 +89,11 @@ def tls_files() -> tuple[str, str, str]:
         return _tls
 
 
+def server_name() -> str:
+    """The server of the drop-ins: ``HOOKWIRE_MOCK_SERVER`` (uvicorn or granian), else uvicorn."""
+    return os.environ.get("HOOKWIRE_MOCK_SERVER", "").strip() or "uvicorn"
+
+
 def where() -> str:
     """Path of the CA bundle that verifies ``httpbin_secure`` (pytest-httpbin's ``certs.where``)."""
     return tls_files()[0]
@@ -94,7 +102,7 @@ def where() -> str:
 @pytest.fixture(scope="session")
 def httpbin() -> Iterator[ThreadedServer]:
     """A plain-HTTP mock httpbin on a free loopback port, shared by the whole session."""
-    with ThreadedServer() as server:
+    with ThreadedServer(server=server_name()) as server:
         yield server
 
 
@@ -102,7 +110,7 @@ def httpbin() -> Iterator[ThreadedServer]:
 def httpbin_secure() -> Iterator[ThreadedServer]:
     """An HTTPS mock httpbin; verify with ``where()`` or the ``httpbin_ca_bundle`` fixture."""
     _, chain, key = tls_files()
-    with ThreadedServer(ssl_certfile=chain, ssl_keyfile=key) as server:
+    with ThreadedServer(ssl_certfile=chain, ssl_keyfile=key, server=server_name()) as server:
         yield server
 
 
