@@ -24,10 +24,11 @@ tags are *special* tokens (which ``skip_special_tokens`` would drop from the tex
 and ``</think>`` spelled out of ordinary tokens is text in both paths.
 
 Thread safety: an engine may be shared by many threads. Generations on one engine run one at a
-time (a lock around ``model.generate``: batch 1, and the memory of one generation); rendering and
-tokenising take a separate, short lock. Sampling calls also take a process-wide lock while they
-seed and draw from torch's global RNG, so ``seed=`` reproduces the same text even when other
-threads, or other engines, sample at the same moment.
+time (a lock around ``model.generate``: one batch, of 1 or of ``n`` sequences of one prompt, and
+the memory of one generation); rendering and tokenising take a separate, short lock. Sampling
+calls also take a process-wide lock while they seed and draw from torch's global RNG, so
+``seed=`` reproduces the same text even when other threads, or other engines, sample at the
+same moment.
 
 Importing this module imports neither torch nor transformers; ``load`` and the first generation do.
 
@@ -39,8 +40,9 @@ Importing this module imports neither torch nor transformers; ``load`` and the f
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +58,7 @@ from ._local_stream import (
     GenerationError,
     GenerationJob,
     LocalStream,
+    RowStream,
     Usage,
 )
 from ._local_text import cut_at_stop
@@ -71,6 +74,7 @@ __all__ = [
     "LocalEngine",
     "LocalStream",
     "ModelLoadError",
+    "RowStream",
     "Usage",
 ]
 
@@ -279,20 +283,20 @@ class LocalEngine:
     ) -> LocalStream:
         """Start generating on a worker thread; iterate the result for ``(kind, text)`` deltas.
 
-        One sequence only (``n=1``: the streamer takes one); with ``logprobs=k`` the stream's
-        ``take_logprobs()`` hands out the content tokens' entries as they are generated.
+        With ``logprobs=k`` the stream's ``take_logprobs()`` hands out the content tokens'
+        entries as they are generated. ``n > 1`` returns a :class:`RowStream` instead, whose
+        items are ``(index, (kind, text))``: the ``n`` sequences of one batch, interleaved as
+        their text becomes printable.
         """
         from transformers import TextIteratorStreamer
 
-        if n != 1:
-            raise InvalidRequest(
-                f"a local stream generates one sequence, not n={n!r}: use generate() for n > 1"
-            )
         call = self._prepare(
             messages, enable_thinking, tools, logits_processor, stopping_criteria,
             max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, top_k=top_k,
-            repetition_penalty=repetition_penalty, seed=seed, stop=stop, logprobs=logprobs,
+            repetition_penalty=repetition_penalty, seed=seed, stop=stop, n=n, logprobs=logprobs,
         )  # fmt: skip
+        if call.options.n > 1:
+            return self._stream_rows(call)
         marks = {self.think_start_id: _OPEN_MARK, self.think_end_id: _CLOSE_MARK}
         streamer = _tag_streamer(TextIteratorStreamer)(
             self.tokenizer,
@@ -323,6 +327,65 @@ class LocalEngine:
             ),
             stops=list(call.options.stop),
             summarize=lambda ids: (self._finish_reason(call, ids), self._usage(call, ids)),
+            join_timeout=self.join_timeout,
+            recorder=call.recorder,
+        )
+
+    def _stream_rows(self, call: _Call) -> RowStream:
+        """``n`` sequences streamed: one tag streamer per row, all feeding one queue."""
+        from transformers import TextIteratorStreamer
+
+        rows = call.options.n
+        shared: queue.Queue[tuple[int, str | None]] = queue.Queue()
+        marks = {self.think_start_id: _OPEN_MARK, self.think_end_id: _CLOSE_MARK}
+        row_class = _row_streamer(_tag_streamer(TextIteratorStreamer))
+        streamers = [
+            row_class(
+                self.tokenizer,
+                {i: mark for i, mark in marks.items() if i is not None},
+                skip_prompt=True,
+                skip_special_tokens=True,
+                timeout=self.stream_timeout,
+                row=row,
+                shared=shared,
+            )
+            for row in range(rows)
+        ]
+        fan = _FanOut(streamers, self.eos_token_ids, call.stop)
+        job = GenerationJob(cancel=call.cancel.event)
+
+        def work() -> None:
+            try:
+                job.output_rows = self._run(call, streamer=fan)
+                job.output_ids = job.output_rows[0]
+            except BaseException as exc:
+                job.error = exc
+            finally:
+                fan.end()  # every row ended, whatever happened (wakes the reader)
+
+        job.thread = threading.Thread(target=work, name="hookwire-local-generate", daemon=True)
+        job.thread.start()
+
+        def summarize(all_rows: list[list[int]]) -> list[tuple[FinishReason | None, Usage]]:
+            return [
+                (self._finish_reason(call, ids, index), self._usage(call, ids))
+                for index, ids in enumerate(all_rows)
+            ]
+
+        return RowStream(
+            source=_drain(shared, self.stream_timeout),
+            job=job,
+            splitters=[
+                _MarkSplitter(
+                    started_in_reasoning=call.reasoning_open,
+                    thinking=self._splits(call.reasoning_open),
+                    open_tag=_OPEN_MARK,
+                    close_tag=_CLOSE_MARK,
+                )
+                for _ in range(rows)
+            ],
+            stops=list(call.options.stop),
+            summarize_rows=summarize,
             join_timeout=self.join_timeout,
             recorder=call.recorder,
         )
@@ -552,6 +615,76 @@ class LocalEngine:
     @staticmethod
     def _usage(call: _Call, ids: list[int]) -> Usage:
         return Usage(call.prompt_len, len(ids))
+
+
+class _FanOut:
+    """A ``generate`` streamer for a batch: each row's new token goes to that row's streamer.
+
+    A row ends after its end-of-turn token or the token that completed its stop string (the
+    padding ``generate`` appends to a finished row is never streamed); ``end()`` ends the rest.
+    """
+
+    def __init__(self, streamers: list[Any], eos_ids: frozenset[int], stop: Any) -> None:
+        self.streamers = streamers
+        self.eos_ids = eos_ids
+        self.stop = stop
+        self.ended = [False] * len(streamers)
+        self._lock = threading.Lock()
+
+    def put(self, value: Any) -> None:
+        if value.dim() > 1:  # the prompt, once, as (rows, length)
+            for row, streamer in enumerate(self.streamers):
+                streamer.put(value[row : row + 1])
+            return
+        for row, token in enumerate(value.tolist()):
+            if self.ended[row]:
+                continue
+            self.streamers[row].put(value[row : row + 1])
+            matched = self.stop is not None and self.stop.matches[row] is not None
+            if int(token) in self.eos_ids or matched:
+                self._end_row(row)
+
+    def _end_row(self, row: int) -> None:
+        with self._lock:
+            if self.ended[row]:
+                return
+            self.ended[row] = True
+        self.streamers[row].end()
+
+    def end(self) -> None:
+        for row in range(len(self.streamers)):
+            self._end_row(row)
+
+
+_ROW_STREAMERS: dict[Any, Any] = {}
+
+
+def _row_streamer(base: Any) -> Any:
+    """``base`` (a tag streamer) writing ``(row, text)`` to a queue shared by every row, and
+    ``(row, None)`` when the row ends."""
+    if base in _ROW_STREAMERS:
+        return _ROW_STREAMERS[base]
+
+    class RowStreamer(base):  # type: ignore[misc]
+        def __init__(self, *args: Any, row: int, shared: queue.Queue[Any], **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._row = row
+            self._shared = shared
+
+        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+            if text:
+                self._shared.put((self._row, text))
+            if stream_end:
+                self._shared.put((self._row, None))
+
+    _ROW_STREAMERS[base] = RowStreamer
+    return RowStreamer
+
+
+def _drain(shared: queue.Queue[Any], timeout: float | None) -> Iterator[Any]:
+    """The shared queue's items; ``queue.Empty`` when none comes within ``timeout``."""
+    while True:
+        yield shared.get(timeout=timeout)
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

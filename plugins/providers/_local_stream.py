@@ -26,7 +26,14 @@ from hookwire.reasoning import ReasoningSplitter, Segment
 
 from ._local_text import StopCutter
 
-__all__ = ["AsyncLocalStream", "GenerationError", "GenerationJob", "LocalStream", "Usage"]
+__all__ = [
+    "AsyncLocalStream",
+    "GenerationError",
+    "GenerationJob",
+    "LocalStream",
+    "RowStream",
+    "Usage",
+]
 
 FinishReason = Literal["stop", "length"]
 
@@ -54,6 +61,8 @@ class GenerationJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     output_ids: list[int] | None = None
+    #: Every sequence's token ids, for a batch of ``n`` (``output_ids`` is the first).
+    output_rows: list[list[int]] | None = None
     error: BaseException | None = None
 
     def join(self, timeout: float | None) -> bool:
@@ -103,7 +112,7 @@ class LocalStream:
         self._done = False
         self._parts: list[str] = []
         self._recorder = recorder
-        self._taken = 0
+        self._taken: dict[int, int] = {}
         self.finish_reason: FinishReason | None = None
         self.usage: Usage | None = None
 
@@ -159,16 +168,17 @@ class LocalStream:
         """Whether the generation records log probabilities (``logprobs=`` was given)."""
         return self._recorder is not None
 
-    def take_logprobs(self) -> list[Any]:
-        """The content tokens' ``TokenLogprob`` entries generated since the last call.
+    def take_logprobs(self, index: int = 0) -> list[Any]:
+        """Sequence ``index``'s content-token ``TokenLogprob`` entries since the last call.
 
         Entries can run a little ahead of the text (the streamer holds text back until it is
         printable); after the end, one more call hands out the rest. Empty without ``logprobs=``.
         """
         if self._recorder is None:
             return []
-        entries: list[Any] = self._recorder.take(0, self._taken)
-        self._taken += len(entries)
+        start = self._taken.get(index, 0)
+        entries: list[Any] = self._recorder.take(index, start)
+        self._taken[index] = start + len(entries)
         return entries
 
     def cancel(self) -> None:
@@ -206,6 +216,106 @@ class LocalStream:
     def thread(self) -> threading.Thread | None:
         """The generation's worker thread (for diagnostics and tests)."""
         return self._job.thread
+
+
+SummarizeRows = Callable[[list[list[int]]], "list[tuple[FinishReason | None, Usage]]"]
+
+
+class RowStream(LocalStream):
+    """The ``n`` sequences of one batch, streamed: items are ``(index, (kind, text))``.
+
+    Each sequence has its own reasoning splitter and stop cutter; items of different sequences
+    interleave as their text becomes printable. After the end ``finish_reasons`` holds each
+    sequence's (``finish_reason`` is the first's) and ``usage`` counts the prompt once and
+    every sequence's completion tokens. Closing, cancelling and timeouts are ``LocalStream``'s.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: Iterator[tuple[int, str | None]],
+        job: GenerationJob,
+        splitters: list[ReasoningSplitter],
+        stops: list[str] | None,
+        summarize_rows: SummarizeRows,
+        join_timeout: float,
+        recorder: Any = None,
+    ) -> None:
+        super().__init__(
+            source=source,  # type: ignore[arg-type]
+            job=job,
+            splitter=splitters[0],
+            stops=stops,
+            summarize=lambda ids: (None, Usage(0, 0)),
+            join_timeout=join_timeout,
+            recorder=recorder,
+        )
+        self._rows = source
+        self._splitters = splitters
+        self._cutters = [StopCutter(stops) for _ in splitters]
+        self._open = set(range(len(splitters)))
+        self._row_pending: deque[tuple[int, Segment]] = deque()
+        self._summarize_rows = summarize_rows
+        self.finish_reasons: list[FinishReason | None] = [None] * len(splitters)
+
+    @property
+    def n(self) -> int:
+        return len(self._splitters)
+
+    def __next__(self) -> tuple[int, Segment]:  # type: ignore[override]
+        while not self._row_pending:
+            if self._done:
+                raise StopIteration
+            try:
+                row, text = next(self._rows)
+            except queue.Empty as exc:
+                self.close()
+                raise ReadTimeout(
+                    "the local model produced no text within the stream timeout"
+                ) from exc
+            if text is None:
+                self._end_row(row)
+            else:
+                self._take_row(row, self._splitters[row].feed(text))
+        index, delta = self._row_pending.popleft()
+        self._parts.append(delta[1])
+        return index, delta
+
+    def _take_row(self, row: int, segments: list[Segment]) -> None:
+        for kind, text in segments:
+            if kind == "content":
+                text = self._cutters[row].feed(text)
+            if text:
+                self._row_pending.append((row, Segment(kind, text)))
+
+    def _end_row(self, row: int) -> None:
+        if row not in self._open:
+            return
+        self._open.discard(row)
+        self._take_row(row, self._splitters[row].flush())
+        tail = self._cutters[row].flush()
+        if tail:
+            self._row_pending.append((row, Segment("content", tail)))
+        if not self._open:
+            self._end()
+
+    def _end(self) -> None:
+        self._done = True
+        self._job.join(self._join_timeout)
+        error = self._job.error
+        if error is not None:
+            cause = error.__cause__ if isinstance(error, GenerationError) else error
+            raise GenerationError(str(error), partial="".join(self._parts)) from cause
+        self._collect()
+
+    def _collect(self) -> None:
+        rows = self._job.output_rows
+        if rows is not None and self.usage is None:
+            summaries = self._summarize_rows(rows)
+            self.finish_reasons = [reason for reason, _ in summaries]
+            self.finish_reason = self.finish_reasons[0]
+            prompt = summaries[0][1].prompt_tokens
+            self.usage = Usage(prompt, sum(u.completion_tokens for _, u in summaries))
 
 
 _END = object()

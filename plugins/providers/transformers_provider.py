@@ -23,8 +23,9 @@ argument               becomes
                        ``<tool_call>{...}</tool_call>`` blocks in a reply become ``tool_calls``
 ``n``                  ``n`` sequences of the prompt generated as one batch (sampled, or n
                        identical greedy ones); each choice has its own reasoning split,
-                       tool-call parse, finish reason and logprobs; usage sums them. Streaming
-                       with ``n > 1``: ``FeatureNotSupported`` (use ``chat``, or vLLM)
+                       tool-call parse, stop cut, finish reason and logprobs; usage counts the
+                       prompt once and every choice's tokens. A stream interleaves the
+                       choices' deltas (``delta.index``) as their text becomes printable
 ``logprobs``,          each *content* token (not reasoning, tags or end of turn) with its
 ``top_logprobs``       log probability under the distribution it was sampled from (after the
                        logits processors, temperature, top_k/top_p: vLLM's
@@ -74,6 +75,8 @@ from hookwire.llm.types import (
     Usage,
 )
 from hookwire.plugin import Clock, ProviderRegister, StreamDeadlines, hookimpl
+
+from ._local_stream import RowStream
 
 if TYPE_CHECKING:
     import os
@@ -263,17 +266,6 @@ class TransformersProvider(Provider):
                 f"provider (it takes {sorted(EXTRA_OPTIONS)})"
             )
 
-    def _check_stream(self, req: ChatRequest) -> None:
-        self._check(req)
-        if req.n is not None and req.n > 1:
-            raise FeatureNotSupported(
-                f"n={req.n} is not supported when streaming from the transformers provider (its "
-                "streamer follows one sequence): call chat()/achat() with n, which generates "
-                "every choice in one batch, or stream n choices from vLLM (LLM('vllm', ...))",
-                feature="n",
-                provider=self.name,
-            )
-
     def _kwargs(
         self, engine: LocalEngine, req: ChatRequest, deadline: DeadlineCriterion | None
     ) -> dict[str, Any]:
@@ -344,7 +336,7 @@ class TransformersProvider(Provider):
 
     def stream(self, req: ChatRequest) -> ChatStream:
         """Generation starts on first iteration; closing the stream stops it."""
-        self._check_stream(req)
+        self._check(req)
         messages = self._messages(req)
 
         def deltas() -> Iterator[ChatDelta]:
@@ -352,13 +344,13 @@ class TransformersProvider(Provider):
             deadline = self._deadline(req)
             local = engine.stream(messages, **self._kwargs(engine, req, deadline))
             try:
-                for kind, text in local:
-                    yield _delta(kind, text, local)
+                for item in local:
+                    yield _delta(item, local)
             finally:
                 local.close()
             if deadline is not None and deadline.error is not None:
                 raise deadline.error
-            yield _final(local.finish_reason, local.usage, local)
+            yield from _finals(local)
 
         return ChatStream(deltas(), provider=self.name, model=self.model or "")
 
@@ -411,7 +403,7 @@ class TransformersProvider(Provider):
         return self._result(req, out)
 
     def astream(self, req: ChatRequest) -> AsyncChatStream:
-        self._check_stream(req)
+        self._check(req)
         messages = self._messages(req)
 
         async def deltas() -> AsyncIterator[ChatDelta]:
@@ -419,13 +411,14 @@ class TransformersProvider(Provider):
             deadline = self._deadline(req)
             local = engine.astream(messages, **self._kwargs(engine, req, deadline))
             try:
-                async for kind, text in local:
-                    yield _delta(kind, text, local.stream)
+                async for item in local:
+                    yield _delta(item, local.stream)
             finally:
                 await local.aclose()
             if deadline is not None and deadline.error is not None:
                 raise deadline.error
-            yield _final(local.finish_reason, local.usage, local.stream)
+            for delta in _finals(local.stream):
+                yield delta
 
         return AsyncChatStream(deltas(), provider=self.name, model=self.model or "")
 
@@ -451,19 +444,36 @@ def _usage(prompt: int, completion: int) -> Usage:
     return Usage(prompt, completion, prompt + completion)
 
 
-def _delta(kind: str, text: str, local: LocalStream | None) -> ChatDelta:
+def _delta(item: Any, local: LocalStream | None) -> ChatDelta:
+    """A stream item as a delta: ``(kind, text)``, or ``(index, (kind, text))`` when ``n > 1``."""
+    index = 0
+    if isinstance(item[1], tuple):
+        index, item = item
+    kind, text = item
     if kind == "reasoning":
-        return ChatDelta(reasoning=text)
+        return ChatDelta(reasoning=text, index=index)
     if local is not None and local.logprobs:
-        return ChatDelta(content=text, logprobs=local.take_logprobs())
-    return ChatDelta(content=text)
+        return ChatDelta(content=text, index=index, logprobs=local.take_logprobs(index))
+    return ChatDelta(content=text, index=index)
 
 
-def _final(finish_reason: str | None, usage: Any, local: LocalStream | None) -> ChatDelta:
+def _finals(local: LocalStream | None) -> list[ChatDelta]:
+    """Each sequence's finish reason (and the logprobs not handed out yet); usage on the last."""
+    if local is None:
+        return [ChatDelta(finish_reason="stop")]
+    reasons = local.finish_reasons if isinstance(local, RowStream) else [local.finish_reason]
+    usage = local.usage
     counts = None if usage is None else _usage(usage.prompt_tokens, usage.completion_tokens)
-    # The content tokens not handed out yet, and [] when there were none: logprobs were asked.
-    logprobs = local.take_logprobs() if local is not None and local.logprobs else None
-    return ChatDelta(finish_reason=finish_reason or "stop", usage=counts, logprobs=logprobs)
+    last = len(reasons) - 1
+    return [
+        ChatDelta(
+            finish_reason=reason or "stop",
+            usage=counts if index == last else None,
+            index=index,
+            logprobs=local.take_logprobs(index) if local.logprobs else None,
+        )
+        for index, reason in enumerate(reasons)
+    ]
 
 
 @hookimpl(trylast=True)

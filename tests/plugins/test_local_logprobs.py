@@ -19,7 +19,7 @@ pytest.importorskip("transformers")
 import torch
 
 import hookwire
-from hookwire.errors import FeatureNotSupported, InvalidRequest
+from hookwire.errors import InvalidRequest
 from hookwire.llm.types import TokenLogprob
 from tests._tiny_model import Ban, Script
 
@@ -249,18 +249,79 @@ async def test_async_calls_report_the_same(llm):
     assert [c.index for c in many.choices] == [0, 1]
 
 
-def test_streaming_n_is_refused_before_generating(llm, generate_calls):
-    with pytest.raises(FeatureNotSupported, match="n=2") as info:
-        llm.stream("x", n=2).result()
-    assert (info.value.feature, info.value.provider) == ("n", "transformers")
-    assert "chat()" in str(info.value) and "vllm" in str(info.value)
+class Rows:
+    """Force row ``r`` of a batch to write ``texts[r]`` and then end its turn."""
+
+    def __init__(self, engine, texts):
+        self.scripts = [[*ids(engine, t), eos(engine)] for t in texts]
+        self.start = None
+
+    def __call__(self, input_ids, scores):
+        if self.start is None:
+            self.start = input_ids.shape[1]
+        step = input_ids.shape[1] - self.start
+        out = torch.full_like(scores, float("-inf"))
+        for row, script in enumerate(self.scripts):
+            out[row, script[min(step, len(script) - 1)]] = 0.0
+        return out
+
+
+ROWS = [
+    f"{THOUGHT}\n</think>\n\n{ANSWER}",
+    "short\n</think>\n\nBye.",
+    "a longer thought, it goes on\n</think>\n\nHello! STOP and more",
+]
+
+
+def test_streamed_n_choices_interleave_and_match_chat(llm, tiny_engine):
+    def run(call):
+        return call("q", n=3, stop=["STOP"], logprobs=True, top_logprobs=2,
+                    extra_body={"logits_processor": [Rows(tiny_engine, ROWS)]})  # fmt: skip
+
+    whole = run(llm.chat)
+    assert [(c.reasoning, c.content) for c in whole.choices] == [
+        (THOUGHT, ANSWER), ("short", "Bye."), ("a longer thought, it goes on", "Hello! "),
+    ]  # fmt: skip
+    deltas = list(run(llm.stream))
+    assert {d.index for d in deltas} == {0, 1, 2}
+    finals = [d for d in deltas if d.finish_reason]
+    assert sorted(d.index for d in finals) == [0, 1, 2]
+    assert sum(d.usage is not None for d in deltas) == 1
+    for choice in whole.choices:
+        mine = [d for d in deltas if d.index == choice.index]
+        assert "".join(d.reasoning for d in mine) == choice.reasoning
+        assert "".join(d.content for d in mine) == choice.content
+        assert [t for d in mine for t in (d.logprobs or ())] == choice.logprobs
+    streamed = run(llm.stream).result()
+    assert [c.finish_reason for c in streamed.choices] == ["stop", "stop", "stop"]
+    assert streamed.choices == whole.choices and streamed.usage == whole.usage
+    lengths = [len(ids(tiny_engine, t)) + 1 for t in ROWS]
+    lengths[2] = len(ids(tiny_engine, ROWS[2].split(" and")[0]))  # stopped at STOP
+    assert whole.usage.completion_tokens == sum(lengths)
+
+
+def test_streamed_n_sampled_matches_chat_sync_and_async(llm, tiny_engine):
+    options = {"n": 2, "temperature": 1.0, "seed": 9, "max_tokens": 6, "thinking": False,
+               "logprobs": True}  # fmt: skip
+    whole = llm.chat("x", **options)
+    assert llm.stream("x", **options).result().choices == whole.choices
 
     async def astream():
-        return await llm.astream("x", n=3).aresult()
+        return await llm.astream("x", **options).aresult()
 
-    with pytest.raises(FeatureNotSupported, match="n=3"):
-        asyncio.run(astream())
-    assert generate_calls == []
+    streamed = asyncio.run(astream())
+    assert streamed.choices == whole.choices and streamed.usage == whole.usage
+
+
+def test_closing_a_streamed_batch_stops_generation(llm, tiny_engine):
+    ban = Ban(sorted(tiny_engine.eos_token_ids))
+    stream = llm.stream("x", n=3, max_tokens=3000, temperature=1.0, seed=0,
+                        extra_body={"logits_processor": [ban]})  # fmt: skip
+    for _, _delta in zip(range(3), stream, strict=False):
+        pass
+    stream.close()
+    assert ban.thread is not None and not ban.thread.is_alive()
+    assert ban.calls < 3000
 
 
 @pytest.mark.parametrize(
