@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import importlib.util
 
-from hookwire.mockserver.cassette.pytest_plugin import (  # noqa: F401  (pytest finds them here)
-    _hookwire_cassette_marker,
-    hookwire_cassette,
-    pytest_addoption,
-    pytest_configure,
-)
+#: Registered as a plugin of its own (pytest reads ``pytest_plugins`` of a plugin module), so
+#: its hooks never collide with the fixtures' module's hooks copied in below.
+pytest_plugins = ["hookwire.mockserver.cassette.pytest_plugin"]
 
 #: What the fixtures need (the ``mock`` extra); all present, or the plugin stays empty.
 REQUIRES = ("starlette", "uvicorn")
