@@ -28,7 +28,11 @@ from hookwire.mockserver.httpbin.methods import ALL_METHODS
 from hookwire.mockserver.openai import misc
 from hookwire.mockserver.openai.chat import chat_completions
 from hookwire.mockserver.openai.completions import completions
-from hookwire.mockserver.openai.responses import create_response, retrieve_response
+from hookwire.mockserver.openai.responses import (
+    create_response,
+    delete_response,
+    retrieve_response,
+)
 from hookwire.mockserver.routing import Api, Control, Httpbin, JsonView, Route
 
 __all__ = ["ROUTES"]
@@ -50,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     Api("/v1/embeddings", misc.embeddings),
     Api("/v1/responses", create_response),
     Api("/v1/responses/{response_id}", retrieve_response, methods=("GET",)),
+    Api("/v1/responses/{response_id}", delete_response, methods=("DELETE",)),
     Api("/v1/models", misc.list_models, methods=("GET",)),
     # model ids may contain "/"; any method, as before this table existed
     Api("/v1/models/{model:path}", misc.retrieve_model, methods=None, label="/v1/models/{model}"),

@@ -1,5 +1,5 @@
 """The OpenAI Responses API: ``POST /v1/responses`` (JSON or typed event stream) and
-``GET /v1/responses/{response_id}``.
+``GET``/``DELETE /v1/responses/{response_id}``.
 
 What the model says is planned by the chat endpoint's planner (`reply.plan_chat`) from the
 request read as a chat body (`responses_input`); this module shapes the plan as a ``Response``
@@ -33,6 +33,7 @@ from hookwire.mockserver.openai.errors import (
     check_model,
     heavy,
     json_object,
+    off_loop,
 )
 from hookwire.mockserver.openai.reply import Reply, message_text, plan_chat
 from hookwire.mockserver.openai.responses_input import (
@@ -44,7 +45,7 @@ from hookwire.mockserver.openai.responses_stream import stream_response
 from hookwire.mockserver.openai.stream import reply_latency
 from hookwire.mockserver.replies import json_reply
 
-__all__ = ["create_response", "retrieve_response"]
+__all__ = ["create_response", "delete_response", "retrieve_response"]
 
 # What a server keeps of stored responses (oldest dropped first): so many, and so many
 # characters of their output text, reasoning and arguments together.
@@ -79,6 +80,13 @@ class _Store:
     def get(self, response_id: str) -> _Stored | None:
         with self._lock:
             return self._items.get(response_id)
+
+    def pop(self, response_id: str) -> _Stored | None:
+        with self._lock:
+            item = self._items.pop(response_id, None)
+            if item is not None:
+                self._chars -= item.chars
+            return item
 
 
 _STORES: weakref.WeakKeyDictionary[Journal, _Store] = weakref.WeakKeyDictionary()
@@ -237,18 +245,39 @@ async def create_response(request: Request) -> Response:
         return stream_response(ctx, envelope, final)
     if ctx.config.ttft or ctx.config.inter_token_delay:
         await reply_latency(ctx, reply.completion_tokens)
-    return json_reply(final)
+    return await off_loop(ctx, json_reply, final)
+
+
+def _not_found(ctx: RequestContext, response_id: str) -> Response:
+    error = ctx.dialect.error_body(404, _missing(response_id))
+    if ctx.dialect.name != "vllm":
+        error["error"]["code"] = None  # OpenAI names no code here (the 404 default: a model)
+    return json_reply(error, 404)
 
 
 @api_endpoint
 async def retrieve_response(request: Request) -> Response:
-    """GET /v1/responses/{response_id}: a stored response, else 404."""
+    """GET /v1/responses/{response_id}: a stored response (``?stream=true``: its events
+    again), else 404."""
     ctx: RequestContext = request.scope["mock"]
     response_id = request.path_params["response_id"]
     stored = _store(ctx).get(response_id)
     if stored is None:
-        error = ctx.dialect.error_body(404, _missing(response_id))
-        if ctx.dialect.name != "vllm":
-            error["error"]["code"] = None  # OpenAI names no code here (the 404 default: a model)
-        return json_reply(error, 404)
-    return json_reply(stored.response)
+        return _not_found(ctx, response_id)
+    final = stored.response
+    if request.query_params.get("stream", "").lower() == "true":
+        skipped = ("output", "usage", "status", "completed_at", "incomplete_details")
+        envelope = {k: v for k, v in final.items() if k not in skipped}
+        envelope.update(status="in_progress", completed_at=None, incomplete_details=None, output=[])
+        return stream_response(ctx, envelope, final)
+    return await off_loop(ctx, json_reply, final)
+
+
+@api_endpoint
+async def delete_response(request: Request) -> Response:
+    """DELETE /v1/responses/{response_id}: forget a stored response, else 404."""
+    ctx: RequestContext = request.scope["mock"]
+    response_id = request.path_params["response_id"]
+    if _store(ctx).pop(response_id) is None:
+        return _not_found(ctx, response_id)
+    return json_reply({"id": response_id, "object": "response.deleted", "deleted": True})

@@ -234,6 +234,24 @@ def test_stored_response_is_retrieved_and_unstored_is_404(http):
     assert "not found" in missing.json()["error"]["message"]
 
 
+def test_retrieve_stream_replays_the_events_and_delete_forgets(http, client):
+    created = client.responses.create(model="mock-thinking", input="alpha")
+    replay = list(client.responses.retrieve(created.id, stream=True))
+    assert replay[0].type == "response.created" and replay[-1].type == "response.completed"
+    assert replay[-1].response.output_text == created.output_text == "Echo: alpha"
+    r = http.get(f"/v1/responses/{created.id}", params={"stream": "true"})
+    for name, event in events(r.text):
+        validate(EVENT_SCHEMAS[name], event)
+    gone = http.delete(f"/v1/responses/{created.id}")
+    assert gone.json() == {"id": created.id, "object": "response.deleted", "deleted": True}
+    assert http.get(f"/v1/responses/{created.id}").status_code == 404
+    assert http.delete(f"/v1/responses/{created.id}").status_code == 404
+    other = client.responses.create(model="mock-model", input="x")
+    client.responses.delete(other.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(other.id)
+
+
 def test_previous_response_id_continues_the_conversation(http):
     first = http.post("/v1/responses", json={"model": "mock-model", "input": "alpha"}).json()
     body = {"model": "mock-model", "input": "bravo", "previous_response_id": first["id"]}
@@ -291,6 +309,7 @@ def test_unknown_model_and_wrong_method(http):
     r = http.post("/v1/responses", json={"model": "nope", "input": "x"})
     assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
     assert http.delete("/v1/responses").status_code == 405
+    assert http.put("/v1/responses/resp_x").status_code == 405
     assert http.post("/v1/responses", content=b"{not json").status_code == 400
 
 
