@@ -194,38 +194,40 @@ class JournalEntry:
 _UNSET: Any = object()
 _PID = os.getpid()  # worker processes are spawned: each imports this module afresh
 
-# the process-wide collector of finished entries, when `start_tap` armed one
-_tap: Callable[[JournalEntry], None] | None = None
+Finish = Callable[["JournalEntry"], None]
+# the process-wide collectors of finished entries (`start_tap`), and every journal to tell
+_taps: list[Finish] = []
 _journals: weakref.WeakSet[Journal] = weakref.WeakSet()
 
 
-def start_tap(collect: Callable[[JournalEntry], None]) -> None:
+def start_tap(collect: Finish) -> None:
     """Hand every finished entry of every journal in this process to `collect` (the app calls
     `Journal.finish` once a request is over, its stream sent or its connection dropped)."""
-    global _tap
-    _tap = collect
+    _taps.append(collect)
     for journal in list(_journals):
-        journal.finish = _both(journal._own_finish, collect)
+        journal.finish = _chain(journal._own_finish)
 
 
-def stop_tap() -> None:
-    global _tap
-    _tap = None
+def stop_tap(collect: Finish) -> None:
+    if collect in _taps:
+        _taps.remove(collect)
     for journal in list(_journals):
-        journal.finish = journal._own_finish
+        journal.finish = _chain(journal._own_finish)
 
 
-def _both(
-    first: Callable[[JournalEntry], None] | None, second: Callable[[JournalEntry], None] | None
-) -> Callable[[JournalEntry], None] | None:
-    if first is None or second is None:
-        return first or second
+def _chain(own: Finish | None) -> Finish | None:
+    """One callable for the journal's own finish and the taps (None when there is nothing)."""
+    calls = ([own] if own is not None else []) + _taps
+    if not calls:
+        return None
+    if len(calls) == 1:
+        return calls[0]
 
-    def both(entry: JournalEntry) -> None:
-        first(entry)
-        second(entry)
+    def chained(entry: JournalEntry) -> None:
+        for call in calls:
+            call(entry)
 
-    return both
+    return chained
 
 
 class Journal:
@@ -240,8 +242,8 @@ class Journal:
         self.calls: dict[tuple[str, str], int] = {}
         # what the app calls with each finished entry: nothing (None) unless a tap or a shared
         # store wants it; the app tests the attribute, so the fast path makes no call
-        self._own_finish: Callable[[JournalEntry], None] | None = None
-        self.finish: Callable[[JournalEntry], None] | None = _tap
+        self._own_finish: Finish | None = None
+        self.finish: Finish | None = _chain(None)
         _journals.add(self)
 
     def next_call(self, session: str, path: str) -> int:

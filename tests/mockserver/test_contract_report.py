@@ -1,0 +1,286 @@
+"""Contract coverage: journal entries say what was hit; the report, its CLI, the pytest option."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from hookwire.mockserver import coverage_report as cr
+from hookwire.mockserver.cli import main as mock_main
+from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.server import LiveServer
+
+pytest_plugins = ["pytester"]
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+CHAT = "/v1/chat/completions"
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def entry(path=CHAT, status=200, kinds=(), sent=None, **body):
+    return {
+        "method": "GET" if path.startswith(("/v1/models", "/status")) else "POST",
+        "path": path,
+        "status": status,
+        "fault_kinds": list(kinds),
+        "stream": sent,
+        "body": body or None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("e", "row", "hit"),
+    [
+        (entry(model="m"), ("POST /v1/chat/completions", "m", False), {"status-2xx"}),
+        (
+            entry(status=429, kinds=["status", "retry-after"], model="m"),
+            ("POST /v1/chat/completions", "m", False),
+            {"status-429", "status-429-retry-after"},
+        ),
+        (entry(status=429, kinds=["status"], model="m"), None, {"status-429"}),
+        (entry(status=503, kinds=["status", "delay"]), None, {"status-5xx", "fault-delay"}),
+        (entry(status=0, kinds=["reset"]), None, {"fault-reset"}),
+        (entry(status=0, kinds=["cut"], model="m"), None, {"fault-cut"}),
+        (
+            entry(status=0, kinds=["cut"], sent=["role"], model="m", stream=True),
+            ("POST /v1/chat/completions", "m", True),
+            {"fault-cut-mid-stream"},
+        ),
+        (
+            entry(kinds=["stall", "no-done"], sent=["role", "reasoning"], stream=True),
+            ("POST /v1/chat/completions", "-", True),
+            {"status-2xx", "fault-stall-mid-stream", "fault-no-done", "stream-reasoning"},
+        ),
+        (
+            entry(kinds=["error-event"], sent=["tool-calls", "usage", "error-event", "done"]),
+            None,
+            {"status-2xx"},  # not a streaming request: stream features do not apply
+        ),
+        (entry(path="/status/404", status=404), ("GET /status/*", "-", False), {"status-404"}),
+        (entry(path="/v1/models/abc", status=401), ("GET /v1/models/{model}", "-", False), None),
+    ],
+)
+def test_behaviours_of_one_entry(e, row, hit):
+    got_row, got = cr.behaviours(e)
+    if row is not None:
+        assert got_row == row
+    assert got == (hit if hit is not None else {"status-401"})
+
+
+def test_catalogue_scopes():
+    plain = cr.applicable(("POST /v1/embeddings", "m", False))
+    chat_stream = cr.applicable(("POST /v1/chat/completions", "m", True))
+    text_stream = cr.applicable(("POST /v1/completions", "m", True))
+    httpbin = cr.applicable(("GET /get", "-", False))
+    assert "status-401" in plain and "status-401" not in httpbin
+    assert "fault-cut" in plain and "fault-cut-mid-stream" not in plain
+    assert {"stream-usage", "stream-done", "fault-cut-mid-stream"} <= set(chat_stream)
+    assert "stream-usage" not in text_stream and "fault-no-done" in text_stream
+    assert "fault-cut" not in chat_stream
+
+
+def test_report_lists_never_hit_per_row_and_endpoint():
+    tally = cr.Tally().add_all(
+        [
+            entry(model="a"),
+            entry(status=429, kinds=["status", "retry-after"], model="b"),
+            entry(path="/v1/embeddings", model="a"),
+        ]
+    )
+    data = cr.report(tally)
+    rows = {(r["endpoint"], r["model"]): r for r in data["rows"]}
+    assert rows[("POST /v1/chat/completions", "a")]["hit"] == {"status-2xx": 1}
+    assert "status-429" in rows[("POST /v1/chat/completions", "a")]["never"]
+    by_endpoint = {e["endpoint"]: e["never"] for e in data["never_by_endpoint"]}
+    chat_never = by_endpoint["POST /v1/chat/completions"]
+    assert "status-429" not in chat_never and "status-2xx" not in chat_never
+    assert "status-5xx" in chat_never and "status-401" in chat_never
+    uncalled = {(e["endpoint"], e["stream"]) for e in data["endpoints_never_called"]}
+    assert ("POST /v1/chat/completions", True) in uncalled
+    assert ("POST /v1/embeddings", False) not in uncalled
+    text = cr.render_text(data)
+    assert "POST /v1/chat/completions: " in text and "status-5xx" in text
+
+
+def test_tally_round_trips_and_merges():
+    a = cr.Tally().add_all([entry(model="m"), entry(status=500, kinds=["status"], model="m")])
+    b = cr.Tally.from_json(json.loads(json.dumps(a.to_json())))
+    b.merge(a)
+    row = ("POST /v1/chat/completions", "m", False)
+    assert b.requests[row] == 4 and b.hits[row]["status-5xx"] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json\n{nor this", "line 1: not JSON"),
+        ('{"rows": [{"endpoint": 1}]}', "not a contract tally"),
+        ("[1, 2]", "expected a journal"),
+    ],
+)
+def test_bad_files_are_typed_errors_naming_the_file(tmp_path, text, message):
+    path = tmp_path / "j.json"
+    path.write_text(text)
+    with pytest.raises(cr.ReportError, match=message) as info:
+        cr.load(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(cr.ReportError, match="cannot read"):
+        cr.load(tmp_path / "missing.json")
+
+
+@pytest.fixture(scope="module")
+def live():
+    with LiveServer(MockConfig()) as server:
+        yield server
+
+
+def _stream(client, headers=None, **extra):
+    body = {"model": "mock-model", "messages": MESSAGES, "stream": True, **extra}
+    with client.stream("POST", CHAT, json=body, headers=headers or {}) as r:
+        return r.status_code, b"".join(r.iter_bytes())
+
+
+def test_live_traffic_journal_and_report(live, tmp_path, capsys):
+    """Real traffic over a socket: each entry carries its fault kinds and what its stream sent,
+    and the report over the exported journal (a file, as the CLI reads it) says so."""
+    live.reset()
+    live.app.scenario.add(
+        {
+            "path": CHAT,
+            "session": "features",
+            "reasoning": "thinking it over",
+            "content": "done",
+            "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+        }
+    )
+    try:
+        with httpx.Client(base_url=live.url, timeout=5) as client:
+            ok = client.post(CHAT, json={"model": "mock-model", "messages": MESSAGES})
+            busy = client.post(
+                CHAT,
+                json={"model": "mock-model", "messages": MESSAGES},
+                headers={"X-Mock-Fault": "status=429;retry-after=0"},
+            )
+            features = _stream(
+                client,
+                {"X-Mock-Session": "features"},
+                stream_options={"include_usage": True},
+            )
+            broken = _stream(client, {"X-Mock-Fault": "error-at=1"})
+            with pytest.raises(httpx.RemoteProtocolError):
+                _stream(client, {"X-Mock-Fault": "close-after=2"})
+            journal = client.get("/__mock__/journal").json()
+    finally:
+        live.app.scenario.clear()
+    assert ok.status_code == 200 and busy.status_code == 429
+    assert b"data: [DONE]" in features[1] and b'"error"' in broken[1]
+    assert [e["fault_kinds"] for e in journal] == [
+        [],
+        ["status", "retry-after"],
+        [],
+        ["error-event"],
+        ["cut"],
+    ]
+    assert journal[0]["stream"] is None
+    sent = {"role", "reasoning", "content", "tool-calls", "usage", "done"}
+    assert set(journal[2]["stream"]) == sent
+    assert "error-event" in journal[3]["stream"] and "done" not in journal[3]["stream"]
+    assert "done" not in (journal[4]["stream"] or [])
+
+    path = tmp_path / "journal.json"
+    path.write_text(json.dumps(journal))
+    data = cr.report(cr.load(path))
+    rows = {(r["endpoint"], r["stream"]): r for r in data["rows"]}
+    plain, stream = rows[("POST /v1/chat/completions", False)], rows[(CHAT_ROW, True)]
+    assert plain["hit"] == {"status-2xx": 1, "status-429": 1, "status-429-retry-after": 1}
+    assert stream["hit"] == {
+        "status-2xx": 2,
+        "fault-cut-mid-stream": 1,
+        "stream-reasoning": 1,
+        "stream-tool-calls": 1,
+        "stream-usage": 1,
+        "stream-error-event": 1,
+        "stream-done": 1,
+    }
+    assert "fault-stall-mid-stream" in stream["never"] and "stream-usage" not in stream["never"]
+
+    # the same through the command line, text and JSON (JSON lines in, this time)
+    lines = tmp_path / "journal.jsonl"
+    lines.write_text("".join(json.dumps(e) + "\n" for e in journal))
+    assert mock_main(["report", str(lines)]) == 0
+    out = capsys.readouterr().out
+    assert "never exercised" in out and "fault-stall-mid-stream" in out
+    assert mock_main(["report", str(lines), "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out) == data
+
+
+CHAT_ROW = "POST /v1/chat/completions"
+
+
+def test_cli_bad_file_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        mock_main(["report", str(tmp_path / "nope.json")])
+    assert info.value.code == 2 and "cannot read" in capsys.readouterr().err
+
+
+def test_pytest_option_reports_the_sessions_traffic(pytester):
+    """The option collects every mock app of the run, in-process and live, and writes JSON."""
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import httpx
+
+        def test_live(mock_server):
+            r = httpx.post(mock_server + "/v1/chat/completions", headers={"X-Mock-Fault":
+                "status=503"}, json={"model": "mock-model", "messages": [
+                {"role": "user", "content": "x"}]})
+            assert r.status_code == 503
+
+        def test_in_process(respx_mock_server):
+            r = httpx.get(respx_mock_server + "/v1/models")
+            assert r.status_code == 200
+        """
+    )
+    out = pytester.path / "contract.json"
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider", f"--hookwire-contract-report={out}")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*hookwire contract coverage*", "*never exercised*"])
+    data = json.loads(out.read_text())
+    rows = {r["endpoint"]: r for r in data["rows"]}
+    assert rows["POST /v1/chat/completions"]["hit"] == {"status-5xx": 1}
+    assert rows["GET /v1/models"]["hit"] == {"status-2xx": 1}
+
+
+def test_pytest_option_off_reports_nothing(pytester):
+    pytester.makeini(INI)
+    pytester.makepyfile("def test_x(mock_app):\n    assert mock_app.journal.finish is None\n")
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "contract coverage" not in result.stdout.str()
+
+
+@pytest.mark.slow
+def test_pytest_option_merges_xdist_workers(pytester):
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        test_a="""
+        import httpx
+        def test_a(mock_server):
+            assert httpx.get(mock_server + "/v1/models").status_code == 200
+        """,
+        test_b="""
+        import httpx
+        def test_b(mock_server):
+            r = httpx.get(mock_server + "/v1/models", headers={"X-Mock-Fault": "status=404"})
+            assert r.status_code == 404
+        """,
+    )
+    out = pytester.path / "contract.json"
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "-n", "2", f"--hookwire-contract-report={out}"
+    )
+    result.assert_outcomes(passed=2)
+    rows = {r["endpoint"]: r for r in json.loads(out.read_text())["rows"]}
+    assert rows["GET /v1/models"]["hit"] == {"status-2xx": 1, "status-404": 1}
