@@ -11,7 +11,8 @@
 |                       |          | socket (`.adapter`, `.transport_options` for hookwire)  |
 
 The pytest-httpbin drop-ins (`httpbin`, `httpbin_secure`, `httpbin_both`, `httpbin_ca_bundle`)
-arrive through this plugin too, from `hookwire.mockserver.pytest_httpbin`.
+arrive through this plugin too, from `hookwire.mockserver.pytest_httpbin`, and the option
+`--hookwire-contract-report[=PATH]` from `hookwire.mockserver.pytest_contract`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 
 from hookwire.mockserver.app import MockApp, create_app
 from hookwire.mockserver.config import MockConfig
+from hookwire.mockserver.pytest_contract import *  # noqa: F403  (--hookwire-contract-report)
 from hookwire.mockserver.pytest_httpbin import *  # noqa: F403  (the httpbin drop-in fixtures)
 from hookwire.mockserver.server import LiveServer
 from hookwire.mockserver.testing import InProcessHandler, InProcessServer, mock_router
