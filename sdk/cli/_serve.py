@@ -171,6 +171,35 @@ def mock_serve(
         raise typer.Exit(code)
 
 
+def mock_report(
+    files: list[Path] = typer.Argument(
+        ..., metavar="JOURNAL...", help="Journals (GET /__mock__/journal saved, or JSON lines) "
+        "or reports; merged.",
+    ),
+    json_out: str | None = typer.Option(
+        None, "--json", metavar="<path>", help="Also write the report as JSON ('-': print it)."
+    ),
+) -> None:
+    """Contract coverage of journals: the statuses, faults, stream features hit and never hit."""
+    import json
+
+    from hookwire.mockserver import coverage_report
+
+    tally = coverage_report.Tally()
+    try:
+        for name in files:
+            tally.merge(coverage_report.load(name))
+    except coverage_report.ReportError as exc:
+        raise CLIError(str(exc)) from None
+    data = coverage_report.report(tally)
+    if json_out == "-":
+        typer.echo(json.dumps(data, indent=1))
+        return
+    typer.echo(coverage_report.render_text(data))
+    if json_out:
+        Path(json_out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
 def _launcher() -> Any:
     launcher = "hookwire.plugins.providers.vllm_launcher"
     try:
@@ -224,6 +253,7 @@ VLLM_HELP = (
 )
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 add_command(mock_app, "serve", mock_serve)
+add_command(mock_app, "report", mock_report)
 add_command(vllm_app, "serve", vllm_serve, help=VLLM_HELP, context_settings=PASS_THROUGH)
 
 
