@@ -76,6 +76,7 @@ from hookwire.llm.types import (
 )
 from hookwire.plugin import Clock, ProviderRegister, StreamDeadlines, hookimpl
 
+from ._local_options import MAX_N
 from ._local_stream import RowStream
 
 if TYPE_CHECKING:
@@ -252,6 +253,11 @@ class TransformersProvider(Provider):
             )
         if req.thinking_budget is not None:
             raise InvalidRequest("the transformers provider has no thinking_budget; use max_tokens")
+        if req.n is not None and req.n > MAX_N:
+            raise InvalidRequest(
+                f"n={req.n} is more than the transformers provider generates in one batch "
+                f"(at most {MAX_N}): make several calls"
+            )
         if req.tool_choice not in (None, "auto"):
             raise InvalidRequest(
                 f"tool_choice={req.tool_choice!r} is not supported by the transformers provider "

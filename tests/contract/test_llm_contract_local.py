@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from hookwire.llm import LLM
+from hookwire.llm.types import TokenLogprob
 from tests.contract.test_llm_contract import (
     LLMCase,
     test_async_stream_matches_sync,
@@ -127,3 +128,23 @@ def test_stop_cuts_the_reply(case: LLMCase) -> None:
     cut = case.llm.chat("where to stop", thinking=False, stop=[word])
     assert cut.finish_reason == "stop"
     assert word not in cut.content and whole.content.startswith(cut.content.rstrip())
+
+
+@pytest.mark.skipif(not _HAS_LOCAL, reason="torch/transformers not installed")
+def test_every_choice_with_typed_logprobs(transformers_case: LLMCase) -> None:
+    """Not in the shared file (it has no n/logprobs scenario yet): ``n`` choices, each with
+    typed logprobs of its content tokens, the same streamed as not; usage counts them all."""
+    options: dict[str, Any] = {"thinking": False, "n": 2, "logprobs": True, "top_logprobs": 2}
+    one = transformers_case.llm.chat("hello", thinking=False)
+    result = transformers_case.llm.chat("hello", **options)
+    assert [c.index for c in result.choices] == [0, 1]
+    for choice in result.choices:
+        assert (choice.content, choice.finish_reason) == (CONTENT, "stop")
+        assert choice.logprobs is not None
+        assert all(isinstance(t, TokenLogprob) for t in choice.logprobs)
+        assert "".join(t.token for t in choice.logprobs) == CONTENT
+        assert all(len(t.top_logprobs) == 2 for t in choice.logprobs)
+    assert result.usage is not None and one.usage is not None
+    assert result.usage.completion_tokens == 2 * one.usage.completion_tokens
+    streamed = transformers_case.llm.stream("hello", **options).result()
+    assert streamed.choices == result.choices and streamed.usage == result.usage

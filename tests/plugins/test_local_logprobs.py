@@ -159,6 +159,21 @@ def test_without_logprobs_generate_gets_no_score_options(llm, tiny_engine, gener
     assert generate_calls[-1]["return_dict_in_generate"] is True
 
 
+def test_recorded_steps_free_their_score_rows(llm, tiny_engine, monkeypatch):
+    """generate keeps every step's scores; the recorder empties each once it has read it."""
+    outputs = []
+    real = tiny_engine.model.generate
+
+    def keep(*args, **kwargs):
+        outputs.append(real(*args, **kwargs))
+        return outputs[-1]
+
+    monkeypatch.setattr(tiny_engine.model, "generate", keep)
+    result = llm.chat("x", max_tokens=4, logprobs=True, top_logprobs=3)
+    assert len(outputs[0].scores) == result.usage.completion_tokens
+    assert all(step.untyped_storage().size() == 0 for step in outputs[0].scores)
+
+
 def test_n_sampled_choices_with_a_seed(llm, tiny_engine):
     ban = Ban(sorted(tiny_engine.eos_token_ids))
     options = {"n": 3, "temperature": 1.0, "seed": 5, "max_tokens": 7, "logprobs": True,
