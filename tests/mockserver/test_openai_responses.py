@@ -11,6 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from hookwire.mockserver.app import create_app
+from hookwire.mockserver.runner import ThreadedServer
 from tests.mockserver._openai_spec import validate
 
 openai = pytest.importorskip("openai")
@@ -437,3 +439,24 @@ def test_async_client(mock_server):
             return plain.output_text, text
 
     assert asyncio.run(main()) == ("Echo: async", "Echo: async two")
+
+
+def test_scenario_rules_script_the_response():
+    app = create_app()
+    app.scenario.add(
+        {"path": "/v1/responses", "content": "Scripted.", "reasoning": "A plan.", "calls": "1"}
+    )
+    call = {"name": "lookup", "arguments": '{"q": 1}'}
+    app.scenario.add({"path": "/v1/responses", "tool_calls": [call], "calls": "2"})
+    app.scenario.add({"path": "/v1/responses", "finish_reason": "length", "calls": "3"})
+    body = {"model": "mock-model", "input": "x"}
+    with ThreadedServer(app) as srv, httpx.Client(base_url=srv.url, timeout=10) as c:
+        first = c.post("/v1/responses", json=body).json()
+        assert [(i["type"]) for i in first["output"]] == ["reasoning", "message"]
+        assert first["output"][0]["summary"][0]["text"] == "A plan."
+        assert first["output"][1]["content"][0]["text"] == "Scripted."
+        second = c.post("/v1/responses", json=body).json()
+        assert [(i["type"], i["name"]) for i in second["output"]] == [("function_call", "lookup")]
+        third = _stream(c, body)
+        assert third[-1]["type"] == "response.incomplete"
+        validate("Response", third[-1]["response"])
