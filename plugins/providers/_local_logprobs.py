@@ -19,7 +19,8 @@ reasoning between ``<think>`` and ``</think>``, not the tags, not special tokens
 not the newlines the content loses after ``</think>``. :class:`ContentTracker` decides this
 token by token, by the engine's split rule, so a stream and a non-streamed call report the same
 list. With ``stop=``, the tokens that spelled the stop string are still reported (they were
-generated; the content text is cut before them).
+generated; the content text is cut before them), and a reply parsed into ``tool_calls`` keeps
+the entries of the tokens that wrote the ``<tool_call>`` block.
 
 ``token`` is the token decoded alone; ``bytes`` its own bytes (from the byte-level vocabulary,
 so a token holding part of a character has the raw part; UTF-8 of ``token`` for other

@@ -352,3 +352,42 @@ def test_bad_values_are_refused(llm, generate_calls, options, word):
     with pytest.raises(InvalidRequest, match=word):
         llm.chat("x", **options)
     assert generate_calls == []
+
+
+def test_token_bytes_rebuild_the_text(tiny_engine):
+    """Each token's bytes are its own (byte-level vocabulary): joined, they are the text's UTF-8."""
+    from hookwire.plugins.providers._local_logprobs import TokenTable
+
+    table = TokenTable(tiny_engine.tokenizer)
+    assert table.byte_level
+    text = "Hello! 你好 </think>\n\nça va? 🙂"
+    pieces = [table(i) for i in ids(tiny_engine, text)]
+    assert b"".join(bytes(raw) for _, raw in pieces) == text.encode("utf-8")
+    im_end = table(eos(tiny_engine))
+    assert im_end == ("<|im_end|>", tuple(b"<|im_end|>"))
+
+
+def test_content_tracker_follows_the_split_rule(tiny_engine):
+    from hookwire.plugins.providers._local_logprobs import ContentTracker
+
+    start, end = tiny_engine.think_start_id, tiny_engine.think_end_id
+    special = [eos(tiny_engine)]
+
+    def flags(tokens, *, reasoning_open, splits=True):
+        tracker = ContentTracker(
+            splits=splits,
+            reasoning_open=reasoning_open,
+            think_start_id=start,
+            think_end_id=end,
+            special=special,
+        )
+        return [tracker.feed(t, x) for t, x in tokens]
+
+    out = [(start, "<think>"), (5, "a"), (end, "</think>"), (6, "\n"), (6, "\n"), (7, "b"),
+           (6, "\n"), (eos(tiny_engine), "")]  # fmt: skip
+    assert flags(out, reasoning_open=False) == [False, False, False, False, False, True, True,
+                                                False]  # fmt: skip
+    before = [(7, "b"), (start, "<think>"), (5, "a")]
+    assert flags(before, reasoning_open=False) == [True, False, False]  # text before <think>
+    assert flags(out[1:], reasoning_open=True) == flags(out, reasoning_open=False)[1:]
+    assert flags(before, reasoning_open=True, splits=False) == [True, True, True]
