@@ -16,7 +16,7 @@ the SDK::
 While the test runs the cassette is *active*: every hookwire ``Client``, ``AsyncClient`` and
 ``LLM`` created without a ``transport=`` of its own goes through it (the cassette transport
 plugin answers ``hookwire_default_transport`` with ``cassette`` while one is active). A client
-given an explicit transport, or a private ``PluginHost``, does not.
+given an explicit transport does not, nor one on a private ``PluginHost`` without that plugin.
 
 ``--hookwire-record-mode=MODE`` sets the mode: ``none`` (the default: replay only, so CI never
 reaches the network), ``once``, ``new_episodes``, ``all``, or ``rewrite`` (delete the file,

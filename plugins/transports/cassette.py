@@ -215,9 +215,12 @@ class _Base:
 
     def _replayed(self, item: Interaction, request: Request, stream: Any) -> Response:
         recorded = item.response
-        headers = Headers(
-            [(k, v) for k, v in recorded.headers if k.lower() not in _DROP_ON_REPLAY]
-        )
+        pairs = [(k, v) for k, v in recorded.headers if k.lower() not in _DROP_ON_REPLAY]
+        if recorded.chunks is None and any(k.lower() == "content-length" for k, _ in pairs):
+            # what the body is now: scrubbing may have shortened it since it was measured
+            pairs = [(k, v) for k, v in pairs if k.lower() != "content-length"]
+            pairs.append(("Content-Length", str(len(recorded.body))))
+        headers = Headers(pairs)
         return Response(
             recorded.status,
             headers=headers,

@@ -162,3 +162,28 @@ def test_a_client_with_its_own_transport_is_not_captured(server, tmp_path) -> No
         with hookwire.Client() as http:
             http.get(server.url + "/get")
     assert len(cassette.interactions) == 1
+
+
+async def test_use_cassette_captures_async_clients_too(server, tmp_path) -> None:
+    path = tmp_path / "async-block.json"
+    with use_cassette(path, mode="once"):
+        async with hookwire.AsyncClient(base_url=server.url) as http:
+            live = (await http.get("/get", params={"via": "block"})).json()
+    server.stop()
+    with use_cassette(path, mode="none") as cassette:
+        async with hookwire.AsyncClient(base_url=server.url) as http:
+            assert (await http.get("/get", params={"via": "block"})).json() == live
+    assert cassette.play_count == 1
+
+
+def test_a_scrubbed_body_replays_with_its_own_length(server, tmp_path) -> None:
+    path = tmp_path / "echo.json"
+    secret = "sk-echoed-back-0123456789"  # pragma: allowlist secret
+    with hookwire.Client(base_url=server.url, transport=CassetteTransport(path)) as http:
+        http.get("/headers", headers={"X-Api-Key": secret})
+    assert secret not in path.read_text()
+    with hookwire.Client(base_url=server.url,
+                         transport=CassetteTransport(path, mode="none")) as http:
+        r = http.get("/headers", headers={"X-Api-Key": secret})
+    assert r.json()["headers"]["X-Api-Key"] == "<redacted>"
+    assert r.headers["content-length"] == str(len(r.content))
