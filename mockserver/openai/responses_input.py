@@ -78,7 +78,9 @@ def _input_messages(value: Any) -> list[dict[str, Any]]:
             for key in ("call_id", "name", "arguments"):
                 if not isinstance(item.get(key), str):
                     raise _fail(f"Missing required parameter: '{where}.{key}'.", f"{where}.{key}")
-            messages.append({"role": "assistant", "content": None})
+            if not _calling(messages):  # the calls of one turn are one assistant message
+                messages.append({"role": "assistant", "content": None, "tool_calls": []})
+            messages[-1]["tool_calls"].append(_chat_call(item))
         elif kind not in _SKIPPED:
             raise _fail(
                 f"Invalid value for '{where}.type': {kind!r}. The mock server reads message, "
@@ -86,6 +88,16 @@ def _input_messages(value: Any) -> list[dict[str, Any]]:
                 f"{where}.type",
             )
     return messages
+
+
+def _chat_call(item: dict[str, Any]) -> dict[str, Any]:
+    """A ``function_call`` item as a chat tool call."""
+    function = {"name": item["name"], "arguments": item["arguments"]}
+    return {"id": item["call_id"], "type": "function", "function": function}
+
+
+def _calling(messages: list[dict[str, Any]]) -> bool:
+    return bool(messages) and "tool_calls" in messages[-1]
 
 
 def _tools(body: dict[str, Any], limits: Limits) -> list[dict[str, Any]]:
@@ -230,6 +242,8 @@ def chat_body(
             for t in tools
         ]
         chat["tool_choice"] = _tool_choice(body)
+        if "parallel_tool_calls" in body:
+            chat["parallel_tool_calls"] = body["parallel_tool_calls"]
     if body.get("max_output_tokens") is not None:
         chat["max_completion_tokens"] = body["max_output_tokens"]
     fmt = _response_format(body)
@@ -249,5 +263,7 @@ def history_of_output(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
             text = "".join(p.get("text", "") for p in item["content"])
             messages.append({"role": "assistant", "content": text})
         elif item["type"] == "function_call":
-            messages.append({"role": "assistant", "content": None})
+            if not _calling(messages):
+                messages.append({"role": "assistant", "content": None, "tool_calls": []})
+            messages[-1]["tool_calls"].append(_chat_call(item))
     return messages

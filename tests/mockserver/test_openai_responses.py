@@ -460,3 +460,28 @@ def test_scenario_rules_script_the_response():
         third = _stream(c, body)
         assert third[-1]["type"] == "response.incomplete"
         validate("Response", third[-1]["response"])
+
+
+def test_parallel_tool_calls_false_and_several_outputs(http):
+    other = {**WEATHER, "name": "get_time"}
+    body = {
+        "model": "mock-model",
+        "input": "call get_weather and get_time",
+        "tools": [WEATHER, other],
+        "parallel_tool_calls": False,
+    }
+    r = http.post("/v1/responses", json=body).json()
+    assert [i["name"] for i in r["output"]] == ["get_weather"] and r["parallel_tool_calls"] is False
+    calls = [
+        {"type": "function_call", "call_id": f"call_{n}", "name": n, "arguments": "{}"}
+        for n in ("get_weather", "get_time")
+    ]
+    outputs = [
+        {"type": "function_call_output", "call_id": c["call_id"], "output": out}
+        for c, out in zip(calls, ("sunny", "noon"), strict=True)
+    ]
+    turn = {**body, "input": [{"role": "user", "content": "call both"}, *calls, *outputs]}
+    answer = http.post("/v1/responses", json=turn).json()
+    assert [i["type"] for i in answer["output"]] == ["message"]  # answers, does not call again
+    text = answer["output"][0]["content"][0]["text"]
+    assert text.startswith("Echo: ") and text.endswith("noon")
