@@ -54,7 +54,13 @@ DEFAULT_JSON_FIELDS = frozenset(
      "client_secret", "password", "authorization"}
 )
 PLACEHOLDER = "<redacted>"
-_MIN_SWEEP = 6  # a value shorter than this is not swept everywhere ("1" is no secret)
+# A value taken out is swept from everywhere else only when it looks like a secret: long enough,
+# and not a plain word (a cookie "theme=darkmode" must not blank "darkmode" in every body).
+_MIN_SWEEP = 8
+
+
+def _sweepable(value: str, placeholder: str) -> bool:
+    return len(value) >= _MIN_SWEEP and value != placeholder and not value.isalpha()
 
 
 def _norm(name: str) -> str:
@@ -228,7 +234,7 @@ class Scrubber:
             body=self._body(resp.body, resp.header("content-type"), found),
         )
         sweep = sorted(
-            {s for s in found if len(s) >= _MIN_SWEEP and s != self.placeholder}
+            {s for s in found if _sweepable(s, self.placeholder)}
             | set(self.secrets),
             key=len,
             reverse=True,

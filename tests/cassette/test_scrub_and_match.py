@@ -236,3 +236,10 @@ def test_a_live_request_is_scrubbed_before_matching(tmp_path) -> None:
     Cassette(path, mode="all").record(Interaction(_req(f"http://h/x?api_key={SECRET}"), _ok()))
     assert SECRET not in path.read_text()
     assert Cassette(path, mode="none").lookup(_req(f"http://h/x?api_key={SECRET}")) is not None
+
+
+def test_a_plain_word_taken_out_is_not_swept_from_everything() -> None:
+    request = RecordedRequest("GET", "http://h/", [("Cookie", "theme=darkmode")])
+    body = b'{"mode": "darkmode"}'
+    clean = Scrubber().interaction(Interaction(request, _ok(body)))
+    assert clean.request.header("cookie") == "theme=<redacted>" and clean.response.body == body
