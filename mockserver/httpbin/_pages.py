@@ -133,7 +133,7 @@ for tests. See docs/mockserver-httpbin.md in the hookwire repository.</p>
 <li>/headers /user-agent /ip /uuid /gzip /deflate /brotli /response-headers /base64/{value}</li>
 <li>/json /xml /html /robots.txt /deny /encoding/utf8 /forms/post</li>
 <li>/cache /cache/{n} /etag/{etag} /image /image/png /image/jpeg /image/webp /image/svg</li>
-<li>/links/{n}/{offset} /sse /unstable</li>
+<li>/links/{n}/{offset} /sse /unstable /dump/request /hostname /trailers</li>
 </ul>
 </body>
 </html>

@@ -204,6 +204,13 @@ def validate_response_request(body: dict[str, Any], limits: Limits = DEFAULT_LIM
             f"Invalid 'max_output_tokens': {limit!r}; expected an integer >= 1.",
             "max_output_tokens",
         )
+    truncation = body.get("truncation")
+    if truncation not in (None, "auto", "disabled"):
+        raise _fail(
+            f"Invalid value for 'truncation': {truncation!r}. Supported values are: 'auto', "
+            "'disabled'.",
+            "truncation",
+        )
     for key in ("store", "parallel_tool_calls"):
         if not isinstance(body.get(key, True), bool):
             raise _fail(f"Invalid '{key}': expected a boolean.", key)

@@ -294,6 +294,9 @@ BAD = [
     ({"model": "mock-model", "input": "x", "tool_choice": {"type": "mcp"}}, "tool_choice"),
     ({"model": "mock-model", "input": "x", "reasoning": {"effort": {}}}, "reasoning.effort"),
     ({"model": "mock-model", "input": [{"type": {}}]}, "input[0].type"),
+    ({"model": "mock-model", "input": "x", "truncation": []}, "truncation"),
+    ({"model": "mock-model", "input": "x", "store": "no"}, "store"),
+    ({"model": "mock-model", "input": "x", "metadata": {"k": 1}}, "metadata"),
     ({"input": "x"}, "model"),
 ]
 
