@@ -488,3 +488,22 @@ def test_parallel_tool_calls_false_and_several_outputs(http):
     assert [i["type"] for i in answer["output"]] == ["message"]  # answers, does not call again
     text = answer["output"][0]["content"][0]["text"]
     assert text.startswith("Echo: ") and text.endswith("noon")
+
+
+def test_client_parse_structured_output(client):
+    pydantic = pytest.importorskip("pydantic")
+
+    class Person(pydantic.BaseModel):
+        name: str
+        age: int
+        tags: list[str]
+
+    parsed = client.responses.parse(model="mock-model", input="a person", text_format=Person)
+    assert isinstance(parsed.output_parsed, Person)
+    assert json.loads(parsed.output_text) == parsed.output_parsed.model_dump()
+    with client.responses.stream(model="mock-model", input="x", text_format=Person) as stream:
+        list(stream)
+        assert isinstance(stream.get_final_response().output_parsed, Person)
+    tool = openai.pydantic_function_tool(Person, name="lookup")
+    called = client.responses.parse(model="mock-model", input="call lookup", tools=[tool])
+    assert isinstance(called.output[0].parsed_arguments, Person)
