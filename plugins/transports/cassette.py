@@ -41,7 +41,6 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -70,7 +69,8 @@ _OPTION_NAMES = frozenset(
     {"cassette", "mode", "record_mode", "inner", "match_on", "ignore_fields", "scrubber",
      "allow_playback_repeats", "record_timing", "replay_timing"}
 )
-_open: weakref.WeakValueDictionary[str, Cassette] = weakref.WeakValueDictionary()
+#: The cassettes open by path, with how many transports and blocks hold each (see _acquire).
+_open: dict[tuple[str, str], tuple[Cassette, int]] = {}
 _open_lock = threading.Lock()
 
 
@@ -90,8 +90,7 @@ def open_cassette(
     allow_playback_repeats: bool = False,
     record_timing: bool = False,
 ) -> Cassette:
-    """The cassette for ``path``: one object per file while it is in use, so a sync and an
-    async client (an LLM's two faces) record into one list instead of overwriting each other."""
+    """A ``Cassette`` for ``path``, its options checked (a ``ConfigError`` names the file)."""
     module = _cassettes()
     kwargs: dict[str, Any] = {
         "mode": mode,
@@ -103,16 +102,36 @@ def open_cassette(
         kwargs["match_on"] = match_on
     if ignore_fields is not None:
         kwargs["ignore_fields"] = ignore_fields
-    key = os.path.abspath(os.fspath(path))
+    try:
+        return module.Cassette(path, **kwargs)  # type: ignore[no-any-return]
+    except (ValueError, TypeError) as exc:  # a bad mode, rule or unreadable file
+        raise ConfigError(f"cassette {os.fspath(path)!r}: {exc}") from None
+
+
+def _acquire(path: str | os.PathLike[str], **options: Any) -> Cassette:
+    """The cassette open for ``path``, shared while something holds it: a sync and an async
+    client (an LLM's two faces) then record into one list instead of overwriting each other's
+    file. Once every holder has let go (``_release``), the next one reads the file afresh."""
+    key = (os.path.abspath(os.fspath(path)), str(options.get("mode", "once")))
     with _open_lock:
-        cassette = _open.get(key)
-        if cassette is None or cassette.mode != mode:
-            try:
-                cassette = module.Cassette(path, **kwargs)
-            except (ValueError, TypeError) as exc:  # a bad mode, rule or unreadable file
-                raise ConfigError(f"cassette {os.fspath(path)!r}: {exc}") from None
-            _open[key] = cassette
+        held = _open.get(key)
+        if held is not None:
+            _open[key] = (held[0], held[1] + 1)
+            return held[0]
+        cassette = open_cassette(path, **options)
+        _open[key] = (cassette, 1)
         return cassette
+
+
+def _release(cassette: Cassette) -> None:
+    with _open_lock:
+        for key, (held, count) in list(_open.items()):
+            if held is cassette:
+                if count <= 1:
+                    del _open[key]
+                else:
+                    _open[key] = (held, count - 1)
+                return
 
 
 @contextlib.contextmanager
@@ -122,12 +141,18 @@ def use_cassette(
     """Route every client created in the block without a ``transport=`` of its own through
     ``cassette`` (a path and ``open_cassette`` options, or a ``Cassette``); yields it."""
     module = _cassettes()
-    if isinstance(cassette, (str, os.PathLike)):
-        cassette = open_cassette(cassette, **options)
-    elif options:
-        raise ConfigError("use_cassette(Cassette(...)) takes no options: give them to Cassette")
-    with module.use(cassette) as active:
-        yield active
+    if not isinstance(cassette, (str, os.PathLike)):
+        if options:
+            raise ConfigError("use_cassette(Cassette(...)) takes no options: give them to it")
+        with module.use(cassette) as active:
+            yield active
+        return
+    opened = _acquire(cassette, **options)
+    try:
+        with module.use(opened) as active:
+            yield active
+    finally:
+        _release(opened)
 
 
 # -- the two transports ---------------------------------------------------------------------
@@ -154,6 +179,7 @@ class _Base:
         host: PluginHost | None = None,
     ) -> None:
         module = _cassettes()
+        self._held = False  # this transport opened the cassette, and lets go of it on close
         if cassette is None:
             cassette = cast("Cassette | None", module.active())
             if cassette is None:
@@ -162,7 +188,7 @@ class _Base:
                     "PATH}, CassetteTransport(PATH), or a block under use_cassette(PATH)"
                 )
         elif isinstance(cassette, (str, os.PathLike)):
-            cassette = open_cassette(
+            cassette = _acquire(
                 cassette,
                 mode=mode,
                 match_on=match_on,
@@ -171,6 +197,7 @@ class _Base:
                 allow_playback_repeats=allow_playback_repeats,
                 record_timing=record_timing,
             )
+            self._held = True
         self.cassette: Cassette = cassette
         self.replay_timing = replay_timing
         self._inner_spec = inner
@@ -229,6 +256,11 @@ class _Base:
             reason_phrase=recorded.reason,
             http_version=recorded.http_version,
         )
+
+    def _let_go(self) -> None:
+        if self._held:
+            self._held = False
+            _release(self.cassette)
 
     def _offsets(self, item: Interaction) -> list[float] | None:
         return item.response.offsets if self.replay_timing else None
@@ -301,6 +333,7 @@ class CassetteTransport(_Base, BaseTransport):
 
     def close(self) -> None:
         self.cassette.save()
+        self._let_go()
         if self._inner is not None:
             self._inner.close()
 
@@ -333,6 +366,7 @@ class AsyncCassetteTransport(_Base, AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self.cassette.save()
+        self._let_go()
         if self._inner is not None:
             await self._inner.aclose()
 

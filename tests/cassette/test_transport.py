@@ -149,10 +149,23 @@ def test_the_options_are_checked(tmp_path) -> None:
     http.close()
 
 
-def test_one_cassette_object_per_file_while_in_use(tmp_path) -> None:
-    a = open_cassette(tmp_path / "s.json")
-    assert open_cassette(str(tmp_path / "s.json")) is a
-    assert open_cassette(tmp_path / "s.json", mode="none") is not a
+def test_one_cassette_object_per_file_while_in_use(server, tmp_path) -> None:
+    path = tmp_path / "s.json"
+    sync, other = CassetteTransport(path), AsyncCassetteTransport(str(path))
+    assert sync.cassette is other.cassette  # one list of interactions, one writer
+    assert CassetteTransport(path, mode="none").cassette is not sync.cassette
+    with hookwire.Client(base_url=server.url, transport=sync) as http:
+        http.get("/get")
+    sync.close()  # twice: still one release
+    with use_cassette(path) as block:
+        assert block is other.cassette
+    assert open_cassette(path) is not block
+    # every holder gone: the next one reads the file, and mode once now only replays
+    import asyncio
+
+    asyncio.run(other.aclose())
+    again = CassetteTransport(path)
+    assert again.cassette is not sync.cassette and not again.cassette.can_record
 
 
 def test_a_client_with_its_own_transport_is_not_captured(server, tmp_path) -> None:
