@@ -471,7 +471,7 @@ class LocalEngine:
             criteria.append(stop)
         recorder = None
         if options.logprobs is not None:
-            recorder = self._recorder(options.logprobs, options.n, reasoning_open)
+            recorder = self._recorder(options.logprobs, options.n, reasoning_open, stop)
             criteria.append(recorder)
         kwargs = {
             **options.generate_kwargs(),
@@ -486,7 +486,7 @@ class LocalEngine:
             kwargs["pad_token_id"] = next(iter(self.eos_token_ids), None)
         return _Call(inputs, prompt_len, reasoning_open, options, kwargs, cancel, stop, recorder)
 
-    def _recorder(self, top: int, rows: int, reasoning_open: bool) -> Any:
+    def _recorder(self, top: int, rows: int, reasoning_open: bool, stop: Any) -> Any:
         from ._local_logprobs import ContentTracker, LogprobRecorder, TokenTable
 
         table = self._token_table
@@ -502,7 +502,7 @@ class LocalEngine:
             )
             for _ in range(rows)
         ]
-        return LogprobRecorder(table, top, trackers)
+        return LogprobRecorder(table, top, trackers, eos_ids=self.eos_token_ids, stop=stop)
 
     def _run(self, call: _Call, streamer: Any = None) -> list[list[int]]:
         """Call ``model.generate`` under the engine lock; return each sequence's token ids."""

@@ -145,13 +145,27 @@ class LogprobRecorder(StoppingCriteria):
     token last and, under ``output_scores=True``, the tuple of processed scores so far. Each row
     (sequence) gets its :class:`TokenLogprob` entries in ``rows[i]``, one per step, with the
     ``top`` likeliest alternatives (descending; the chosen token first when it ties the top).
-    A ``tracker`` per row (optional) marks the content entries, which also go to ``content[i]``.
+    A ``tracker`` per row marks the content entries, which also go to ``content[i]``. A row
+    ends with its end-of-turn token (``eos_ids``) or the token that completed its stop string
+    (``stop``, the engine's ``StopStringCriterion``, which runs first): the padding ``generate``
+    appends to a finished row of a batch is not recorded.
     """
 
-    def __init__(self, table: TokenTable, top: int, trackers: list[ContentTracker]) -> None:
+    def __init__(
+        self,
+        table: TokenTable,
+        top: int,
+        trackers: list[ContentTracker],
+        *,
+        eos_ids: frozenset[int] = frozenset(),
+        stop: Any = None,
+    ) -> None:
         self.table = table
         self.top = top
         self.trackers = trackers
+        self.eos_ids = eos_ids
+        self.stop = stop
+        self.finished = [False] * len(trackers)
         self.rows: list[list[TokenLogprob]] = [[] for _ in trackers]
         self.content: list[list[TokenLogprob]] = [[] for _ in trackers]
         self.content_steps: list[list[int]] = [[] for _ in trackers]
@@ -174,6 +188,8 @@ class LogprobRecorder(StoppingCriteria):
         # The step is recorded: free its vocabulary-sized row (generate keeps a reference).
         step_scores.untyped_storage().resize_(0)
         for row, token_id in enumerate(chosen_ids):
+            if self.finished[row]:
+                continue
             value = _clamp(chosen_values[row])
             alternatives = [(int(t), _clamp(v)) for t, v in zip(top_ids[row], top_values[row],
                                                                  strict=True)]  # fmt: skip
@@ -189,6 +205,9 @@ class LogprobRecorder(StoppingCriteria):
                 if self.trackers[row].feed(int(token_id), text):
                     self.content[row].append(entry)
                     self.content_steps[row].append(step)
+            stopped = self.stop is not None and self.stop.matches[row] is not None
+            if int(token_id) in self.eos_ids or stopped:
+                self.finished[row] = True
 
     def content_of(self, row: int, length: int) -> list[TokenLogprob]:
         """Row ``row``'s content entries among its first ``length`` steps (its real tokens)."""

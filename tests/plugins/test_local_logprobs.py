@@ -288,7 +288,13 @@ ROWS = [
 ]
 
 
-def test_streamed_n_choices_interleave_and_match_chat(llm, tiny_engine):
+@pytest.mark.parametrize("pad", ["special", "plain"])
+def test_streamed_n_choices_interleave_and_match_chat(llm, tiny_engine, monkeypatch, pad):
+    if pad == "plain":  # finished rows get padded with an ordinary token: never content
+        monkeypatch.setattr(
+            tiny_engine.model.generation_config, "pad_token_id", ids(tiny_engine, "x")[0]
+        )
+
     def run(call):
         return call("q", n=3, stop=["STOP"], logprobs=True, top_logprobs=2,
                     extra_body={"logits_processor": [Rows(tiny_engine, ROWS)]})  # fmt: skip
