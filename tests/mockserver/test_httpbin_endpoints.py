@@ -4,6 +4,7 @@ go-httpbin additions, our own images, input errors), over a real uvicorn socket.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -11,6 +12,8 @@ import httpx
 import pytest
 
 from hookwire.mockserver.httpbin import ROUTES, STATIC, build_app
+from hookwire.mockserver.routes import ROUTES as TABLE
+from hookwire.mockserver.routing import Httpbin
 from hookwire.mockserver.runner import ThreadedServer, default_app
 
 
@@ -354,3 +357,18 @@ async def test_trailers_are_sent_where_the_server_can() -> None:
     assert sent[0]["trailers"] is True and (b"trailer", b"X-Check") in sent[0]["headers"]
     assert json.loads(sent[1]["body"])["args"] == {"x-check": "abc"}
     assert sent[2]["headers"] == [(b"X-Check", b"abc")]
+
+
+def test_every_httpbin_response_carries_cors_headers(client: httpx.Client) -> None:
+    """Each route, with its own method, as a preflight and with a method it refuses (405)."""
+    samples = {"codes": "200", "etag": "abc", "value": "aGk=", "delay": "0", "qop": "auth"}
+    quick = {"duration": "0", "count": "1", "numbytes": "1"}
+    missing = []
+    for route in (row for row in TABLE if isinstance(row, Httpbin)):
+        path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: samples.get(m.group(1), "2"), route.path)
+        refused = [m for m in ("PATCH", "GET") if m not in route.methods][:1]  # /anything: none
+        for method in (route.methods[0], "OPTIONS", *refused):
+            r = client.request(method, path, params=quick, headers={"Origin": "https://o.example"})
+            if r.headers.get("access-control-allow-origin") != "https://o.example":
+                missing.append((method, path, r.status_code))
+    assert not missing
