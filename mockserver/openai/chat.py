@@ -101,6 +101,11 @@ def validate_chat(body: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> None
         raise ApiError(400, "Invalid 'tools': expected an array.", param="tools")
     if tools is not None and len(tools) > limits.tools:
         raise over_limit(LimitExceeded("'tools'", len(tools), "tools", limits.tools), "tools")
+    parallel = body.get("parallel_tool_calls")
+    if parallel is not None and not isinstance(parallel, bool):
+        raise ApiError(
+            400, "Invalid 'parallel_tool_calls': expected a boolean.", "parallel_tool_calls"
+        )
     validate_sampling(body, limits)
 
 

@@ -2,7 +2,14 @@
 
 The echo rule: the reply content is `"Echo: " + T`, where T is the text of the last message
 whose role is `user` or `tool` (text parts of a content list joined with a space; "" when
-there is none). A thinking model also produces `"Thinking about: " + T` as reasoning.
+there is none). When that message is a tool result, T is every tool message after the last
+assistant turn, joined with "; " in order (the answer to parallel tool calls). A thinking
+model also produces `"Thinking about: " + T` as reasoning.
+
+Tools: the mock calls every declared function whose name appears in the last user message
+(case-insensitive), in order of first appearance, as parallel calls of one assistant turn;
+`parallel_tool_calls: false` keeps the first only. `tool_choice` naming a function calls that
+one, `"required"` the first tool, `"none"` none.
 Precedence for content: scenario rule `content` > `X-Mock-Reply-Tokens` > `response_format`
 > echo. Then `stop` truncates at the earliest stop string (finish "stop") and the token limit
 truncates reasoning first, then content (finish "length").
@@ -69,9 +76,16 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 def echo_source(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") in ("user", "tool"):
-            return message_text(message)
+    for k in range(len(messages) - 1, -1, -1):
+        role = messages[k].get("role")
+        if role == "user":
+            return message_text(messages[k])
+        if role == "tool":
+            # every tool result of the last assistant turn, in order
+            first = k
+            while first > 0 and messages[first - 1].get("role") == "tool":
+                first -= 1
+            return "; ".join(message_text(m) for m in messages[first : k + 1])
     return ""
 
 
@@ -127,7 +141,15 @@ def _tools_to_call(body: dict[str, Any], text: str) -> list[dict[str, Any]]:
     if not messages or messages[-1].get("role") != "user":
         return []  # answer after a tool result instead of calling again
     lowered = text.lower()
-    return [t for t in tools if str(t["function"].get("name", "")).lower() in lowered][:1]
+    named: list[tuple[int, int, dict[str, Any]]] = []
+    for order, tool in enumerate(tools):
+        name = str(tool["function"].get("name", "")).lower()
+        at = lowered.find(name) if name else -1
+        if at >= 0:
+            named.append((at, order, tool))
+    named.sort(key=lambda found: found[:2])  # first appearance; declaration order breaks ties
+    picked = [tool for _, _, tool in named]
+    return picked[:1] if body.get("parallel_tool_calls") is False else picked
 
 
 def _call_id(name: str, args: str, i: int) -> str:

@@ -195,3 +195,56 @@ def test_completions_echo_and_inline_think(mock_server):
     )
     chunks = payloads(r.text)
     assert "".join(c["choices"][0]["text"] for c in chunks) == "Echo: "
+
+
+def test_parallel_tool_calls_in_order_of_first_appearance(mock_server):
+    msgs = [{"role": "user", "content": "first GET_TIME, then get_weather, then get_time again"}]
+    r = chat(mock_server, messages=msgs, tools=TOOLS).json()["choices"][0]
+    assert r["finish_reason"] == "tool_calls" and r["message"]["content"] is None
+    calls = r["message"]["tool_calls"]
+    assert [c["function"]["name"] for c in calls] == ["get_time", "get_weather"]
+    assert len({c["id"] for c in calls}) == 2
+    jsonschema.validate(json.loads(calls[1]["function"]["arguments"]), WEATHER)
+    one = chat(mock_server, messages=msgs, tools=TOOLS, parallel_tool_calls=False).json()
+    (only,) = one["choices"][0]["message"]["tool_calls"]
+    assert only == calls[0]
+    forced = {"type": "function", "function": {"name": "get_weather"}}
+    reply = chat(mock_server, messages=msgs, tools=TOOLS, tool_choice=forced).json()
+    (call,) = reply["choices"][0]["message"]["tool_calls"]
+    assert call["function"]["name"] == "get_weather"
+    reply = chat(mock_server, messages=msgs, tools=TOOLS, tool_choice="none").json()
+    assert "tool_calls" not in reply["choices"][0]["message"]
+    r = httpx.post(
+        mock_server.url + "/v1/chat/completions",
+        json={"model": "mock-model", "messages": msgs, "tools": TOOLS, "parallel_tool_calls": 1},
+    )
+    assert r.status_code == 400 and r.json()["error"]["param"] == "parallel_tool_calls"
+
+
+def test_parallel_tool_calls_stream_indexes_and_answer_echoes_every_result(mock_server):
+    msgs = [{"role": "user", "content": "get_weather and get_time please"}]
+    chunks = payloads(chat(mock_server, messages=msgs, tools=TOOLS, stream=True).text)
+    calls: dict[int, dict[str, str]] = {}
+    for chunk in chunks:
+        for delta in chunk["choices"][0]["delta"].get("tool_calls", []):
+            mine = calls.setdefault(delta["index"], {"id": "", "name": "", "arguments": ""})
+            mine["id"] += delta.get("id", "")
+            mine["name"] += delta["function"].get("name", "")
+            mine["arguments"] += delta["function"].get("arguments", "")
+    assert sorted(calls) == [0, 1]
+    assert [calls[0]["name"], calls[1]["name"]] == ["get_weather", "get_time"]
+    assert calls[0]["id"] != calls[1]["id"]
+    assert all(c["id"].startswith("call_") for c in calls.values())
+    jsonschema.validate(json.loads(calls[0]["arguments"]), WEATHER)
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    whole = chat(mock_server, messages=msgs, tools=TOOLS).json()["choices"][0]["message"]
+    assert [c["id"] for c in whole["tool_calls"]] == [calls[0]["id"], calls[1]["id"]]
+    history = [
+        *msgs,
+        {"role": "assistant", "content": None, "tool_calls": whole["tool_calls"]},
+        {"role": "tool", "tool_call_id": calls[0]["id"], "content": "22C"},
+        {"role": "tool", "tool_call_id": calls[1]["id"], "content": "10:00"},
+    ]
+    answer = chat(mock_server, messages=history, tools=TOOLS).json()["choices"][0]
+    assert answer["finish_reason"] == "stop" and "tool_calls" not in answer["message"]
+    assert answer["message"]["content"] == "Echo: 22C; 10:00"
