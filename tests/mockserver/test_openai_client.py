@@ -98,3 +98,19 @@ def test_client_gives_up_after_max_retries(mock_server):
         if e.headers.get("x-mock-session") == session
     ]
     assert len(mine) == 3
+
+
+def test_parallel_tool_calls_round_trip(client):
+    tools = [
+        {"type": "function", "function": {"name": n, "parameters": {"type": "object"}}}
+        for n in ("get_weather", "get_time")
+    ]
+    messages: list = [{"role": "user", "content": "get_time and get_weather"}]
+    r = client.chat.completions.create(model="mock-model", messages=messages, tools=tools)
+    calls = r.choices[0].message.tool_calls
+    assert [c.function.name for c in calls] == ["get_time", "get_weather"]
+    assert r.choices[0].finish_reason == "tool_calls" and calls[0].id != calls[1].id
+    messages.append(r.choices[0].message.model_dump(exclude_none=True))
+    messages += [{"role": "tool", "tool_call_id": c.id, "content": c.function.name} for c in calls]
+    r = client.chat.completions.create(model="mock-model", messages=messages, tools=tools)
+    assert r.choices[0].message.content == "Echo: get_time; get_weather"
