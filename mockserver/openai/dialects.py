@@ -42,6 +42,10 @@ class Dialect:
     thinking_models: frozenset[str]
     reasoning_field: str
     owned_by: str
+    # chat logprobs carry `"refusal": null` next to `content` (vLLM's object has content only)
+    logprobs_refusal: bool = True
+    # the most `logprobs` a /v1/completions request may ask for (OpenAI 5; vLLM max_logprobs 20)
+    completion_logprobs: int = 5
 
     def error_body(
         self, status: int, message: str, param: str | None = None, code: str | None = None
@@ -112,6 +116,8 @@ DIALECTS: dict[str, Dialect] = {
         frozenset({"mock-thinking", "Qwen/Qwen3-4B"}),
         "reasoning",
         "vllm",
+        logprobs_refusal=False,
+        completion_logprobs=20,
     ),
     "siliconflow": Dialect(
         "siliconflow",
