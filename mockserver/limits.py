@@ -29,6 +29,7 @@ class Limits:
     embedding_values: int = 2_097_152  # embedding inputs x dimensions
     stop: int = 16  # stop strings
     tools: int = 128  # tools declared in one request (OpenAI's own maximum)
+    logprob_values: int = 1_000_000  # content tokens x (1 + top_logprobs), all choices together
     schema_values: int = 100_000  # values in the instances generated for one reply (minItems...)
     schema_chars: int = 1_000_000  # characters of their strings (minLength...)
     schema_depth: int = 32  # nesting of a generated instance (and of $ref chains)
