@@ -48,7 +48,7 @@ from hookwire.mockserver.replies import json_reply
 __all__ = ["create_response", "delete_response", "retrieve_response"]
 
 # What a server keeps of stored responses (oldest dropped first): so many, and so many
-# characters of their output text, reasoning and arguments together.
+# characters of their conversations, reasoning and arguments together.
 STORE_RESPONSES = 1024
 STORE_CHARS = 32 * 1024 * 1024
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -228,9 +228,10 @@ def _plan(ctx: RequestContext) -> tuple[dict[str, Any], dict[str, Any], Reply, b
     envelope = _envelope(body, response_id, model, int(time.time()))
     final = _finished(envelope, reply, f"mock{seq:08d}", input_tokens)
     if body.get("store", True):
-        chars = len(reply.content or "") + len(reply.reasoning or "")
-        chars += sum(len(c.arguments) for c in reply.tool_calls)
         history = [*turn, *history_of_output(final["output"])]
+        # what the entry keeps alive: the conversation's text and the reply's (roughly)
+        chars = sum(len(message_text(m)) for m in history) + len(reply.reasoning or "")
+        chars += sum(len(c.arguments) for c in reply.tool_calls)
         _store(ctx).put(response_id, _Stored(final, history, chars))
     return envelope, final, reply, body.get("stream") is True
 

@@ -507,3 +507,19 @@ def test_client_parse_structured_output(client):
     tool = openai.pydantic_function_tool(Person, name="lookup")
     called = client.responses.parse(model="mock-model", input="call lookup", tools=[tool])
     assert isinstance(called.output[0].parsed_arguments, Person)
+
+
+def test_the_store_is_bounded(monkeypatch):
+    from hookwire.mockserver.openai import responses
+
+    monkeypatch.setattr(responses, "STORE_RESPONSES", 2)
+    monkeypatch.setattr(responses, "STORE_CHARS", 1000)
+    with ThreadedServer(create_app()) as srv, httpx.Client(base_url=srv.url, timeout=10) as c:
+        ids = [
+            c.post("/v1/responses", json={"model": "mock-model", "input": f"n{i}"}).json()["id"]
+            for i in range(3)
+        ]
+        assert [c.get(f"/v1/responses/{i}").status_code for i in ids] == [404, 200, 200]
+        big = c.post("/v1/responses", json={"model": "mock-model", "input": "x" * 2000}).json()
+        assert c.get(f"/v1/responses/{big['id']}").status_code == 404  # alone over the cap
+        assert c.get(f"/v1/responses/{ids[2]}").status_code == 404  # pushed out by it
