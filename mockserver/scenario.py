@@ -85,6 +85,11 @@ def _tool_calls(value: Any, where: str) -> list[dict[str, Any]]:
 
 def load_rules(path: str | Path) -> list[Rule]:
     """Parse a scenario TOML file into rules (errors name the file and rule index)."""
+    return [rule_from_dict(table, where) for where, table in load_tables(path)]
+
+
+def load_tables(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
+    """The file's `[[rule]]` tables, each with where it is ("FILE: rule N"), not yet checked."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -97,7 +102,7 @@ def load_rules(path: str | Path) -> list[Rule]:
     tables = data.get("rule", [])
     if not isinstance(tables, list):
         raise FaultSyntaxError(f"scenario file {str(path)!r}: use [[rule]] tables")
-    return [rule_from_dict(t, f"{path}: rule {i + 1}") for i, t in enumerate(tables)]
+    return [(f"{path}: rule {i + 1}", t) for i, t in enumerate(tables)]
 
 
 class Scenario:
