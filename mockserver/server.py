@@ -7,6 +7,7 @@ race and two test sessions never collide.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -26,10 +27,15 @@ ENV_CONFIG = "MOCKSERVER_CONFIG_JSON"
 
 
 def app_from_env() -> MockApp:
-    """Factory for uvicorn worker processes: the config travels as JSON in the environment."""
+    """Factory for uvicorn worker processes: the config travels as JSON in the environment,
+    and the workers share one journal, call counters and scenario (`hookwire.mockserver.store`)."""
+    from hookwire.mockserver.store import attach_from_env
+
     data = json.loads(os.environ[ENV_CONFIG])
     data["models"] = tuple(data.get("models", ()))
-    return _serving_app(MockConfig(**data))
+    app = _serving_app(MockConfig(**data))
+    attach_from_env(app)
+    return app
 
 
 def _serving_app(config: MockConfig) -> MockApp:
@@ -46,20 +52,31 @@ def serve(config: MockConfig) -> None:
     if config.server == "granian":
         from hookwire.mockserver.granian_server import serve as serve_granian
 
-        serve_granian(config)
+        with _shared(config):
+            serve_granian(config)
     elif config.workers > 1:
         os.environ[ENV_CONFIG] = json.dumps({**asdict(config), "scenario": _str(config.scenario)})
-        uvicorn.run(
-            "hookwire.mockserver.server:app_from_env",
-            factory=True,
-            host=config.host,
-            port=config.port,
-            workers=config.workers,
-            **uvicorn_kwargs(),
-        )
+        with _shared(config):  # removed when uvicorn returns
+            uvicorn.run(
+                "hookwire.mockserver.server:app_from_env",
+                factory=True,
+                host=config.host,
+                port=config.port,
+                workers=config.workers,
+                **uvicorn_kwargs(),
+            )
     else:
         factory = functools.partial(_serving_app, config)
         uvicorn.run(factory, factory=True, host=config.host, port=config.port, **uvicorn_kwargs())
+
+
+def _shared(config: MockConfig) -> contextlib.AbstractContextManager[Any]:
+    """Many workers, one truth: the store they share (`hookwire.mockserver.store`)."""
+    if config.workers < 2:
+        return contextlib.nullcontext()
+    from hookwire.mockserver.store import shared_store
+
+    return shared_store(config)
 
 
 def _str(value: Any) -> str | None:
