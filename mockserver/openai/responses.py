@@ -165,6 +165,8 @@ def _envelope(body: dict[str, Any], response_id: str, model: str, created: int) 
         "model": model,
         "output": [],
         "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        # a background response is done before the first poll: the mock answers at once
+        "background": body.get("background", False),
         "previous_response_id": body.get("previous_response_id"),
         "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
         "store": body.get("store", True),

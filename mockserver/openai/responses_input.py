@@ -198,6 +198,13 @@ def validate_response_request(body: dict[str, Any], limits: Limits = DEFAULT_LIM
     previous = body.get("previous_response_id")
     if previous is not None and not isinstance(previous, str):
         raise _fail("Invalid 'previous_response_id': expected a string.", "previous_response_id")
+    if previous and body.get("conversation") is not None:
+        raise _fail(
+            "'previous_response_id' cannot be used together with 'conversation'.",
+            "previous_response_id",
+        )
+    if body.get("background") is True and body.get("store") is False:
+        raise _fail("A background response must be stored: 'store' cannot be false.", "store")
     limit = body.get("max_output_tokens")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise _fail(
@@ -211,7 +218,7 @@ def validate_response_request(body: dict[str, Any], limits: Limits = DEFAULT_LIM
             "'disabled'.",
             "truncation",
         )
-    for key in ("store", "parallel_tool_calls"):
+    for key in ("store", "parallel_tool_calls", "background"):
         if not isinstance(body.get(key, True), bool):
             raise _fail(f"Invalid '{key}': expected a boolean.", key)
     metadata = body.get("metadata")

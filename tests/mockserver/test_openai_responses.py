@@ -254,6 +254,12 @@ def test_retrieve_stream_replays_the_events_and_delete_forgets(http, client):
         client.responses.retrieve(other.id)
 
 
+def test_background_response_is_complete_at_the_first_poll(client):
+    r = client.responses.create(model="mock-model", input="later", background=True)
+    assert r.background is True and r.status == "completed"
+    assert client.responses.retrieve(r.id).output_text == "Echo: later"
+
+
 def test_previous_response_id_continues_the_conversation(http):
     first = http.post("/v1/responses", json={"model": "mock-model", "input": "alpha"}).json()
     body = {"model": "mock-model", "input": "bravo", "previous_response_id": first["id"]}
@@ -297,6 +303,12 @@ BAD = [
     ({"model": "mock-model", "input": "x", "truncation": []}, "truncation"),
     ({"model": "mock-model", "input": "x", "store": "no"}, "store"),
     ({"model": "mock-model", "input": "x", "metadata": {"k": 1}}, "metadata"),
+    ({"model": "mock-model", "input": "x", "background": 1}, "background"),
+    ({"model": "mock-model", "input": "x", "background": True, "store": False}, "store"),
+    (
+        {"model": "mock-model", "input": "x", "previous_response_id": "r", "conversation": "c"},
+        "previous_response_id",
+    ),
     ({"input": "x"}, "model"),
 ]
 
