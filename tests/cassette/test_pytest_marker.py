@@ -11,7 +11,10 @@ from hookwire.mockserver.config import MockConfig
 from hookwire.mockserver.server import LiveServer
 
 pytest_plugins = ["pytester"]
-ARGS = ("-q", "-p", "no:cacheprovider", "-p", "no:asyncio", "--strict-markers")
+ARGS = (
+    "-q", "-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:benchmark", "-p", "no:xdist",
+    "--strict-markers",
+)
 
 INNER = """
 import hookwire

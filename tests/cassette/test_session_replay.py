@@ -167,5 +167,7 @@ def test_replay_through_the_pytest_marker(
                     llm.chat("Not recorded")
         """
     )
-    result = pytester.runpytest("-q", "-p", "no:cacheprovider", "-p", "no:asyncio")
+    result = pytester.runpytest(
+        "-q", "-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:benchmark", "-p", "no:xdist"
+    )
     result.assert_outcomes(passed=2)
