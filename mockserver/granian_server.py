@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Any, cast
 
+from hookwire.mockserver import faultio
+
 __all__ = ["FaultBridge", "GranianThread", "available", "serve"]
 
 GRACE = 2  # seconds open responses get on stop, as uvicorn's timeout_graceful_shutdown
@@ -90,45 +92,40 @@ def _quiet_logs() -> None:
             handler.addFilter(_QUIET_FILTER)
 
 
-class _Transport:
-    """What `faultio` closes: marks the exchange dropped (the bridge then ends it)."""
-
-    def __init__(self, exchange: _Exchange) -> None:
-        self._exchange = exchange
-
-    def close(self) -> None:
-        self._exchange.dropped = True
-
-    abort = close
-
-    def is_closing(self) -> bool:
-        return self._exchange.dropped
-
-
 class _Exchange:
-    """One request under granian; ``send`` is bound here so ``faultio.socket_of`` finds
-    ``.transport``."""
+    """One request under granian. ``send`` is bound here and the exchange is its own
+    ``transport``, so ``faultio.socket_of(send)`` finds something to close: ``close()`` marks
+    the exchange dropped and raises ``ConnectionDropped`` at once (there is no client to wait
+    for: the connection ends only when the bridge aborts it), which the app catches as the end
+    of a deliberate drop."""
 
-    def __init__(self, receive: Any, send: Any) -> None:
-        self._receive = receive
+    __slots__ = ("_send", "body_sent", "dropped", "started", "transport")
+
+    def __init__(self, send: Any) -> None:
         self._send = send
-        self.transport = _Transport(self)
+        self.transport = self
         self.dropped = False
         self.started: dict[str, Any] | None = None
         self.body_sent = False
 
-    async def receive(self) -> Any:
-        if self.dropped:  # the "closed" connection: the app's wait for the client ends now
-            return {"type": "http.disconnect"}
-        return await self._receive()
+    def close(self) -> None:
+        self.dropped = True
+        raise faultio.ConnectionDropped("mock fault: connection dropped")
+
+    abort = close
+
+    def is_closing(self) -> bool:
+        return self.dropped
 
     async def send(self, message: dict[str, Any]) -> None:
         if self.dropped:
             return
-        if message["type"] == "http.response.start":
-            self.started = message
-        elif message["type"] == "http.response.body":
-            self.body_sent = True
+        if not self.body_sent:
+            kind = message["type"]
+            if kind == "http.response.body":
+                self.body_sent = True
+            elif kind == "http.response.start":
+                self.started = message
         await self._send(message)
 
     async def finish(self, fault: str) -> None:
@@ -171,8 +168,8 @@ class FaultBridge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        exchange = _Exchange(receive, send)
-        await self.app(scope, exchange.receive, exchange.send)
+        exchange = _Exchange(send)
+        await self.app(scope, receive, exchange.send)
         if exchange.dropped:
             fault = ""
             for name, value in scope.get("headers", []):
