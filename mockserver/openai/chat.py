@@ -107,6 +107,51 @@ def validate_chat(body: dict[str, Any], limits: Limits = DEFAULT_LIMITS) -> None
             400, "Invalid 'parallel_tool_calls': expected a boolean.", "parallel_tool_calls"
         )
     validate_sampling(body, limits)
+    if "logprobs" in body or "top_logprobs" in body:
+        chat_top_logprobs(body)
+
+
+def chat_top_logprobs(body: dict[str, Any]) -> int | None:
+    """None without `logprobs: true`, else how many alternatives (`top_logprobs`, default 0).
+    400 naming the field: `logprobs` not a boolean, `top_logprobs` out of 0..20 or without
+    `logprobs: true` (as OpenAI answers)."""
+    wanted = body.get("logprobs")
+    if wanted is not None and not isinstance(wanted, bool):
+        raise ApiError(400, "Invalid 'logprobs': expected a boolean.", param="logprobs")
+    top = body.get("top_logprobs")
+    if top is None:
+        return 0 if wanted else None
+    high = tokens.MAX_TOP_LOGPROBS
+    if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= high:
+        raise ApiError(
+            400,
+            f"Invalid 'top_logprobs': {top!r}; expected an integer in [0, {high}].",
+            param="top_logprobs",
+        )
+    if not wanted:
+        raise ApiError(
+            400, "Invalid 'top_logprobs': it requires 'logprobs' to be true.", "top_logprobs"
+        )
+    return top
+
+
+def check_logprobs(ctx: RequestContext, count: int, top: int) -> None:
+    """400 when `count` tokens with `top` alternatives each are more than a reply may carry."""
+    limit = ctx.config.limits.logprob_values
+    values = count * (1 + top)
+    if values > limit:
+        what = f"log probabilities ({count} tokens x (1 + {top}))"
+        exc = LimitExceeded(what, values, "logprob_values", limit)
+        raise over_limit(exc, "top_logprobs" if top else "logprobs")
+
+
+def chat_logprobs(ctx: RequestContext, content: str | None, top: int) -> dict[str, Any]:
+    """A choice's `logprobs`: one entry per piece of the content (the stream's pieces)."""
+    pieces = tokens.iter_pieces(content or "")
+    entries = [tokens.chat_logprob(piece, k, top) for k, piece in enumerate(pieces)]
+    if ctx.dialect.logprobs_refusal:
+        return {"content": entries, "refusal": None}
+    return {"content": entries}
 
 
 def check_generated(ctx: RequestContext, choices: int, per_choice: int) -> None:
@@ -165,6 +210,9 @@ def _chat(ctx: RequestContext) -> tuple[str, Any, int]:
     reply = plan_chat(ctx, model, body)
     check_generated(ctx, n, reply.completion_tokens)
     replies = [reply] * n
+    top = chat_top_logprobs(body) if "logprobs" in body else None
+    if top is not None:
+        check_logprobs(ctx, sum(tokens.count(r.content or "") for r in replies), top)
     prompt_tokens = sum(tokens.count(message_text(m)) for m in body["messages"])
     base = {
         "id": completion_id(ctx, "chatcmpl"),
@@ -175,8 +223,8 @@ def _chat(ctx: RequestContext) -> tuple[str, Any, int]:
     if body.get("stream"):
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-        return "stream", _chunks(ctx, base, replies, prompt_tokens, include_usage), 0
-    rendered = render_completion(ctx, base, replies, prompt_tokens)
+        return "stream", _chunks(ctx, base, replies, prompt_tokens, include_usage, top), 0
+    rendered = render_completion(ctx, base, replies, prompt_tokens, top)
     return "json", rendered, reply.completion_tokens
 
 
@@ -185,7 +233,11 @@ def _opt(text: str | None) -> str:
 
 
 def render_completion(
-    ctx: RequestContext, base: dict[str, Any], replies: list[Reply], prompt_tokens: int
+    ctx: RequestContext,
+    base: dict[str, Any],
+    replies: list[Reply],
+    prompt_tokens: int,
+    top_logprobs: int | None = None,
 ) -> bytes:
     """The ``chat.completion`` object as `hookwire.mockserver.sse.dumps` would encode it, by
     template.
@@ -203,8 +255,11 @@ def render_completion(
             message += f",{field}:{_text(reply.reasoning)}"
         if reply.tool_calls:
             message += ',"tool_calls":' + dumps(_tool_calls(reply)).decode()
+        logprobs = "null"
+        if top_logprobs is not None:
+            logprobs = dumps(chat_logprobs(ctx, reply.content, top_logprobs)).decode()
         choices.append(
-            f'{{"index":{i},"message":{message}}},"logprobs":null,'
+            f'{{"index":{i},"message":{message}}},"logprobs":{logprobs},'
             f'"finish_reason":{_opt(reply.finish_reason)}}}'
         )
     completion = sum(r.completion_tokens for r in replies)
@@ -224,6 +279,7 @@ def _chunks(
     replies: list[Reply],
     prompt_tokens: int,
     include_usage: bool,
+    top_logprobs: int | None = None,
 ) -> Iterator[dict[str, Any] | bytes]:
     """Every chunk payload: role first, reasoning, content, tool calls, then finish and usage.
 
@@ -255,8 +311,11 @@ def _chunks(
             yield from map(fill, tokens.iter_pieces(reply.reasoning))
         if reply.content:
             sent("content")
-            fill = template(i, "content").fill
-            yield from map(fill, tokens.iter_pieces(reply.content))
+            if top_logprobs is None:
+                fill = template(i, "content").fill
+                yield from map(fill, tokens.iter_pieces(reply.content))
+            else:
+                yield from _logprob_chunks(ctx, head, i, reply.content, top_logprobs)
         for j, call in enumerate(reply.tool_calls):
             sent("tool-calls")
             start = {"index": j, "id": call.id, "type": "function"}
@@ -270,6 +329,19 @@ def _chunks(
     if include_usage and not no_done:
         sent("usage")
         yield {**head, "choices": [], "usage": _usage(prompt_tokens, replies)}
+
+
+def _logprob_chunks(
+    ctx: RequestContext, head: dict[str, Any], index: int, content: str, top: int
+) -> Iterator[dict[str, Any]]:
+    """Content chunks that carry the `logprobs` of their piece (the path that asks for them)."""
+    refusal = ctx.dialect.logprobs_refusal
+    for k, piece in enumerate(tokens.iter_pieces(content)):
+        logprobs: dict[str, Any] = {"content": [tokens.chat_logprob(piece, k, top)]}
+        if refusal:
+            logprobs["refusal"] = None
+        choice = {"index": index, "delta": {"content": piece}, "logprobs": logprobs}
+        yield {**head, "choices": [{**choice, "finish_reason": None}]}
 
 
 def _ignore(feature: str) -> None:

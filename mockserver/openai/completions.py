@@ -15,6 +15,7 @@ from hookwire.mockserver.openai import tokens
 from hookwire.mockserver.openai.chat import (
     FINGERPRINT,
     check_generated,
+    check_logprobs,
     completion_id,
     over_limit,
     validate_sampling,
@@ -70,6 +71,7 @@ def _complete(ctx: RequestContext) -> tuple[str, Any, int]:
     if len(texts) > limits.inputs:
         raise over_limit(LimitExceeded("prompts", len(texts), "inputs", limits.inputs), "prompt")
     validate_sampling(body, limits)
+    top = _top_logprobs(ctx, body)
     model = check_model(ctx, body)
     n = body.get("n") or 1
     choices = len(texts) * n
@@ -82,6 +84,8 @@ def _complete(ctx: RequestContext) -> tuple[str, Any, int]:
     planned = [plan_text(ctx, model, p, body) for p in texts]
     check_generated(ctx, n, sum(r.completion_tokens for r in planned))
     replies = [r for r in planned for _ in range(n)]
+    if top is not None:
+        check_logprobs(ctx, n * sum(tokens.count(r.content or "") for r in planned), top)
     prompt_tokens = sum(tokens.count(p) for p in texts)
     completion = n * sum(r.completion_tokens for r in planned)
     usage = {
@@ -99,27 +103,54 @@ def _complete(ctx: RequestContext) -> tuple[str, Any, int]:
     if body.get("stream"):
         options = body.get("stream_options")
         include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-        return "stream", _chunks(ctx, base, replies, usage if include_usage else None), 0
-    data = {
-        **base,
-        "choices": [_choice(i, r.content or "", r.finish_reason) for i, r in enumerate(replies)],
-        "usage": usage,
-    }
+        return "stream", _chunks(ctx, base, replies, usage if include_usage else None, top), 0
+    out = []
+    for i, reply in enumerate(replies):
+        text = reply.content or ""
+        logprobs = None
+        if top is not None:
+            logprobs = tokens.completion_logprobs(tokens.pieces(text), 0, 0, top)
+        out.append(_choice(i, text, reply.finish_reason, logprobs))
+    data = {**base, "choices": out, "usage": usage}
     return "json", dumps(data), max(r.completion_tokens for r in planned)
 
 
-def _choice(index: int, text: str, finish: str | None) -> dict[str, Any]:
-    return {"index": index, "text": text, "logprobs": None, "finish_reason": finish}
+def _top_logprobs(ctx: RequestContext, body: dict[str, Any]) -> int | None:
+    """The legacy `logprobs`: None, or how many alternatives per token (0..the dialect's cap)."""
+    top = body.get("logprobs")
+    if top is None:
+        return None
+    high = ctx.dialect.completion_logprobs
+    if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= high:
+        raise ApiError(
+            400, f"Invalid 'logprobs': {top!r}; expected an integer in [0, {high}].", "logprobs"
+        )
+    return top
+
+
+def _choice(
+    index: int, text: str, finish: str | None, logprobs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {"index": index, "text": text, "logprobs": logprobs, "finish_reason": finish}
 
 
 def _chunks(
-    ctx: RequestContext, base: dict[str, Any], replies: list[Reply], usage: dict[str, Any] | None
+    ctx: RequestContext,
+    base: dict[str, Any],
+    replies: list[Reply],
+    usage: dict[str, Any] | None,
+    top: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The stream's payloads, made one at a time as they are sent."""
     no_done = ctx.rule is not None and ctx.rule.no_done
     for i, reply in enumerate(replies):
-        for piece in tokens.iter_pieces(reply.content or ""):
-            yield {**base, "choices": [_choice(i, piece, None)]}
+        offset = 0
+        for k, piece in enumerate(tokens.iter_pieces(reply.content or "")):
+            logprobs = None
+            if top is not None:
+                logprobs = tokens.completion_logprobs([piece], k, offset, top)
+                offset += len(piece)
+            yield {**base, "choices": [_choice(i, piece, None, logprobs)]}
         if not no_done:
             yield {**base, "choices": [_choice(i, "", reply.finish_reason)]}
     if usage is not None and not no_done:

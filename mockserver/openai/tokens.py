@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -181,3 +182,62 @@ def generated_words(n: int, offset: int = 0) -> str:
     text = " ".join(cycle * laps + cycle[:rest])
     remember(text, n)
     return text
+
+
+# Log probabilities: made up, deterministic, and self-consistent. A piece at a position gets a
+# chosen logprob in (-2, 0] from a CRC of (position, piece); its alternatives are vocabulary
+# pieces after a hash-picked start (the chosen one skipped), each at least 0.25 below the one
+# before. So the chosen piece heads its own top list, which is sorted descending.
+MAX_TOP_LOGPROBS = 20
+
+
+def _piece_logprobs(piece: str, position: int, top: int) -> tuple[float, list[tuple[str, float]]]:
+    h = zlib.crc32(f"{position}:{piece}".encode())
+    chosen = -round((h & 0xFFFF) / 32768, 4)
+    alternatives: list[tuple[str, float]] = [(piece, chosen)] if top else []
+    size = len(_VOCAB)
+    at, value, salt = h % size, chosen, h >> 16
+    while len(alternatives) < top:
+        candidate = _VOCAB[at]
+        at = (at + 1) % size
+        if candidate == piece:
+            continue
+        salt = (salt * 1103515245 + 12345) & 0x7FFFFFFF
+        value = round(value - 0.25 - (salt % 1000) / 1000, 4)
+        alternatives.append((candidate, value))
+    return chosen, alternatives
+
+
+def chat_logprob(piece: str, position: int, top: int) -> dict[str, object]:
+    """One `ChatCompletionTokenLogprob` for `piece` at `position` with `top` alternatives."""
+    chosen, alternatives = _piece_logprobs(piece, position, top)
+    return {
+        "token": piece,
+        "logprob": chosen,
+        "bytes": list(piece.encode("utf-8")),
+        "top_logprobs": [
+            {"token": t, "logprob": v, "bytes": list(t.encode("utf-8"))} for t, v in alternatives
+        ],
+    }
+
+
+def completion_logprobs(
+    text_pieces: list[str], start: int, offset: int, top: int
+) -> dict[str, list[object]]:
+    """The legacy `/v1/completions` logprobs of pieces at positions `start`... whose text
+    begins at character `offset`: tokens, token_logprobs, top_logprobs, text_offset."""
+    token_logprobs: list[object] = []
+    tops: list[object] = []
+    offsets: list[object] = []
+    for k, piece in enumerate(text_pieces):
+        chosen, alternatives = _piece_logprobs(piece, start + k, top)
+        token_logprobs.append(chosen)
+        tops.append(dict(alternatives))
+        offsets.append(offset)
+        offset += len(piece)
+    return {
+        "tokens": list(text_pieces),
+        "token_logprobs": token_logprobs,
+        "top_logprobs": tops,
+        "text_offset": offsets,
+    }
