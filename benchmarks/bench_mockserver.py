@@ -8,7 +8,9 @@ workers, uvloop, httptools, no access log). Load comes from `wrk` (`apt-get inst
 without it a bounded aiohttp loader runs instead and the table says so. Targets: mock /get
 >= 5x httpbin, and >= 50% of the bare-ASGI ceiling. Every server is stopped at the end.
 A last table gives each app's CPU cost per request called in-process (no socket), the steadier
-signal when other work shares the machine.
+signal when other work shares the machine. `--shared-workers 2` (the default; 0 skips it) adds
+the mock with 1 worker next to 2 workers sharing one journal, call counters and scenario
+through SQLite (`hookwire.mockserver.store`), measured alternately in the same run.
 """
 
 from __future__ import annotations
@@ -191,6 +193,31 @@ def inprocess_table(n: int) -> None:
         print(f"{title:32} {us:8.2f} us")
 
 
+def workers_table(load: Any, d: float, c: int, rounds: int, workers: int) -> None:
+    """The mock with 1 worker (in-memory journal) against `workers` (one shared SQLite store)."""
+    ports = {1: free_port(), workers: free_port()}
+    base = [sys.executable, "-m", "hookwire.mockserver"]
+    rates: dict[tuple[int, str], float] = {}
+    with contextlib.ExitStack() as stack:
+        urls = {
+            n: stack.enter_context(server([*base, "--port", str(p), "--workers", str(n)], p))
+            for n, p in ports.items()
+        }
+        for _ in range(rounds):
+            for key, path, body in (("get", "/get", None), ("chat", "/v1/chat/completions", CHAT)):
+                for n, url in urls.items():
+                    rate = load(url + path, d, c, body, None)
+                    rates[n, key] = max(rates.get((n, key), 0.0), rate)
+    print(
+        f"\nmock server, 1 worker (in-memory journal) vs {workers} workers (one SQLite store "
+        f"shared: journal, call counters, scenario); best of {rounds}, {c} connections"
+    )
+    print(f"{'measurement':32} {'1 worker':>11} {f'{workers} workers':>11} {'ratio':>7}")
+    for title, key in (("GET /get (req/s)", "get"), ("POST chat non-stream (req/s)", "chat")):
+        one, many = rates[1, key], rates[workers, key]
+        print(f"{title:32} {one:11,.0f} {many:11,.0f} {many / one:6.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=2.0)
@@ -199,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds, best kept")
     ap.add_argument("--inprocess", type=int, default=10_000, metavar="N",
                     help="requests per in-process run (0 skips that table)")  # fmt: skip
+    ap.add_argument("--shared-workers", type=int, default=2, metavar="N",
+                    help="also 1 worker vs N sharing one store (0 skips that table)")  # fmt: skip
     args = ap.parse_args(argv)
     load = wrk if shutil.which("wrk") else aiohttp_load
     loader = "wrk" if load is wrk else "aiohttp fallback (wrk not installed)"
@@ -267,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     get = results["mock"]["get"], results["httpbin"]["get"], results["bare"]["get"]
     ok = get[0] >= 5 * get[1] and get[0] >= 0.5 * get[2]  # type: ignore[operator]
     print(f"targets (/get >= 5x httpbin and >= 50% of bare): {'met' if ok else 'NOT met'}")
+    if args.shared_workers > 1:
+        workers_table(load, d, c, args.rounds, args.shared_workers)
     if args.inprocess:
         inprocess_table(args.inprocess)
     return 0

@@ -81,7 +81,8 @@ class SQLiteStore:
                 self.path, timeout=10.0, isolation_level=None, check_same_thread=False
             )
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # a mock's journal needs no fsync
+            # a mock's state dies with the server (the file is temporary): no fsync at all
+            conn.execute("PRAGMA synchronous=OFF")
             conn.executescript(_SCHEMA)
             self._conn, self._pid = conn, os.getpid()
         return self._conn
@@ -98,12 +99,13 @@ class SQLiteStore:
 
     # journal and counters
     def insert(self, path: str, data: dict[str, Any], maxlen: int) -> int:
-        """Store an entry; returns its sequence number (1-based, in order across workers)."""
+        """Store an entry; returns its sequence number (1-based, in order across workers).
+        `data` is what it shows until `update` writes it whole (at the end of its request)."""
         text = json.dumps(data, default=str)
         with self._lock:
             db = self._db()
-            seq = int(db.execute("INSERT INTO journal (path, data) VALUES (?, ?)", (path, text))
-                      .lastrowid or 0)  # fmt: skip
+            cursor = db.execute("INSERT INTO journal (path, data) VALUES (?, ?)", (path, text))
+            seq = int(cursor.lastrowid or 0)
             self._inserts += 1
             if self._inserts % _TRIM_EVERY == 0:
                 db.execute("DELETE FROM journal WHERE seq <= ?", (seq - maxlen,))
@@ -152,25 +154,34 @@ class SQLiteStore:
             db.execute("DELETE FROM calls")
             db.execute("COMMIT")
 
-    # scenario rules
+    # scenario rules: a change also replaces the file `<path>.rules` (a new inode), so a
+    # worker learns of it by one stat() a request rather than a query
     def add_rule(self, data: dict[str, Any]) -> None:
-        with self._lock:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("INSERT INTO rules (data) VALUES (?)", (json.dumps(data),))
-            db.execute("UPDATE meta SET v = v + 1 WHERE k = 'rules'")
-            db.execute("COMMIT")
+        self._change_rules("INSERT INTO rules (data) VALUES (?)", (json.dumps(data),))
 
     def clear_rules(self) -> None:
+        self._change_rules("DELETE FROM rules", ())
+
+    def _change_rules(self, sql: str, args: tuple[Any, ...]) -> None:
         with self._lock:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM rules")
+            db.execute(sql, args)
             db.execute("UPDATE meta SET v = v + 1 WHERE k = 'rules'")
+            version = db.execute("SELECT v FROM meta WHERE k = 'rules'").fetchone()[0]
+            temp = f"{self.path}.rules.{os.getpid()}"
+            Path(temp).write_text(str(version))
+            os.replace(temp, self.path + ".rules")
             db.execute("COMMIT")
 
-    def rules_version(self) -> int:
-        return int(self._run("SELECT v FROM meta WHERE k = 'rules'")[0][0])
+    def rules_version(self) -> tuple[int, int]:
+        """Changes whenever the rules do (in any process); cheap: one stat()."""
+        try:
+            st = os.stat(self.path + ".rules")
+        except FileNotFoundError:
+            self._db()  # the tables exist from here on; no rule was ever changed
+            return (0, 0)
+        return (st.st_ino, st.st_mtime_ns)
 
     def rules(self) -> list[dict[str, Any]]:
         return [json.loads(data) for (data,) in self._run("SELECT data FROM rules ORDER BY id")]
@@ -219,7 +230,9 @@ class SharedJournal(Journal):
     ) -> JournalEntry:
         depth = self._max_depth
         entry = JournalEntry(0, time.time(), method, path, query, raw_headers, body, depth)
-        entry.seq = self.store.insert(path, entry.to_dict(), self._maxlen)
+        # the whole entry is written when its request ends (`_write`); until then, this much
+        head = {"method": method, "path": path, "query": entry.query, "status": None}
+        entry.seq = self.store.insert(path, {**head, "pid": os.getpid()}, self._maxlen)
         return entry
 
     def _write(self, entry: JournalEntry) -> None:
@@ -274,7 +287,7 @@ class SharedScenario(Scenario):
     def __init__(self, store: SQLiteStore) -> None:
         super().__init__()
         self.store = store
-        self._version = -1
+        self._version: tuple[int, int] | None = None
 
     def _refresh(self) -> None:
         version = self.store.rules_version()
