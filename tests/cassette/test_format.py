@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hookwire.mockserver.cassette import (
     CassetteFormatError,
@@ -116,3 +118,44 @@ def test_a_bad_file_names_the_file_and_the_problem(tmp_path, text: str, message:
 def test_a_missing_file_is_a_format_error_naming_it(tmp_path) -> None:
     with pytest.raises(CassetteFormatError, match=r"nope\.json: cannot read"):
         read_file(tmp_path / "nope.json")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.one_of(
+        st.binary(max_size=64),
+        st.text(max_size=32).map(str.encode),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+            lambda inner: st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+            max_leaves=8,
+        ).map(lambda v: json.dumps(v, separators=(",", ":")).encode()),
+    ),
+    chunks=st.lists(st.binary(max_size=16), max_size=5),
+)
+def test_any_body_and_any_chunks_come_back_byte_for_byte(body: bytes, chunks: list[bytes]) -> None:
+    item = Interaction(
+        RecordedRequest("POST", "http://h/", [], body),
+        RecordedResponse(200, "OK", [], chunks=chunks),
+    )
+    (back,) = loads(dumps([item]))
+    assert back.request.body == body and back.response.chunks == chunks
+
+
+def test_the_format_module_is_standard_library_only() -> None:
+    import subprocess
+    import sys
+
+    code = (  # (``import hookwire`` itself, the package every import path passes, is cheap)
+        "import sys, hookwire\nbase = set(sys.modules)\n"
+        "import hookwire.mockserver.cassette as c, hookwire.mockserver.cassette.asgi\n"
+        "c.Cassette(); c.Scrubber()\n"
+        "bad = {'starlette', 'uvicorn', 'httpx', 'pluggy', 'pytest'} & {m.split('.')[0] for m in "
+        "sys.modules}\n"
+        "sdk = [m for m in set(sys.modules) - base if m.startswith('hookwire.') and not "
+        "m.startswith('hookwire.mockserver')]\n"
+        "print(sorted(bad), sdk)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] []"

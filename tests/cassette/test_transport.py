@@ -200,3 +200,17 @@ def test_a_scrubbed_body_replays_with_its_own_length(server, tmp_path) -> None:
         r = http.get("/headers", headers={"X-Api-Key": secret})
     assert r.json()["headers"]["X-Api-Key"] == "<redacted>"
     assert r.headers["content-length"] == str(len(r.content))
+
+
+def test_the_plugin_costs_a_program_without_cassettes_nothing() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from hookwire.plugins.transports import cassette\n"
+        "print(cassette.hookwire_default_transport(is_async=False),\n"
+        "      sorted(m for m in sys.modules if m.startswith('hookwire.mockserver')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "None []"
