@@ -21,6 +21,7 @@ on all of them is decided here once, so the contract suite cannot drift between 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import os
@@ -28,6 +29,7 @@ import ssl
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,6 +40,8 @@ from hookwire.timeouts import Timeout
 from hookwire.transports import TLSSettings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from hookwire.plugin import Request
     from hookwire.transports import TransportOptions
 
@@ -224,6 +228,59 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
         async with asyncio.timeout(seconds):
             return await awaitable
     return await asyncio.wait_for(awaitable, seconds)  # pragma: no cover - Python 3.10
+
+
+class Slots:
+    """At most ``limit`` exchanges in flight; waiters are served first come, first served.
+
+    What ``asyncio.Semaphore`` does, without its cost on the hot path: on Python 3.11 its
+    ``locked()`` builds a generator over the waiters, and ``acquire()`` runs it again, even
+    when a slot is free (~1.5 us a request). Here a free slot is one integer test.
+
+    ``release()`` hands the slot straight to the first waiter still waiting, so ``_free`` only
+    grows when nobody waits: ``_free > 0`` implies an empty queue, and a newcomer can never
+    overtake a waiter.
+    """
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def try_take(self) -> bool:
+        if self._free > 0:
+            self._free -= 1
+            return True
+        return False
+
+    async def take(self, timeout: float | None) -> None:
+        """Wait for a slot; ``asyncio.TimeoutError`` after ``timeout`` seconds."""
+        waiter: asyncio.Future[None] = _asyncio().get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await _asyncio().wait_for(waiter, timeout)
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot just as the wait was given up: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # a cancelled or timed-out waiter no longer wants it
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
+def _asyncio() -> Any:
+    import asyncio  # lazily, as in within()
+
+    return asyncio
 
 
 def proxy_for(request: Request) -> str | None:

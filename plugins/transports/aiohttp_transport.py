@@ -13,7 +13,7 @@ Choices, all to keep per-request work small and behaviour identical to the other
   cookies) and ``skip_auto_headers`` for User-Agent, Accept, Accept-Encoding and Content-Type,
   so only the headers the request carries (plus Host and framing) reach the wire.
 - The pool timeout: aiohttp reports a slow pool wait and a slow TCP connect as the same
-  exception, so the transport bounds in-flight exchanges with its own ``_Slots`` (waited on for
+  exception, so the transport bounds in-flight exchanges with ``_common.Slots`` (waited on for
   at most ``pool`` seconds, released when the body is finished or closed) and aiohttp's own
   ``sock_connect`` timeout then always means a connect timeout.
 - ``sock_read`` is ``first_byte`` (or ``read``) for the headers; the protocol's read timeout is
@@ -31,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -55,53 +54,6 @@ def _client_timeout(connect: float | None, sock_read: float | None) -> Any:
     )
 
 
-class _Slots:
-    """At most ``limit`` exchanges in flight; waiters are served first come, first served.
-
-    What ``asyncio.Semaphore`` does, without its cost on the hot path: on Python 3.11 its
-    ``locked()`` builds a generator over the waiters, and ``acquire()`` runs it again, even
-    when a slot is free (~1.5 us a request). Here a free slot is one integer test.
-
-    ``release()`` hands the slot straight to the first waiter still waiting, so ``_free`` only
-    grows when nobody waits: ``_free > 0`` implies an empty queue, and a newcomer can never
-    overtake a waiter.
-    """
-
-    __slots__ = ("_free", "_waiters")
-
-    def __init__(self, limit: int) -> None:
-        self._free = limit
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    def try_take(self) -> bool:
-        if self._free > 0:
-            self._free -= 1
-            return True
-        return False
-
-    async def take(self, timeout: float | None) -> None:
-        """Wait for a slot; ``asyncio.TimeoutError`` after ``timeout`` seconds."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await asyncio.wait_for(waiter, timeout)
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # handed a slot just as the wait was given up: pass it on
-            else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
-
-    def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():  # a cancelled or timed-out waiter no longer wants it
-                waiter.set_result(None)
-                return
-        self._free += 1
-
-
 class AiohttpTransport(AsyncBaseTransport):
     """Async transport on one pooled ``aiohttp.ClientSession``."""
 
@@ -113,7 +65,7 @@ class AiohttpTransport(AsyncBaseTransport):
         self._contexts = _common.SSLContexts(self._options)
         self._ssl = self._contexts.get(self._options.tls)
         self._session: Any = None
-        self._slots: _Slots | None = None
+        self._slots: _common.Slots | None = None
         self._closed = False
 
     def _open(self) -> Any:
@@ -133,10 +85,12 @@ class AiohttpTransport(AsyncBaseTransport):
         # out closed; that is an attempt the client cannot count (no public switch exists).
         if hasattr(self._session, "_retry_connection"):
             self._session._retry_connection = False
-        self._slots = _Slots(self._options.max_connections)
+        self._slots = _common.Slots(self._options.max_connections)
         return self._session
 
-    async def _wait_for_slot(self, slots: _Slots, request: Request, pool: float | None) -> None:
+    async def _wait_for_slot(
+        self, slots: _common.Slots, request: Request, pool: float | None
+    ) -> None:
         """Wait at most ``pool`` seconds for a free slot (only called when none is free)."""
         try:
             await slots.take(pool)
@@ -201,10 +155,10 @@ class AiohttpTransport(AsyncBaseTransport):
 class _AiohttpStream:
     """The body as it arrives (at most 64 KiB a chunk); close releases the slot exactly once."""
 
-    def __init__(self, raw: Any, request: Request, slots: _Slots) -> None:
+    def __init__(self, raw: Any, request: Request, slots: _common.Slots) -> None:
         self._raw = raw
         self._request = request
-        self._slots: _Slots | None = slots
+        self._slots: _common.Slots | None = slots
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = self._raw.content.read
