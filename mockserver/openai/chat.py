@@ -22,7 +22,12 @@ from hookwire.mockserver.openai.errors import (
     json_object,
 )
 from hookwire.mockserver.openai.reply import Reply, message_text, plan_chat
-from hookwire.mockserver.openai.stream import fragments, reply_latency, sse_response
+from hookwire.mockserver.openai.stream import (
+    fragments,
+    interleave,
+    reply_latency,
+    sse_response,
+)
 from hookwire.mockserver.replies import JSONReply
 from hookwire.mockserver.sse import Template, dumps
 
@@ -206,10 +211,9 @@ def _chat(ctx: RequestContext) -> tuple[str, Any, int]:
     n = body.get("n") or 1
     if ctx.reply_tokens is not None:  # refuse before generating a word of it
         check_generated(ctx, n, ctx.reply_tokens)
-    # n identical choices: plan one and share it (generating it n times would cost n times)
     reply = plan_chat(ctx, model, body)
-    check_generated(ctx, n, reply.completion_tokens)
-    replies = [reply] * n
+    check_generated(ctx, n, reply.completion_tokens)  # before planning the other n - 1
+    replies = [reply, *(plan_chat(ctx, model, body, i) for i in range(1, n))]
     top = chat_top_logprobs(body) if "logprobs" in body else None
     if top is not None:
         check_logprobs(ctx, sum(tokens.count(r.content or "") for r in replies), top)
@@ -282,9 +286,10 @@ def _chunks(
     top_logprobs: int | None = None,
 ) -> Iterator[dict[str, Any] | bytes]:
     """Every chunk payload: role first, reasoning, content, tool calls, then finish and usage.
+    With n > 1 the choices' chunks go round robin (`interleave`), each one's finish as it ends.
 
-    Token chunks come pre-encoded (JSON bytes from a `Template`); the rest are dicts. Made one
-    at a time as the stream is sent: a million-token stream never exists in memory at once.
+        Token chunks come pre-encoded (JSON bytes from a `Template`); the rest are dicts. Made one
+        at a time as the stream is sent: a million-token stream never exists in memory at once.
     """
     rule = ctx.rule
     no_done = rule is not None and rule.no_done
@@ -303,7 +308,7 @@ def _chunks(
         choice = {"index": index, "delta": {key: Template.SLOT}, "logprobs": None}
         return Template({**head, "choices": [{**choice, "finish_reason": None}]})
 
-    for i, reply in enumerate(replies):
+    def one(i: int, reply: Reply) -> Iterator[dict[str, Any] | bytes]:
         yield chunk(i, {"role": "assistant", "content": ""})
         if reply.reasoning:
             sent("reasoning")
@@ -326,6 +331,8 @@ def _chunks(
                 yield chunk(i, {"tool_calls": [{"index": j, "function": {"arguments": frag}}]})
         if not no_done:
             yield chunk(i, {}, reply.finish_reason)
+
+    yield from interleave([one(i, reply) for i, reply in enumerate(replies)])
     if include_usage and not no_done:
         sent("usage")
         yield {**head, "choices": [], "usage": _usage(prompt_tokens, replies)}

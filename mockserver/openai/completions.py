@@ -28,7 +28,7 @@ from hookwire.mockserver.openai.errors import (
     off_loop,
 )
 from hookwire.mockserver.openai.reply import Reply, plan_text
-from hookwire.mockserver.openai.stream import reply_latency, sse_response
+from hookwire.mockserver.openai.stream import interleave, reply_latency, sse_response
 from hookwire.mockserver.replies import JSONReply
 from hookwire.mockserver.sse import dumps
 
@@ -80,14 +80,18 @@ def _complete(ctx: RequestContext) -> tuple[str, Any, int]:
         raise over_limit(LimitExceeded(what, choices, "choices", limits.choices), "n")
     if ctx.reply_tokens is not None:  # refuse before generating a word of it
         check_generated(ctx, choices, ctx.reply_tokens)
-    # each prompt's n choices are identical: plan one per prompt and share it
+    # choice 0 of each prompt first: refuse before planning the other n - 1 of each
     planned = [plan_text(ctx, model, p, body) for p in texts]
     check_generated(ctx, n, sum(r.completion_tokens for r in planned))
-    replies = [r for r in planned for _ in range(n)]
+    replies = [
+        first if j == 0 else plan_text(ctx, model, p, body, j)
+        for p, first in zip(texts, planned, strict=True)
+        for j in range(n)
+    ]
     if top is not None:
-        check_logprobs(ctx, n * sum(tokens.count(r.content or "") for r in planned), top)
+        check_logprobs(ctx, sum(tokens.count(r.content or "") for r in replies), top)
     prompt_tokens = sum(tokens.count(p) for p in texts)
-    completion = n * sum(r.completion_tokens for r in planned)
+    completion = sum(r.completion_tokens for r in replies)
     usage = {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion,
@@ -141,9 +145,10 @@ def _chunks(
     usage: dict[str, Any] | None,
     top: int | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The stream's payloads, made one at a time as they are sent."""
+    """The stream's payloads, made one at a time as they are sent (choices round robin)."""
     no_done = ctx.rule is not None and ctx.rule.no_done
-    for i, reply in enumerate(replies):
+
+    def one(i: int, reply: Reply) -> Iterator[dict[str, Any]]:
         offset = 0
         for k, piece in enumerate(tokens.iter_pieces(reply.content or "")):
             logprobs = None
@@ -153,5 +158,7 @@ def _chunks(
             yield {**base, "choices": [_choice(i, piece, None, logprobs)]}
         if not no_done:
             yield {**base, "choices": [_choice(i, "", reply.finish_reason)]}
+
+    yield from interleave([one(i, reply) for i, reply in enumerate(replies)])
     if usage is not None and not no_done:
         yield {**base, "choices": [], "usage": usage}

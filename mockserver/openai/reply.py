@@ -10,6 +10,12 @@ Tools: the mock calls every declared function whose name appears in the last use
 (case-insensitive), in order of first appearance, as parallel calls of one assistant turn;
 `parallel_tool_calls: false` keeps the first only. `tool_choice` naming a function calls that
 one, `"required"` the first tool, `"none"` none.
+
+Choices (`n`): choice 0 is the reply above; choice i > 0 is its variant numbered k = i + 1,
+the number going before the colon: `"Echo (k): " + T`, `"Thinking about (k): " + T`,
+`X-Mock-Reply-Tokens` words from `seed + i`, tool calls to the same functions with arguments
+alike but ids of their own. A scenario rule's content or reasoning and `response_format` JSON
+are the same in every choice.
 Precedence for content: scenario rule `content` > `X-Mock-Reply-Tokens` > `response_format`
 > echo. Then `stop` truncates at the earliest stop string (finish "stop") and the token limit
 truncates reasoning first, then content (finish "length").
@@ -152,8 +158,14 @@ def _tools_to_call(body: dict[str, Any], text: str) -> list[dict[str, Any]]:
     return picked[:1] if body.get("parallel_tool_calls") is False else picked
 
 
-def _call_id(name: str, args: str, i: int) -> str:
-    return "call_" + hashlib.sha256(f"{i}:{name}:{args}".encode()).hexdigest()[:24]
+def _call_id(name: str, args: str, i: int, choice: int = 0) -> str:
+    key = f"{i}:{name}:{args}" if choice == 0 else f"{choice}/{i}:{name}:{args}"
+    return "call_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _label(word: str, index: int) -> str:
+    """`"Echo: "` for choice 0, `"Echo (k): "` (k = index + 1) for the others."""
+    return f"{word}: " if index == 0 else f"{word} ({index + 1}): "
 
 
 def _truncate_at_stop(text: str, stop: Any) -> tuple[str, bool]:
@@ -164,8 +176,8 @@ def _truncate_at_stop(text: str, stop: Any) -> tuple[str, bool]:
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
-def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
-    """One choice of a chat reply (every choice of a request is the same one)."""
+def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any], index: int = 0) -> Reply:
+    """Choice `index` of a chat reply (0: the echo rule; others: its numbered variant)."""
     rule = ctx.rule
     schema_budget = Budget(ctx.config.limits)  # shared by response_format and every tool call
     text = echo_source(body["messages"])
@@ -173,7 +185,7 @@ def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
     if rule is not None and rule.reasoning is not None:
         reasoning = rule.reasoning
     elif thinking_enabled(ctx, model, body):
-        reasoning = "Thinking about: " + text
+        reasoning = _label("Thinking about", index) + text
     budget = body.get("thinking_budget")
     if reasoning and isinstance(budget, int) and budget >= 0:
         reasoning = tokens.truncate(reasoning, budget)
@@ -181,7 +193,7 @@ def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
     calls: list[ToolCall] = []
     if rule is not None and rule.tool_calls is not None:
         calls = [
-            ToolCall(_call_id(c["name"], c["arguments"], i), c["name"], c["arguments"])
+            ToolCall(_call_id(c["name"], c["arguments"], i, index), c["name"], c["arguments"])
             for i, c in enumerate(rule.tool_calls)
         ]
     else:
@@ -192,7 +204,7 @@ def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
                 args = json.dumps(instance(schema, schema_budget))
             except SchemaError as exc:
                 raise ApiError(400, f"tool {fn.get('name')!r} parameters: {exc}", "tools") from None
-            calls.append(ToolCall(_call_id(fn["name"], args, i), fn["name"], args))
+            calls.append(ToolCall(_call_id(fn["name"], args, i, index), fn["name"], args))
 
     content: str | None
     if rule is not None and rule.content is not None:
@@ -200,11 +212,11 @@ def plan_chat(ctx: RequestContext, model: str, body: dict[str, Any]) -> Reply:
     elif calls:
         content = None
     elif ctx.reply_tokens is not None:
-        content = tokens.generated_words(ctx.reply_tokens, _seed_offset(body))
+        content = tokens.generated_words(ctx.reply_tokens, _seed_offset(body) + index)
     else:
         content = _json_content(body, text, schema_budget)
         if content is None:
-            content = "Echo: " + text
+            content = _label("Echo", index) + text
 
     reply = Reply(content, reasoning, calls, "tool_calls" if calls else "stop")
     _apply_limits(reply, body)
@@ -233,18 +245,21 @@ def _apply_limits(reply: Reply, body: dict[str, Any]) -> None:
     reply.finish_reason = "length"
 
 
-def plan_text(ctx: RequestContext, model: str, prompt: str, body: dict[str, Any]) -> Reply:
-    """A /v1/completions choice: raw text, reasoning inline as `<think>...</think>`."""
+def plan_text(
+    ctx: RequestContext, model: str, prompt: str, body: dict[str, Any], index: int = 0
+) -> Reply:
+    """A /v1/completions choice (`index` of the prompt's n, numbered as chat's): raw text,
+    reasoning inline as `<think>...</think>`."""
     rule = ctx.rule
     if rule is not None and rule.content is not None:
         text = rule.content
     elif ctx.reply_tokens is not None:
-        text = tokens.generated_words(ctx.reply_tokens, _seed_offset(body))
+        text = tokens.generated_words(ctx.reply_tokens, _seed_offset(body) + index)
     else:
-        text = "Echo: " + prompt
+        text = _label("Echo", index) + prompt
     reasoning = rule.reasoning if rule is not None and rule.reasoning is not None else None
     if reasoning is None and thinking_enabled(ctx, model, body):
-        reasoning = "Thinking about: " + prompt
+        reasoning = _label("Thinking about", index) + prompt
     if reasoning is not None:
         text = f"<think>\n{reasoning}\n</think>\n\n{text}"
     if body.get("echo") is True:

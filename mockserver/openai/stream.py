@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.responses import StreamingResponse
 
 from hookwire.mockserver import sse
 from hookwire.mockserver.context import RequestContext
 
+T = TypeVar("T")
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 # Let other requests run every this many events: a client that reads as fast as we write never
 # makes `send` wait, so without it a million-event stream would hold the loop for its whole
@@ -71,3 +72,20 @@ def fragments(text: str, size: int = 8) -> Iterator[str]:
         yield ""
     for i in range(0, len(text), size):
         yield text[i : i + size]
+
+
+def interleave(streams: list[Iterator[T]]) -> Iterator[T]:
+    """Round robin over the choices' payload streams: one payload of each in turn, a stream
+    leaving when it ends (how vLLM and OpenAI send the tokens of n > 1 choices)."""
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+    active = streams
+    while active:
+        still: list[Iterator[T]] = []
+        for stream in active:
+            for payload in stream:
+                yield payload
+                still.append(stream)
+                break
+        active = still

@@ -62,12 +62,12 @@ def test_thinking_field_per_dialect(mock_server_factory, dialect, model, field):
 def test_stream_shape_role_once_one_finish_same_id(mock_server):
     chunks = payloads(chat(mock_server, stream=True, n=2).text)
     assert len({c["id"] for c in chunks}) == 1
-    for index in (0, 1):
+    for index, echo in ((0, "Echo: "), (1, "Echo (2): ")):
         mine = [c["choices"][0] for c in chunks if c["choices"][0]["index"] == index]
         assert [ch["delta"].get("role") for ch in mine].count("assistant") == 1
         assert mine[0]["delta"]["role"] == "assistant"
         assert [ch["finish_reason"] for ch in mine if ch["finish_reason"]] == ["stop"]
-        assert "".join(ch["delta"].get("content") or "" for ch in mine) == "Echo: hello world"
+        assert "".join(ch["delta"].get("content") or "" for ch in mine) == echo + "hello world"
     assert all("usage" not in c for c in chunks)
 
 
@@ -188,7 +188,10 @@ def test_completions_echo_and_inline_think(mock_server):
         mock_server.url + "/v1/completions", json={"model": "mock-thinking", "prompt": "hi", "n": 2}
     )
     texts = [c["text"] for c in r.json()["choices"]]
-    assert texts == ["<think>\nThinking about: hi\n</think>\n\nEcho: hi"] * 2
+    assert texts == [
+        "<think>\nThinking about: hi\n</think>\n\nEcho: hi",
+        "<think>\nThinking about (2): hi\n</think>\n\nEcho (2): hi",
+    ]
     r = httpx.post(
         mock_server.url + "/v1/completions",
         json={"model": "mock-model", "prompt": "hi", "stream": True, "stop": "hi"},
