@@ -620,10 +620,11 @@ class HookwireInstrumentor:
             if self._plugin is not None:
                 log.warning("hookwire is already instrumented; call uninstrument() first")
                 return
-            from hookwire import __version__
+            import hookwire
 
-            tracer = _trace.get_tracer(_SCOPE, __version__, tracer_provider, SCHEMA_URL)
-            meter = _metrics.get_meter(_SCOPE, __version__, meter_provider, SCHEMA_URL)
+            version = hookwire.__version__
+            tracer = _trace.get_tracer(_SCOPE, version, tracer_provider, SCHEMA_URL)
+            meter = _metrics.get_meter(_SCOPE, version, meter_provider, SCHEMA_URL)
             capture = _capture_from_env() if capture_content is None else bool(capture_content)
             plugin = OtelPlugin(tracer, meter, capture_content=capture)
             host = plugin_host if plugin_host is not None else get_plugin_host()
