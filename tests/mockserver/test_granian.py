@@ -174,6 +174,32 @@ def test_tls_verifies_with_the_ca_and_fails_without(server):
             requests.get(srv.join("/get"), timeout=5)
 
 
+def test_mutual_tls_lets_a_client_with_a_certificate_in_and_no_other(tmp_path):
+    # (uvicorn's half is tests/contract/test_transport_mtls.py, on every transport)
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    client = ca.issue_cert("client.hookwire.test")
+    paths = {name: str(tmp_path / f"{name}.pem") for name in ("ca", "chain", "key", "client")}
+    ca.cert_pem.write_to_path(paths["ca"])
+    cert.private_key_pem.write_to_path(paths["key"])
+    with open(paths["chain"], "wb") as chain:
+        for blob in cert.cert_chain_pems:
+            chain.write(blob.bytes())
+    client.private_key_and_cert_chain_pem.write_to_path(paths["client"])
+    with ThreadedServer(
+        ssl_certfile=paths["chain"],
+        ssl_keyfile=paths["key"],
+        ssl_ca_certs=paths["ca"],
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+        server="granian",
+    ) as srv:
+        r = requests.get(srv.join("/get"), verify=paths["ca"], cert=paths["client"], timeout=5)
+        assert r.status_code == 200
+        with pytest.raises(requests.exceptions.RequestException):
+            requests.get(srv.join("/get"), verify=paths["ca"], timeout=5)
+
+
 def test_the_drop_ins_take_the_server_from_the_environment(monkeypatch):
     monkeypatch.delenv("HOOKWIRE_MOCK_SERVER", raising=False)
     assert server_name() == "uvicorn"
