@@ -45,6 +45,7 @@ import http
 import os
 import re
 import ssl
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -180,14 +181,19 @@ class PyreqwestTransport(AsyncBaseTransport):
                     _common.message("no pooled connection became free in time", request),
                     request=request,
                 ) from None
+        ends = None if timeout.total is None else time.monotonic() + timeout.total
         limit = _common.headers_timeout(timeout)
-        if head is not None:
-            left = head.seconds_left()
-            limit = left if limit is None or left < limit else limit
+        if ends is not None and (limit is None or limit >= timeout.total):  # type: ignore[operator]
+            limit = None  # reqwest's own timeout (below) ends the wait and drops the connection
         try:
             builder = client.request(request.method, request.url).headers(
                 _common.wire_headers(request, text=True)
             )
+            if timeout.total is not None:
+                # In Rust: a wait given up from Python leaves reqwest's task (and its
+                # connection) running, while this timeout drops both. The body is bound by
+                # the same deadline in the client (Response.set_deadline).
+                builder = builder.timeout(timedelta(seconds=timeout.total))
             if request.stream is not None:
                 builder = builder.body_stream(request.aiter_body())
             elif request.content:
@@ -197,6 +203,8 @@ class PyreqwestTransport(AsyncBaseTransport):
             raw = await (entered if limit is None else _common.within(entered, limit))
         except Exception as exc:
             slots.release()
+            if head is not None and head.expired() and _is_timeout(exc):
+                raise head.error(request) from exc  # pyreqwest calls it a connect timeout
             raise _common.head_error(head, map_error(exc, request, proxy), request) from exc
         except BaseException:
             slots.release()
@@ -205,7 +213,7 @@ class PyreqwestTransport(AsyncBaseTransport):
         return Response(
             status,
             headers=Headers.from_wire(list(raw.headers.items())),
-            stream=_PyreqwestStream(context, raw, request, slots, timeout.read),
+            stream=_PyreqwestStream(context, raw, request, slots, timeout.read, ends),
             request=request,
             reason_phrase=_PHRASES.get(status, ""),
             http_version=raw.version,
@@ -222,12 +230,19 @@ class PyreqwestTransport(AsyncBaseTransport):
 class _PyreqwestStream:
     """The body as it arrives (at most 64 KiB a chunk); close releases the slot exactly once."""
 
-    __slots__ = ("_context", "_raw", "_read_timeout", "_request", "_slots")
+    __slots__ = ("_context", "_ends", "_raw", "_read_timeout", "_request", "_slots")
 
     def __init__(
-        self, context: Any, raw: Any, request: Request, slots: _common.Slots, read: float | None
+        self,
+        context: Any,
+        raw: Any,
+        request: Request,
+        slots: _common.Slots,
+        read: float | None,
+        ends: float | None,
     ) -> None:
         self._context = context
+        self._ends = ends
         self._raw = raw
         self._request = request
         self._slots: _common.Slots | None = slots
@@ -256,8 +271,18 @@ class _PyreqwestStream:
                     yield piece
         except Exception as exc:
             await self.aclose()
-            raise map_error(exc, self._request, None, reading=True) from exc
+            raise self._error(exc) from exc
         await self.aclose()
+
+    def _error(self, exc: BaseException) -> errors.SDKError:
+        ends = self._ends
+        if ends is not None and _is_timeout(exc) and time.monotonic() >= ends - 0.001:
+            # reqwest's own timeout is the total deadline: say so, as the client would
+            return errors.DeadlineExceeded(
+                "the total deadline passed while the response body was being read",
+                request=self._request,
+            )
+        return map_error(exc, self._request, None, reading=True)
 
     async def aread_all(self, limit: int) -> bytes | None:
         """The whole body in one read when its Content-Length is within ``limit`` and it has
@@ -273,7 +298,7 @@ class _PyreqwestStream:
             whole = await (raw.bytes() if seconds is None else _common.within(raw.bytes(), seconds))
         except Exception as exc:
             await self.aclose()
-            raise map_error(exc, self._request, None, reading=True) from exc
+            raise self._error(exc) from exc
         await self.aclose()
         return whole.to_bytes()  # type: ignore[no-any-return]
 
@@ -285,6 +310,12 @@ class _PyreqwestStream:
                     await self._context.__aexit__(None, None, None)
             finally:
                 slots.release()
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    from pyreqwest.exceptions import RequestTimeoutError
+
+    return isinstance(exc, (RequestTimeoutError, asyncio.TimeoutError))
 
 
 def _decoder(raw: Any) -> Any:

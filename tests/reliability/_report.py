@@ -21,7 +21,9 @@ COUNTS: defaultdict[str, Counter[str]] = defaultdict(Counter)
 #: section -> free-form values (peaks, deltas) that are not counts
 VALUES: defaultdict[str, dict[str, Any]] = defaultdict(dict)
 
-TRANSPORT_IDS = ("requests-sync", "httpx-sync", "httpx-async", "aiohttp-async")
+TRANSPORT_IDS = (
+    "requests-sync", "httpx-sync", "httpx-async", "aiohttp-async", "pyreqwest-async",
+)
 
 
 def add(section: str, key: str, n: int = 1) -> None:

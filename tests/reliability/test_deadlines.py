@@ -69,8 +69,12 @@ class HeadDripServer:
         except OSError:
             self.hung_up.set()
 
-    def close(self) -> None:
-        self._server.close()
+    def close(self, *, wait: bool = True) -> None:
+        if wait:
+            self._server.close()
+        else:  # a handler still dripping to a lingering client ends by itself (DRIP_FOR)
+            self._server._stop.set()
+            self._server._sock.close()
 
 
 def _head_bytes() -> Iterator[bytes]:
@@ -90,6 +94,12 @@ def drip_server() -> Iterator[HeadDripServer]:
     server.close()
 
 
+#: Where the error comes on time but the connection outlives it: a head wait that pyreqwest
+#: gives up from Python (``first_byte``) leaves reqwest's task reading the head until the
+#: server completes it (cancelling the Python side does not abort the Rust task); only its own
+#: total timeout drops a connection. docs/reliability.md lists this.
+LINGERS = {("pyreqwest", "first_byte"), ("pyreqwest", "first_byte-within-total")}
+
 LIMITS = {
     "total": ({"total": DEADLINE}, errors.DeadlineExceeded),
     "first_byte": ({"first_byte": DEADLINE}, errors.ReadTimeout),
@@ -99,27 +109,38 @@ LIMITS = {
 
 
 @pytest.mark.parametrize("limit", list(LIMITS))
-def test_a_head_dripped_a_byte_at_a_time_ends_at_the_deadline(make_client, drip_server, limit):
+def test_a_head_dripped_a_byte_at_a_time_ends_at_the_deadline(
+    make_client, drip_server, limit, request
+):
     phases, expected = LIMITS[limit]
     # read=2: every byte (50 ms apart) comes well inside the per-read timeout.
     timeout = hookwire.Timeout(read=2, pool=2, **phases)
     client = make_client(timeout=timeout, max_connections=1, clock=Clock())
-    drip_server.hung_up.clear()
+    lingers = (client.case.transport, limit) in LINGERS
+    # A lingering connection holds a one-thread server's only handler: give it its own.
+    dripping = HeadDripServer() if lingers else drip_server
+    if lingers:
+        request.addfinalizer(lambda: dripping.close(wait=False))
+    dripping.hung_up.clear()
     started = time.monotonic()
     with pytest.raises(errors.TimeoutException) as info:
-        client.get(drip_server.url + "/drip-head", params={"api_key": SECRET})
+        client.get(dripping.url + "/drip-head", params={"api_key": SECRET})
     elapsed = time.monotonic() - started
     assert type(info.value) is expected, repr(info.value)
     assert elapsed < DEADLINE + GUARD  # hang guard
     message = str(info.value)
-    assert "response head" in message and drip_server.url in message
+    assert "response head" in message and dripping.url in message
     assert SECRET not in message
     if expected is errors.ReadTimeout:
         assert f"first_byte={DEADLINE:g}s" in message
     # The dripping connection was dropped, not kept: the server could not send another byte.
-    assert drip_server.hung_up.wait(GUARD)
+    if not lingers:
+        assert drip_server.hung_up.wait(GUARD)
     # ...and its pool slot is free: a pool of one serves the next request.
     assert client.get(drip_server.url + "/ok").text == "ok"
+    if lingers:
+        assert not dripping.hung_up.is_set()  # once pyreqwest can drop it, leave LINGERS
+        pytest.xfail("the connection outlives the first_byte error (LINGERS)")
 
 
 def test_the_dripping_head_server_finishes_its_reply_to_a_patient_client(drip_server):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.util
 import threading
 import time
 import tracemalloc
@@ -25,6 +26,7 @@ import pytest
 import hookwire
 from hookwire import errors
 from hookwire.llm import LLM
+from tests._transport_cases import ensure_transport
 from tests.reliability import _hostile, _report
 
 pytestmark = pytest.mark.network
@@ -48,6 +50,13 @@ FACES = [
     pytest.param(("httpx", False), id="httpx-sync"),
     pytest.param(("httpx", True), id="httpx-async"),
     pytest.param(("aiohttp", True), id="aiohttp-async"),
+    pytest.param(
+        ("pyreqwest", True),
+        id="pyreqwest-async",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("pyreqwest") is None, reason="pyreqwest is not installed"
+        ),
+    ),
 ]
 
 
@@ -72,6 +81,7 @@ async def _abandon_async(llm: LLM, count: int) -> None:
 @pytest.mark.parametrize("face", FACES)
 def test_abandoned_streams_leak_nothing(mock_server, face, count):
     transport, is_async = face
+    ensure_transport(transport)
     timeout = hookwire.Timeout(connect=5, read=10, pool=5)
     llm = LLM("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model",
               transport=transport, max_connections=2, timeout=timeout)
