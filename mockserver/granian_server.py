@@ -1,12 +1,12 @@
 """granian as the mock's server: a background thread (`GranianThread`) or the foreground (`serve`).
 
 Optional (``pip install 'hookwire[granian]'``); uvicorn stays the default. granian's Rust
-runtime does the HTTP work, so a loaded mock answers more requests per second (see
-``benchmarks/bench_granian.py``); the app, its journal and its faults are the same objects as
-under uvicorn. In a thread, granian's embedded server runs the app on a private event loop in
-this process (``LiveServer(config).app`` is the app that serves); in the foreground
-(``hookwire mock serve --server granian``) granian's own workers import
-``hookwire.mockserver.server:app_from_env``, as uvicorn's do with ``--workers``.
+runtime does the HTTP work, which can serve more requests per second where cores are to spare
+(measure it: ``benchmarks/bench_granian.py``); the app, its journal and its faults are the same
+objects as under uvicorn. In a thread, granian's embedded server runs the app on a private
+event loop in this process (``LiveServer(config).app`` is the app that serves); in the foreground
+(``python -m hookwire.mockserver --server granian``) granian's own worker processes import
+``hookwire.mockserver.granian_server:app_from_env``, as uvicorn's do with ``--workers``.
 
 Connection faults. Under uvicorn the mock closes the connection's socket itself
 (``hookwire.mockserver.faultio``); granian gives an ASGI app no socket, so `FaultBridge` hands
@@ -308,8 +308,8 @@ class GranianThread:
 
 
 def serve(config: Any) -> None:
-    """``hookwire mock serve --server granian``: granian in the foreground, ``config.workers``
-    worker processes, until SIGINT/SIGTERM (granian's own graceful shutdown)."""
+    """``python -m hookwire.mockserver --server granian``: granian in the foreground,
+    ``config.workers`` worker processes, until SIGINT/SIGTERM (granian's graceful shutdown)."""
     _require()
     from dataclasses import asdict
 
