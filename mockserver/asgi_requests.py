@@ -145,7 +145,6 @@ class _Body(io.RawIOBase):
         self._timeout = timeout
         self._buffer = b""
         self._eof = False
-        self._read = 0
 
     def readable(self) -> bool:
         return True
@@ -168,7 +167,6 @@ class _Body(io.RawIOBase):
         self._fill()
         size = len(self._buffer) if size is None or size < 0 else size
         data, self._buffer = self._buffer[:size], self._buffer[size:]
-        self._read += len(data)
         return data
 
     def read(self, size: int | None = -1) -> bytes:
