@@ -132,3 +132,13 @@ def test_user_routes_are_gone_in_the_next_test(respx_mock_server):
     assert len(respx_mock_server.router.routes) == 0
     with httpx.Client(timeout=5) as c:
         assert c.get(respx_mock_server.join("/status/200")).status_code == 200
+
+
+def test_through_hookwire_an_unrouted_host_is_a_transport_error_naming_it(respx_mock_server):
+    import hookwire
+
+    with hookwire.Client(transport="httpx", timeout=5) as client:
+        assert client.get(respx_mock_server.join("/get")).status_code == 200
+        with pytest.raises(hookwire.errors.TransportError, match="AllMockedAssertionError"):
+            client.get("https://elsewhere.example.com/x")
+    assert respx_mock_server.journal.count() == 1
