@@ -119,14 +119,16 @@ _CALL_KEY = "hookwire-otel-llm-call"  # key in the OTel context: the LLM call no
 class _Call:
     """One LLM call's span and what its end needs."""
 
-    __slots__ = ("__weakref__", "ctx", "ended", "metric", "pending", "server", "span", "token")
+    __slots__ = ("__weakref__", "claimed", "ctx", "ended", "metric", "pending", "server", "span",
+                 "token")  # fmt: skip
 
     def __init__(self, span: Span, ctx: Context, metric: dict[str, Any]) -> None:
         self.span = span
         self.ctx = ctx
         self.metric = metric  # the metric attributes known at the start
         self.token: object | None = None  # from context.attach, chat and embeddings only
-        self.pending = False  # a stream whose HTTP request has not been matched yet
+        self.pending = False  # a stream that has not had its first token yet
+        self.claimed = False  # a pending stream whose HTTP request was matched
         self.server: tuple[str, int] | None = None
         self.ended = False
 
@@ -388,21 +390,22 @@ def _current_call() -> _Call | None:
 
 
 def _claim(request: Request) -> _Call | None:
-    """The oldest stream opened in this context that waits for its request, if ``request``
-    is a streaming POST (a plain request sent meanwhile is not the stream's)."""
+    """The stream opened in this context that ``request`` serves, if it is a streaming POST (a
+    plain request sent meanwhile is not the stream's): the oldest whose request has not gone
+    out yet, else the newest still waiting for its first token (a second replica tried)."""
     pending = _PENDING.get()
     if not pending or request.method != "POST":
         return None
     body = request.content
     if not body or not _STREAMING_BODY.search(body):
         return None
-    for ref in pending:
-        record = ref()
-        if record is not None and record.pending and not record.ended:
-            record.pending = False
-            _PENDING.set(tuple(r for r in pending if r is not ref))
+    waiting = [r for r in (ref() for ref in pending) if r is not None and r.pending]
+    _PENDING.set(tuple(weakref.ref(r) for r in waiting))
+    for record in waiting:
+        if not record.claimed:
+            record.claimed = True
             return record
-    return None
+    return waiting[-1] if waiting else None
 
 
 def _metric_attributes(record: _Call) -> dict[str, Any]:

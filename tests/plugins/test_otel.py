@@ -494,3 +494,27 @@ def test_local_model_span_is_internal(tiny_engine: Any, telemetry: Telemetry) ->
         assert "server.address" not in span.attributes
         assert telemetry.children(span) == []  # no HTTP under a local model
     assert [p.count for p in telemetry.points("gen_ai.client.operation.duration")] == [2]
+
+
+def test_a_retried_stream_request_stays_under_the_stream(
+    mock_server: Any, telemetry: Telemetry
+) -> None:
+    retry = hookwire.RetryPolicy(attempts=2, retry_post=True, backoff_base=0, jitter=0)
+    with LLM("openai-compatible", base_url=mock_server.openai_base_url, model=MODEL,
+             api_key=KEY, plugins=telemetry.host, retry=retry) as llm:  # fmt: skip
+        fault = {"X-Mock-Fault": "status=503;calls=1", "X-Mock-Session": "otel-retried-stream"}
+        llm.stream("hello", max_tokens=8, extra_headers=fault).result()
+    chat = telemetry.one(f"chat {MODEL}")
+    posts = sorted(telemetry.children(chat), key=lambda s: s.start_time or 0)
+    assert [p.attributes["http.response.status_code"] for p in posts] == [503, 200]
+    assert posts[1].attributes["http.request.resend_count"] == 1
+
+
+def test_a_stream_closed_before_it_began_still_ends(llm: LLM, telemetry: Telemetry) -> None:
+    with llm.stream("hello", max_tokens=8):
+        pass
+    llm.chat("hello", max_tokens=8)  # the unsent stream does not claim this call's request
+    spans = telemetry.named(f"chat {MODEL}")
+    assert sorted(str(s.attributes["hookwire.llm.outcome"]) for s in spans) == ["closed", "ok"]
+    assert all(telemetry.children(s) == [] or "gen_ai.request.stream" not in s.attributes
+               for s in spans)  # fmt: skip
