@@ -186,6 +186,12 @@ class Config:
             settings["base_url"] = base_url
         return settings
 
+    def prices(self) -> Any:
+        """The ``[prices.<provider>.<model>]`` tables as a ``hookwire.llm.cost.PriceTable``."""
+        from hookwire.llm.cost import PriceTable
+
+        return PriceTable(self.data.get("prices") or {})
+
     # -- keys -------------------------------------------------------------------------------
     @property
     def key_file(self) -> Path:

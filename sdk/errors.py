@@ -11,6 +11,7 @@ reaches a user of the SDK::
     │   └── ModelLoadError           a local model or tokenizer could not be loaded
     ├── GenerationError              a local model's generate() failed; .partial kept
     ├── StructuredOutputError (ValueError)  no reply matched the schema: .attempts
+    ├── NoDeploymentAvailable        every deployment of a router is cooling down: .retry_after
     ├── ToolLoopError                the automatic tool loop stopped: .tool_runs, .messages
     │   ├── MaxTurnsExceeded         the model still asked for tools after max_turns replies
     │   └── ToolExecutionError       a tool raised and tool_errors="raise": .run
@@ -94,6 +95,7 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelLoadError",
     "NetworkError",
+    "NoDeploymentAvailable",
     "NotFoundError",
     "PermissionDeniedError",
     "PluginError",
@@ -191,6 +193,13 @@ class StructuredOutputError(SDKError, ValueError):
     """
 
     _context = ("attempts",)
+
+
+class NoDeploymentAvailable(SDKError):
+    """Every deployment a router could use is cooling down after failures; ``.retry_after``
+    is the seconds until the first one is back."""
+
+    _context = ("retry_after",)
 
 
 class ToolLoopError(SDKError):

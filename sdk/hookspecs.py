@@ -132,3 +132,13 @@ def hookwire_approve_tool_call(
 ) -> bool | None:
     """Whether the tool loop may run ``tool_call``: return ``False`` to veto it (the model is
     told it was refused), ``None`` to leave the decision to others (and to ``approve=``)."""
+
+
+@hookspec
+def hookwire_llm_route(
+    router: object, deployment: str | None, event: str, error: BaseException | None
+) -> None:
+    """A router's decision: ``event`` is ``"attempt"`` (a call goes to ``deployment``),
+    ``"success"``, ``"fallback"`` (it failed with ``error`` and the next one is tried),
+    ``"error"`` (it failed with an error that does not fall back), ``"cooldown"`` (the
+    deployment is skipped for a while) or ``"exhausted"`` (no deployment left)."""

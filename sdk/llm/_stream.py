@@ -125,7 +125,7 @@ class Accumulator:
                 slot[1] = slot[1] or part.name or ""
             if part.arguments:
                 slot[2].append(part.arguments)
-        if delta.logprobs:
+        if delta.logprobs is not None:
             if parts.logprobs is None:
                 parts.logprobs = []
             parts.logprobs.extend(delta.logprobs)
@@ -272,6 +272,10 @@ class _StreamBase:
         """A tool loop's stream: ``final`` gives the result from the loop (not from the
         deltas of every turn folded together), ``partial`` the current reply's partial."""
         self.tool_runs, self._final, self._partial_of = runs, final, partial
+
+    def _set_final(self, final: Callable[[ChatResult], ChatResult]) -> None:
+        """``final(result)`` gives the stream's result from the one its deltas folded into."""
+        self._final = final
 
     def _observe(
         self,

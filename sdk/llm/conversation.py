@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hookwire.llm._request import Prompt, messages_of
+from hookwire.llm.cost import Cost, CostTotals
 from hookwire.llm.types import ChatResult, Message, MessageInput
 
 if TYPE_CHECKING:
@@ -49,6 +50,12 @@ class Conversation:
         self.system = system
         self.defaults = defaults
         self.messages: list[Message] = [Message.of(m) for m in messages or ()]
+        self._costs = CostTotals()
+
+    @property
+    def cost(self) -> Cost | None:
+        """What this conversation's turns cost so far (``None`` until a priced turn)."""
+        return self._costs.total()
 
     def _options(self, options: dict[str, Any]) -> dict[str, Any]:
         merged = {**self.defaults, **options}
@@ -60,6 +67,7 @@ class Conversation:
         self.messages.extend(turn)
         # a tool loop's reply brings the whole exchange: its tool calls and results, then itself
         self.messages.extend(result.messages or [result.message()])
+        self._costs.add(result.cost)
 
     # -- sync -------------------------------------------------------------------------------
     def send(self, prompt: Prompt, **options: Any) -> ChatResult:

@@ -18,16 +18,21 @@ import inspect
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hookwire.errors import ConfigError, ContextLengthExceeded, InvalidRequest, PluginError
 from hookwire.llm import _structured
 from hookwire.llm import tools as tools_mod
+from hookwire.llm._cached import CachedProvider
 from hookwire.llm._embed import DEFAULT_BATCH_SIZE, embed_inputs, positive
+from hookwire.llm._limited import LimitedProvider
 from hookwire.llm._request import ChatOptions, Prompt, build_request
 from hookwire.llm._stream import AsyncChatStream, ChatStream
+from hookwire.llm.cache import cache_of
+from hookwire.llm.cost import Cost, CostTotals, PriceTable
+from hookwire.llm.limits import RateLimiter
 from hookwire.llm.observe import Observer
 from hookwire.llm.provider import Provider
 from hookwire.registry import PluginHost, get_plugin_host
@@ -39,6 +44,8 @@ if TYPE_CHECKING:
     from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, EmbeddingResult, TokenCount
 
 __all__ = ["LLM", "list_providers"]
+
+_S = TypeVar("_S", ChatStream, AsyncChatStream)
 
 log = logging.getLogger("hookwire.llm")
 
@@ -166,6 +173,122 @@ def list_providers(plugins: PluginHost | None = None) -> list[str]:
     return sorted((plugins or get_plugin_host()).providers())
 
 
+
+def _price_table(prices: Any) -> PriceTable:
+    if isinstance(prices, PriceTable):
+        return prices
+    if prices is not None:
+        return PriceTable(prices)
+    config = _config()
+    table = getattr(config, "prices", None)
+    return table() if callable(table) else PriceTable()
+
+
+def _make_provider(
+    provider: str | Provider | None,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    plugins: PluginHost | None,
+    options: dict[str, Any],
+) -> Provider:
+    """The provider named by ``provider`` (or the config's), built by its plugin's factory."""
+    if isinstance(provider, Provider):
+        return provider
+    if provider is not None and not isinstance(provider, str):
+        raise InvalidRequest(
+            f"provider must be a name, a Provider or a list of deployments, not "
+            f"{type(provider).__name__}"
+        )
+    config = _config()
+    name = provider or getattr(config, "default_provider", None)
+    if not name:
+        raise ConfigError(NO_PROVIDER)
+    if provider is None and model is None:  # the config's model goes with its provider
+        model = getattr(config, "default_model", None)
+    entry = (plugins or get_plugin_host()).lookup("provider", name)
+    settings: dict[str, Any] = {}
+    if config is not None:
+        try:
+            settings = dict(config.provider_settings(name) or {})
+        except Exception as exc:
+            log.warning("ignoring config settings for provider %r: %s", name, exc)
+    explicit = {"model": model, "base_url": base_url, "api_key": api_key}
+    settings.update(options)
+    settings.update({k: v for k, v in explicit.items() if v is not None})
+    if plugins is not None and _accepts(entry.value, "plugins"):
+        settings["plugins"] = plugins  # so the provider's clients run this host's hooks
+    try:
+        made = entry.value(**settings)
+    except TypeError as exc:
+        unknown = _unexpected_keyword(exc)
+        if unknown in settings:
+            raise InvalidRequest(
+                f"LLM({name!r}) does not take the option {unknown!r}"
+                f" (check its spelling, or the provider's documentation)"
+            ) from exc
+        raise PluginError(
+            f"provider {name!r} rejected its options ({exc})", plugin=entry.plugin
+        ) from exc
+    if not isinstance(made, Provider):
+        raise PluginError(
+            f"provider {name!r} factory returned {type(made).__name__}, not a Provider",
+            plugin=entry.plugin,
+        )
+    return made
+
+
+def _deployment(spec: Any, plugins: PluginHost | None) -> tuple[Provider, str]:
+    """One router deployment and its name, from a name, a dict, an LLM or a Provider."""
+    if isinstance(spec, LLM):
+        return spec.provider, _default_name(spec.provider)
+    if isinstance(spec, Provider):
+        return spec, _default_name(spec)
+    if isinstance(spec, str):
+        made = LLM(spec, plugins=plugins).provider
+        return made, _default_name(made)
+    if isinstance(spec, Mapping):
+        settings = dict(spec)
+        if "provider" not in settings:
+            raise InvalidRequest(f"a deployment dict needs 'provider': {sorted(settings)}")
+        name = settings.pop("name", None)
+        if "plugins" in settings:
+            raise InvalidRequest("a deployment takes the router's plugins, not its own")
+        made = LLM(settings.pop("provider"), plugins=plugins, **settings).provider
+        return made, str(name) if name is not None else _default_name(made)
+    raise InvalidRequest(
+        f"a deployment is a provider name, a dict of LLM arguments, an LLM or a Provider, "
+        f"not {type(spec).__name__}"
+    )
+
+
+def _default_name(provider: Provider) -> str:
+    return f"{provider.name}:{provider.model}" if provider.model else provider.name
+
+
+def _router(
+    specs: list[Any], plugins: PluginHost | None, routing: dict[str, Any], hook: Any
+) -> Provider:
+    from hookwire.llm.router import RoutedProvider
+
+    if not specs:
+        raise InvalidRequest("a router needs at least one deployment")
+    made: list[tuple[Provider, str]] = []
+    try:
+        for spec in specs:
+            provider, name = _deployment(spec, plugins)
+            taken = {n for _, n in made}
+            base, k = name, 2
+            while name in taken:  # the same model twice (two replicas): name them apart
+                name, k = f"{base}#{k}", k + 1
+            made.append((provider, name))
+    except BaseException:
+        for provider, _ in made:
+            provider.close()
+        raise
+    return RoutedProvider(made, hook=hook, **routing)
+
+
 class LLM:
     """A chat model behind a provider plugin.
 
@@ -184,57 +307,111 @@ class LLM:
 
     def __init__(
         self,
-        provider: str | Provider | None = None,
+        provider: str | Provider | Sequence[Any] | None = None,
         *,
         model: str | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
         plugins: PluginHost | None = None,
         max_context: int | None = None,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        rate_limiter: RateLimiter | None = None,
+        fallbacks: Sequence[Any] | None = None,
+        strategy: str | None = None,
+        cooldown: float | None = None,
+        allowed_fails: int | None = None,
+        fallback_on: tuple[type[BaseException], ...] | None = None,
+        prices: PriceTable | Mapping[str, Any] | None = None,
+        cache: Any = None,
+        cache_ttl: float | None = None,
+        cache_sampled: bool = False,
         **options: Any,
     ) -> None:
         # checked here, not by the provider: any provider's prompts can be refused before sending
         self.max_context = positive("max_context", max_context)
-        self._hook = (plugins or get_plugin_host()).hook  # the observation hooks' host
-        if isinstance(provider, Provider):
-            self.provider = provider
-            return
-        config = _config()
-        name = provider or getattr(config, "default_provider", None)
-        if not name:
-            raise ConfigError(NO_PROVIDER)
-        if provider is None and model is None:  # the config's model goes with its provider
-            model = getattr(config, "default_model", None)
-        entry = (plugins or get_plugin_host()).lookup("provider", name)
-        settings: dict[str, Any] = {}
-        if config is not None:
-            try:
-                settings = dict(config.provider_settings(name) or {})
-            except Exception as exc:
-                log.warning("ignoring config settings for provider %r: %s", name, exc)
-        explicit = {"model": model, "base_url": base_url, "api_key": api_key}
-        settings.update(options)
-        settings.update({k: v for k, v in explicit.items() if v is not None})
-        if plugins is not None and _accepts(entry.value, "plugins"):
-            settings["plugins"] = plugins  # so the provider's clients run this host's hooks
-        try:
-            made = entry.value(**settings)
-        except TypeError as exc:
-            unknown = _unexpected_keyword(exc)
-            if unknown in settings:
+        self._plugins = plugins  # whose observation hooks fire (default: the process-wide host)
+        limiter = rate_limiter
+        if limiter is not None and not isinstance(limiter, RateLimiter):
+            raise InvalidRequest(f"rate_limiter must be a RateLimiter, not {limiter!r}")
+        store = cache_of(cache)
+        if cache_ttl is not None and (
+            isinstance(cache_ttl, bool) or not isinstance(cache_ttl, (int, float)) or cache_ttl <= 0
+        ):
+            raise InvalidRequest(f"cache_ttl must be seconds > 0, not {cache_ttl!r}")
+        if store is None and (cache_ttl is not None or cache_sampled):
+            raise InvalidRequest("cache_ttl= and cache_sampled= need cache=...")
+        if rpm is not None or tpm is not None:  # refused now, before any server starts
+            if limiter is not None:
+                raise InvalidRequest("pass rpm=/tpm= or rate_limiter=, not both")
+            limiter = RateLimiter(rpm, tpm)
+        routing = {"strategy": strategy, "cooldown": cooldown, "allowed_fails": allowed_fails,
+                   "fallback_on": fallback_on}
+        routing = {k: v for k, v in routing.items() if v is not None}
+        many = isinstance(provider, Sequence) and not isinstance(provider, (str, bytes))
+        if many or fallbacks is not None:
+            if many:
+                given = {"model": model, "base_url": base_url, "api_key": api_key}
+                mixed = sorted(k for k, v in given.items() if v is not None) + sorted(options)
+                if mixed or fallbacks is not None:
+                    raise InvalidRequest(
+                        f"LLM([...]) takes its deployments' settings inside the list, not "
+                        f"{', '.join(mixed) or 'fallbacks='}"
+                    )
+                specs = list(provider)  # type: ignore[arg-type]
+            else:
+                if isinstance(fallbacks, (str, bytes)) or not isinstance(fallbacks, Sequence):
+                    raise InvalidRequest(
+                        f"fallbacks must be a list of deployments, not {type(fallbacks).__name__}"
+                    )
+                primary = {"provider": provider, "model": model, "base_url": base_url,
+                           "api_key": api_key, **options}
+                specs = [{k: v for k, v in primary.items() if v is not None}, *fallbacks]
+            made: Provider = _router(specs, plugins, routing,
+                                     (plugins or get_plugin_host()).hook)
+        else:
+            if routing:
                 raise InvalidRequest(
-                    f"LLM({name!r}) does not take the option {unknown!r}"
-                    f" (check its spelling, or the provider's documentation)"
-                ) from exc
-            raise PluginError(
-                f"provider {name!r} rejected its options ({exc})", plugin=entry.plugin
-            ) from exc
-        if not isinstance(made, Provider):
-            raise PluginError(
-                f"provider {name!r} factory returned {type(made).__name__}, not a Provider",
-                plugin=entry.plugin,
-            )
+                    f"{', '.join(sorted(routing))} apply to a router: pass a list of "
+                    "deployments, LLM([...]), or fallbacks=[...]"
+                )
+            made = _make_provider(provider, model, base_url, api_key, plugins, options)  # type: ignore[arg-type]
+        if limiter is not None:
+            made = LimitedProvider(made, limiter)
+        if store is not None:  # outside the limiter: a cache hit takes no rate budget
+            made = CachedProvider(made, store, ttl=cache_ttl, sampled=bool(cache_sampled))
         self.provider = made
+        #: The price table (``prices=``, else the config file's ``[prices...]``; may be empty).
+        self.prices = _price_table(prices)
+        self._costs = CostTotals()
+
+    # -- cost -------------------------------------------------------------------------------
+    @property
+    def cost(self) -> Cost | None:
+        """What this LLM's calls cost so far (``None`` until a priced call; a ValueError when
+        the prices are in several currencies: read :attr:`costs`)."""
+        return self._costs.total()
+
+    @property
+    def costs(self) -> dict[str, Cost]:
+        """The totals so far, one per currency."""
+        return dict(self._costs.by_currency)
+
+    def _priced(self, result: Any, req: ChatRequest | None = None) -> Any:
+        """Set ``result.cost`` from the price table and add it to the totals."""
+        prices = self.prices
+        if not prices or result.usage is None:
+            return result
+        provider = result.provider or self.provider.name
+        for model in (req.model if req is not None else None, result.model, self.model):
+            price = prices.price(provider, model) if model else None
+            if price is not None:
+                # a reply from the response cache cost nothing this time
+                result.cost = Cost(0.0, price.currency) if getattr(result, "cached", False) \
+                    else price.cost(result.usage)
+                self._costs.add(result.cost)
+                break
+        return result
 
     @property
     def name(self) -> str:
@@ -247,7 +424,7 @@ class LLM:
     # -- observation ------------------------------------------------------------------------
     def _observer(self) -> Observer | None:
         """An Observer for one call when a plugin observes LLM calls or approves tool calls."""
-        observer = Observer(self._hook)
+        observer = Observer((self._plugins or get_plugin_host()).hook)
         return observer if observer.active or observer.approving else None
 
     def _model_of(self, req: ChatRequest) -> str:
@@ -320,11 +497,13 @@ class LLM:
         send = self._sender(observer, provider_chat)
         loop = request.loop
         if loop is not None:
-            return tools_mod.tool_loop(send, request, loop.box, **loop.kwargs(observer))
+            return self._priced(  # type: ignore[no-any-return]
+                tools_mod.tool_loop(send, request, loop.box, **loop.kwargs(observer)), request
+            )
         if request.structured is not None:
-            return _structured.ask(send, request)
+            return self._priced(_structured.ask(send, request), request)  # type: ignore[no-any-return]
         result: ChatResult = send(request)
-        return result
+        return self._priced(result, request)  # type: ignore[no-any-return]
 
     def _fitting(self, send: Any) -> Any:
         def checked(req: ChatRequest) -> Any:
@@ -354,13 +533,19 @@ class LLM:
                         self._check_fits(req, self.provider.count_tokens(req))
                     return self.provider.stream(req)
 
-            return tools_mod.stream_loop(
+            looped = tools_mod.stream_loop(
                 self._opener(observer, provider_stream), request, loop.box,
                 provider=self.provider.name, model=self._model_of(request),
                 **loop.kwargs(observer),
             )
+            return self._price_stream(looped, request)
         stream: ChatStream = self._opener(observer, provider_stream)(request)
-        return _structured.checked(stream, request)
+        return self._price_stream(_structured.checked(stream, request), request)
+
+    def _price_stream(self, stream: _S, request: ChatRequest) -> _S:
+        if self.prices:
+            stream.add_done_callback(lambda result: self._priced(result, request))
+        return stream
 
     # -- embeddings and token counts ---------------------------------------------------------
     def embed(
@@ -379,7 +564,9 @@ class LLM:
         items, size = _embed_args(texts, dimensions, batch_size)
         observer = self._observer()
         if observer is None or not observer.active:
-            return self.provider.embed(items, model=model, dimensions=dimensions, batch_size=size)
+            return self._priced(  # type: ignore[no-any-return]
+                self.provider.embed(items, model=model, dimensions=dimensions, batch_size=size)
+            )
         call = observer.start("embeddings", self.provider.name, model or self.provider.model or "",
                               inputs=len(items))
         try:
@@ -388,7 +575,7 @@ class LLM:
         except Exception as exc:
             observer.failed(call, exc)
             raise
-        observer.done(call, result)
+        observer.done(call, self._priced(result))
         return result
 
     async def aembed(
@@ -403,8 +590,10 @@ class LLM:
         items, size = _embed_args(texts, dimensions, batch_size)
         observer = self._observer()
         if observer is None or not observer.active:
-            return await self.provider.aembed(
-                items, model=model, dimensions=dimensions, batch_size=size
+            return self._priced(  # type: ignore[no-any-return]
+                await self.provider.aembed(
+                    items, model=model, dimensions=dimensions, batch_size=size
+                )
             )
         call = observer.start("embeddings", self.provider.name, model or self.provider.model or "",
                               inputs=len(items))
@@ -415,7 +604,7 @@ class LLM:
         except Exception as exc:
             observer.failed(call, exc)
             raise
-        observer.done(call, result)
+        observer.done(call, self._priced(result))
         return result
 
     def count_tokens(self, prompt: Prompt, **options: Unpack[ChatOptions]) -> TokenCount:
@@ -481,11 +670,14 @@ class LLM:
         send = self._sender(observer, provider_chat)
         loop = request.loop
         if loop is not None:
-            return await tools_mod.atool_loop(send, request, loop.box, **loop.kwargs(observer))
+            return self._priced(  # type: ignore[no-any-return]
+                await tools_mod.atool_loop(send, request, loop.box, **loop.kwargs(observer)),
+                request,
+            )
         if request.structured is not None:
-            return await _structured.aask(send, request)
+            return self._priced(await _structured.aask(send, request), request)  # type: ignore[no-any-return]
         result: ChatResult = await send(request)
-        return result
+        return self._priced(result, request)  # type: ignore[no-any-return]
 
     def _afitting(self, send: Any) -> Any:
         async def checked(req: ChatRequest) -> Any:
@@ -502,12 +694,12 @@ class LLM:
         opener = self._opener(observer, open_stream)
         loop = request.loop
         if loop is not None:
-            return tools_mod.astream_loop(
+            return self._price_stream(tools_mod.astream_loop(
                 opener, request, loop.box, provider=self.provider.name,
                 model=self._model_of(request), **loop.kwargs(observer),
-            )
+            ), request)
         stream: AsyncChatStream = opener(request)
-        return _structured.checked(stream, request)
+        return self._price_stream(_structured.checked(stream, request), request)
 
     def _checked_astream(self, request: ChatRequest) -> AsyncChatStream:
         """The stream, counted (asynchronously, on first iteration) before anything is sent."""

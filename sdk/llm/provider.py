@@ -141,6 +141,11 @@ def _next_or_end(stream: ChatStream) -> Any:
     return next(stream, _END)
 
 
+def _close_when_made(opening: concurrent.futures.Future[ChatStream]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
+
+
 class AsyncFromSync:
     """Mixin: the async face of a blocking provider, run on worker threads.
 
@@ -169,7 +174,13 @@ class AsyncFromSync:
             loop = asyncio.get_running_loop()
             stream: ChatStream | None = None
             try:
-                stream = await loop.run_in_executor(pool, provider.stream, req)
+                opening = pool.submit(provider.stream, req)
+                try:
+                    stream = await asyncio.wrap_future(opening, loop=loop)
+                except asyncio.CancelledError:
+                    # cancelled while the stream was being made: close it once it exists
+                    opening.add_done_callback(_close_when_made)
+                    raise
                 while True:
                     delta = await loop.run_in_executor(pool, _next_or_end, stream)
                     if delta is _END:

@@ -585,14 +585,15 @@ def _add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
         return total
     if total is None:
         return more
-    reasoning = None
-    if total.reasoning_tokens is not None or more.reasoning_tokens is not None:
-        reasoning = (total.reasoning_tokens or 0) + (more.reasoning_tokens or 0)
+    def both(a: int | None, b: int | None) -> int | None:
+        return None if a is None and b is None else (a or 0) + (b or 0)
+
     return Usage(
         total.prompt_tokens + more.prompt_tokens,
         total.completion_tokens + more.completion_tokens,
         total.total_tokens + more.total_tokens,
-        reasoning,
+        both(total.reasoning_tokens, more.reasoning_tokens),
+        both(total.cached_tokens, more.cached_tokens),
     )
 
 

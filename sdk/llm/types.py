@@ -127,12 +127,14 @@ def _tool_call_of(value: Any) -> ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts as the provider reported them."""
+    """Token counts as the provider reported them (``cached_tokens``: prompt tokens served from
+    the provider's prompt cache, ``prompt_tokens_details.cached_tokens``)."""
 
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
     reasoning_tokens: int | None = None
+    cached_tokens: int | None = None
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any] | None) -> Usage | None:
@@ -140,11 +142,15 @@ class Usage:
             return None
         details = data.get("completion_tokens_details")
         reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
+        prompt_details = data.get("prompt_tokens_details")
+        cached = (
+            prompt_details.get("cached_tokens") if isinstance(prompt_details, Mapping) else None
+        )
         prompt = int(data.get("prompt_tokens") or 0)
         completion = int(data.get("completion_tokens") or 0)
         total = data.get("total_tokens")
         return cls(prompt, completion, int(total) if total is not None else prompt + completion,
-                   reasoning)
+                   reasoning, int(cached) if isinstance(cached, int) else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +257,10 @@ class ChatResult:
     #: With a tool loop: the whole exchange after the prompt (assistant turns and tool results),
     #: ready to extend a history.
     messages: list[Message] = field(default_factory=list)
+    #: What the call cost (a ``hookwire.llm.cost.Cost``) when a price table prices its model.
+    cost: Any = None
+    #: True when the reply came from the response cache (``LLM(cache=...)``), not the provider.
+    cached: bool = False
 
     def __str__(self) -> str:
         return self.content
@@ -408,6 +418,8 @@ class EmbeddingResult:
     usage: Usage | None = None
     provider: str = ""
     raw: list[Any] = field(default_factory=list, repr=False)
+    #: What the call cost (a ``hookwire.llm.cost.Cost``) when a price table prices its model.
+    cost: Any = None
 
     def __len__(self) -> int:
         return len(self.vectors)

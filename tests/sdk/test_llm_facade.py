@@ -197,12 +197,40 @@ async def test_cancelling_an_async_stream_closes_the_sync_one() -> None:
 
             return ChatStream(deltas(), provider=self.name, model="m")
 
+    streaming = asyncio.Event()
+
     async def consume() -> None:
         async for _ in LLM(Slow(model="m")).astream("go"):
+            streaming.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(streaming.wait(), 30)  # cancelled mid-stream, not while opening
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(closed.wait, 5)
+
+
+async def test_cancelling_while_the_sync_stream_is_made_still_closes_it() -> None:
+    making, closed = threading.Event(), threading.Event()
+
+    class SlowToOpen(AsyncFromSync, Provider):
+        name = "slow-to-open"
+
+        def stream(self, req: ChatRequest) -> ChatStream:
+            making.set()
+            threading.Event().wait(0.2)  # the task is cancelled meanwhile
+            return ChatStream(iter([ChatDelta("t")]), provider=self.name, model="m",
+                              on_close=closed.set)
+
+    llm = LLM(SlowToOpen(model="m"))
+
+    async def consume() -> None:
+        async for _ in llm.astream("go"):
             pass
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.05)
+    await asyncio.to_thread(making.wait, 30)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

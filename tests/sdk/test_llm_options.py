@@ -19,8 +19,9 @@ def llm():
 
 @pytest.mark.parametrize("provider", ["mock", "openai-compatible", "vllm"])
 def test_an_unknown_constructor_option_is_refused_by_name(provider, mock_server):
-    with pytest.raises(InvalidRequest, match=r"LLM\('\S+'\) does not take 'rpm'"):
-        hookwire.LLM(provider, base_url=mock_server.openai_base_url, model="m", rpm=60)
+    # a misspelt rpm= (which LLM takes: tests/sdk/test_rate_limits.py)
+    with pytest.raises(InvalidRequest, match=r"LLM\('\S+'\) does not take 'rmp'"):
+        hookwire.LLM(provider, base_url=mock_server.openai_base_url, model="m", rmp=60)
 
 
 @pytest.mark.parametrize("method", ["chat", "stream"])
