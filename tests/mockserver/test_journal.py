@@ -56,3 +56,34 @@ def test_journal_is_bounded_and_counts_by_path():
     assert len(journal) == 3 and journal.count("/p0") == 2
     assert [e.seq for e in journal.entries()] == [3, 4, 5]
     assert journal.entries()[0].headers == {"authorization": "[REDACTED]"}
+
+
+def test_finished_entries_reach_a_tap_and_nothing_else_pays(respx_mock_server):
+    """`start_tap` hands every finished entry (status, fault kinds, stream) to the collector;
+    off, a journal has no finish callable at all (the app then makes no call)."""
+    from hookwire.mockserver import journal as journal_mod
+
+    app = respx_mock_server.app
+    assert app.journal.finish is None
+    seen: list[dict] = []
+
+    def collect(entry):
+        seen.append(entry.to_dict())
+
+    journal_mod.start_tap(collect)
+    try:
+        assert app.journal.finish is not None and Journal().finish is not None
+        body = {"model": "mock-model", "messages": [{"role": "user", "content": "x"}]}
+        url = respx_mock_server.url + "/v1/chat/completions"
+        httpx.post(url, json=body, headers={"X-Mock-Fault": "status=503;retry-after=2"})
+        httpx.post(url, json={**body, "stream": True, "stream_options": {"include_usage": True}})
+    finally:
+        journal_mod.stop_tap(collect)
+    assert app.journal.finish is None
+    httpx.get(respx_mock_server.url + "/get")
+    assert [(e["status"], e["fault_kinds"]) for e in seen] == [
+        (503, ["status", "retry-after"]),
+        (200, []),
+    ]
+    assert seen[0]["stream"] is None
+    assert set(seen[1]["stream"]) == {"role", "content", "usage", "done"}
