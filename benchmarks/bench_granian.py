@@ -7,26 +7,33 @@ Four servers, each in its own process and all up at once, measured in alternatin
 (`--server granian`), and the bare ASGI hello-world (`benchmarks/bare_asgi.py`) under each, the
 ceiling of either server. Load comes from `wrk` when installed, else the bounded aiohttp loader
 of `bench_mockserver.py` (the table says which). Rows: req/s on GET /get and on non-stream
-chat, chunks/s on a 1,000-chunk stream. Needs `pip install 'hookwire[granian]'`.
+chat, chunks/s on a 1,000-chunk stream. A second table gives each server's CPU time per
+request (its process and its workers, from psutil, over the same runs): on a shared machine
+that is the steadier figure, since a busy neighbour lowers req/s but not the work per request.
+Needs `pip install 'hookwire[granian]'` (and psutil, in the dev extra).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _servers import free_port  # noqa: E402 - sibling script modules
+from _servers import free_port, wait_listening  # noqa: E402 - sibling script modules
 from bench_mockserver import (  # noqa: E402
     CHAT,
     STREAM,
     STREAM_CHUNKS,
     aiohttp_load,
-    server,
     uvicorn_flags,
     wrk,
 )
@@ -59,6 +66,37 @@ def commands(workers: int) -> dict[str, tuple[list[str], int]]:
     }
 
 
+@contextlib.contextmanager
+def server(cmd: list[str], port: int) -> Iterator[tuple[str, Any]]:
+    """The server's URL and its psutil process, for as long as the block runs."""
+    import psutil
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=HERE.parent)
+    try:
+        wait_listening(port, proc)
+        time.sleep(0.3)  # let every worker finish booting
+        yield f"http://127.0.0.1:{port}", psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def cpu_seconds(process: Any) -> float:
+    """User + system CPU time of ``process`` and its worker processes so far."""
+    total = 0.0
+    for p in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(Exception):  # a worker that just exited
+            times = p.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=2.0)
@@ -73,14 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     cmds = commands(args.workers)
     results: dict[str, dict[str, float]] = {name: {} for name in SERVERS}
+    cpu: dict[str, dict[str, float]] = {name: {} for name in SERVERS}
     with (
         server(*cmds["mock/uvicorn"]) as mock_u,
         server(*cmds["mock/granian"]) as mock_g,
         server(*cmds["bare/uvicorn"]) as bare_u,
         server(*cmds["bare/granian"]) as bare_g,
     ):
-        urls = {"mock/uvicorn": mock_u, "mock/granian": mock_g}
-        urls |= {"bare/uvicorn": bare_u, "bare/granian": bare_g}
+        started = {"mock/uvicorn": mock_u, "mock/granian": mock_g}
+        started |= {"bare/uvicorn": bare_u, "bare/granian": bare_g}
+        urls = {name: url for name, (url, _) in started.items()}
+        procs = {name: process for name, (_, process) in started.items()}
         plan = {
             "get": {name: ("/get", None, None) for name in SERVERS},
             "chat": {name: ("/v1/chat/completions", CHAT, None) for name in SERVERS},
@@ -95,8 +136,13 @@ def main(argv: list[str] | None = None) -> int:
             scale = STREAM_CHUNKS if key == "stream" else 1
             for _ in range(args.rounds):
                 for name, (path, body, headers) in peers.items():
-                    rate = load(urls[name] + path, d, c, body, headers) * scale
+                    before = cpu_seconds(procs[name])
+                    requests_per_s = load(urls[name] + path, d, c, body, headers)
+                    used = cpu_seconds(procs[name]) - before
+                    rate = requests_per_s * scale
                     results[name][key] = max(results[name].get(key, 0.0), rate)
+                    per_request = used / max(requests_per_s * d, 1.0) * 1e6
+                    cpu[name][key] = min(cpu[name].get(key, float("inf")), per_request)
 
     print(
         f"\ngranian vs uvicorn: loader={loader}, {d:g}s per measurement, {c} connections, "
@@ -116,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         mock_ratio = r["mock/granian"] / r["mock/uvicorn"]
         bare_ratio = r["bare/granian"] / r["bare/uvicorn"]
         print(f"{title:32}{cells} {mock_ratio:8.2f}x {bare_ratio:8.2f}x")
+    print("\nserver CPU time per request (us; its process and workers; lowest of the rounds)")
+    print(f"{'measurement':32}" + "".join(f" {h:>13}" for h in SERVERS) + "  mock g/u  bare g/u")
+    for title, key in rows:
+        r = {name: cpu[name][key] for name in SERVERS}
+        cells = "".join(f" {r[name]:13,.1f}" for name in SERVERS)
+        mock_ratio = r["mock/granian"] / r["mock/uvicorn"]
+        bare_ratio = r["bare/granian"] / r["bare/uvicorn"]
+        print(f"{title.split(' (')[0]:32}{cells} {mock_ratio:8.2f}x {bare_ratio:8.2f}x")
     return 0
 
 
