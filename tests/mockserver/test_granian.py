@@ -19,14 +19,14 @@ import pytest
 import requests
 
 from hookwire.mockserver.config import ConfigError, MockConfig
+from hookwire.mockserver.granian_server import available
 from hookwire.mockserver.pytest_httpbin import server_name, tls_files
 from hookwire.mockserver.runner import ThreadedServer
 from hookwire.mockserver.server import LiveServer
 from tests.mockserver._sse import data_lines
 
-pytest.importorskip("granian")
-
-SERVERS = ["uvicorn", "granian"]
+needs_granian = pytest.mark.skipif(not available(), reason="granian is not installed")
+SERVERS = ["uvicorn", pytest.param("granian", marks=needs_granian)]
 CHAT = {"model": "mock-model", "messages": [{"role": "user", "content": "alpha"}], "stream": True}
 
 
@@ -174,6 +174,7 @@ def test_tls_verifies_with_the_ca_and_fails_without(server):
             requests.get(srv.join("/get"), timeout=5)
 
 
+@needs_granian
 def test_mutual_tls_lets_a_client_with_a_certificate_in_and_no_other(tmp_path):
     # (uvicorn's half is tests/contract/test_transport_mtls.py, on every transport)
     trustme = pytest.importorskip("trustme")
@@ -205,6 +206,30 @@ def test_the_drop_ins_take_the_server_from_the_environment(monkeypatch):
     assert server_name() == "uvicorn"
     monkeypatch.setenv("HOOKWIRE_MOCK_SERVER", "granian")
     assert server_name() == "granian"
+
+
+def test_without_granian_the_error_names_the_extra():
+    code = (
+        "import sys; sys.modules['granian'] = None\n"
+        "from hookwire.mockserver.server import LiveServer\n"
+        "from hookwire.mockserver.config import MockConfig\n"
+        "try:\n"
+        "    LiveServer(MockConfig(server='granian'))\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "pip install 'hookwire[granian]'" in out.stdout
+
+
+def test_the_command_line_refuses_an_unknown_server():
+    from hookwire.mockserver.cli import config_from_args
+
+    assert config_from_args(["--server", "granian"]).server == "granian"
+    with pytest.raises(SystemExit) as info:
+        config_from_args(["--server", "hypercorn"])
+    assert info.value.code == 2
 
 
 def test_an_unknown_server_is_refused_by_name():
@@ -256,6 +281,7 @@ print(outcome, threads() - before, sorted(t.name for t in threading.enumerate())
 
 
 @pytest.mark.slow
+@needs_granian
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
 def test_stop_ends_open_streams_leaves_no_thread_and_the_process_exits_cleanly():
     # In a fresh process: nothing else's threads, and an exit that a live Rust thread would abort.
@@ -268,6 +294,7 @@ def test_stop_ends_open_streams_leaves_no_thread_and_the_process_exits_cleanly()
     assert "Traceback" not in out.stderr
 
 
+@needs_granian
 def test_a_port_in_use_is_a_start_error_naming_it():
     from hookwire.mockserver.runner import ServerStartError
 
@@ -280,7 +307,8 @@ def test_a_port_in_use_is_a_start_error_naming_it():
 
 
 @pytest.mark.slow
-def test_hookwire_mock_serve_granian_serves_and_exits_0_on_sigterm():
+@needs_granian
+def test_python_m_mockserver_granian_serves_and_exits_0_on_sigterm():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
