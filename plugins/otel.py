@@ -54,7 +54,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -163,6 +163,11 @@ class OtelPlugin:
     def __init__(self, tracer: Tracer, meter: Meter, *, capture_content: bool = False) -> None:
         self.tracer = tracer
         self.capture_content = capture_content
+        # Calls whose span is current on some thread or task: uninstrument() waits for them
+        # (only their end hooks can detach those contexts) before the plugin leaves its host.
+        self._attached = 0
+        self._lock = threading.Lock()
+        self._drained: Callable[[], None] | None = None
         self.duration = meter.create_histogram(
             "gen_ai.client.operation.duration", unit="s",
             description="GenAI operation duration",
@@ -187,6 +192,8 @@ class OtelPlugin:
     # -- LLM calls ---------------------------------------------------------------------------
     @hookimpl
     def hookwire_llm_request(self, call: LLMCall) -> None:
+        if self._drained is not None:  # uninstrumented: in-flight calls only
+            return
         operation = "embeddings" if call.operation == "embeddings" else "chat"
         attrs: dict[str, Any] = {
             "gen_ai.operation.name": operation,
@@ -214,6 +221,8 @@ class OtelPlugin:
             live = [r for r in (ref() for ref in _PENDING.get()) if r is not None and r.pending]
             _PENDING.set((*(weakref.ref(r) for r in live), weakref.ref(record)))
         else:
+            with self._lock:
+                self._attached += 1
             record.token = _context.attach(record.ctx)
 
     @hookimpl
@@ -256,6 +265,11 @@ class OtelPlugin:
         if record.token is not None:
             token, record.token = record.token, None
             _context.detach(token)  # type: ignore[arg-type]
+            with self._lock:
+                self._attached -= 1
+                drained = self._drained if self._attached == 0 else None
+            if drained is not None:
+                drained()
         span = record.span
         span.set_attributes(attrs)
         span.end()
@@ -302,8 +316,19 @@ class OtelPlugin:
         span.end(end_time=end)
 
     # -- HTTP exchanges ----------------------------------------------------------------------
+    def drain(self, done: Callable[[], None]) -> None:
+        """Stop tracing new calls; ``done()`` once no call's span is current anywhere (now, or
+        from the end hook of the last one)."""
+        with self._lock:
+            self._drained = done
+            idle = self._attached == 0
+        if idle:
+            done()
+
     @hookimpl
     def hookwire_request_prepared(self, request: Request) -> None:
+        if self._drained is not None:
+            return
         chain = request.extensions.get(_CHAIN)
         if not isinstance(chain, _Chain):
             chain = request.extensions[_CHAIN] = _Chain(_current_call() or _claim(request))
@@ -631,6 +656,9 @@ class HookwireInstrumentor:
             capture = _capture_from_env() if capture_content is None else bool(capture_content)
             plugin = OtelPlugin(tracer, meter, capture_content=capture)
             host = plugin_host if plugin_host is not None else get_plugin_host()
+            old = host.pm.get_plugin(PLUGIN_NAME)
+            if isinstance(old, OtelPlugin):  # still draining calls of an earlier instrument()
+                host.pm.unregister(old)
             if not host.register(plugin, PLUGIN_NAME):
                 why = host.errors[-1] if host.errors else None
                 raise PluginError(
@@ -641,11 +669,18 @@ class HookwireInstrumentor:
             type(self)._plugin, type(self)._host = plugin, host
 
     def uninstrument(self, **_ignored: Any) -> None:
-        """Remove the plugin from its host; spans already started still end and export."""
+        """Remove the plugin from its host: at once, or, while chat or embeddings calls are in
+        flight, as the last of them ends (so each detaches the context it attached; no new
+        call is traced meanwhile). Streams already open still end their spans if they end
+        first."""
         with self._lock:
             plugin, host = self._plugin, self._host
             if plugin is None or host is None:
                 return
+            type(self)._plugin = type(self)._host = None
+
+        def remove() -> None:
             if host.pm.is_registered(plugin):
                 host.pm.unregister(plugin)
-            type(self)._plugin = type(self)._host = None
+
+        plugin.drain(remove)

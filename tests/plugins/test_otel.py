@@ -518,3 +518,42 @@ def test_a_stream_closed_before_it_began_still_ends(llm: LLM, telemetry: Telemet
     assert sorted(str(s.attributes["hookwire.llm.outcome"]) for s in spans) == ["closed", "ok"]
     assert all(telemetry.children(s) == [] or "gen_ai.request.stream" not in s.attributes
                for s in spans)  # fmt: skip
+
+
+def test_uninstrument_during_a_call_waits_for_it_to_detach(
+    mock_server: Any, telemetry: Telemetry
+) -> None:
+    import threading
+
+    from opentelemetry import trace
+
+    sent, released = threading.Event(), threading.Event()
+
+    class Gate:  # holds the first call in flight until uninstrument() was called
+        @hookwire.plugin.hookimpl
+        def hookwire_response_received(self, request: Any, response: Any) -> None:
+            if not sent.is_set():
+                sent.set()
+                released.wait(10)
+
+    telemetry.host.register(Gate(), "gate")
+    seen: dict[str, Any] = {}
+
+    def call() -> None:
+        with LLM("openai-compatible", base_url=mock_server.openai_base_url, model=MODEL,
+                 api_key=KEY, plugins=telemetry.host) as llm:  # fmt: skip
+            llm.chat("hello", max_tokens=8)
+            seen["current"] = trace.get_current_span()
+            llm.chat("again", max_tokens=8)  # after uninstrument: not traced
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    assert sent.wait(10)
+    HookwireInstrumentor().uninstrument()
+    assert telemetry.host.pm.has_plugin(PLUGIN_NAME)  # the call in flight still needs it
+    released.set()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert not telemetry.host.pm.has_plugin(PLUGIN_NAME)  # left with that call's end
+    assert seen["current"] is trace.INVALID_SPAN  # its context was detached on its thread
+    assert len(telemetry.named(f"chat {MODEL}")) == 1
