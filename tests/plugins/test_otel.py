@@ -557,3 +557,19 @@ def test_uninstrument_during_a_call_waits_for_it_to_detach(
     assert not telemetry.host.pm.has_plugin(PLUGIN_NAME)  # left with that call's end
     assert seen["current"] is trace.INVALID_SPAN  # its context was detached on its thread
     assert len(telemetry.named(f"chat {MODEL}")) == 1
+
+
+def test_a_streamed_tool_loop_parents_each_turn(llm: LLM, telemetry: Telemetry) -> None:
+    def lookup(city: str) -> str:
+        """Look the weather up."""
+        return f"sunny in {city}"
+
+    llm.stream("use lookup for Paris", tools=[lookup], max_turns=2).result()
+    turns = sorted(telemetry.named(f"chat {MODEL}"), key=lambda s: s.start_time or 0)
+    assert len(turns) == 2
+    for turn in turns:
+        assert turn.attributes["gen_ai.request.stream"] is True
+        assert [s.name for s in telemetry.children(turn) if s.name == "POST"] == ["POST"]
+    tool = telemetry.one("execute_tool lookup")
+    assert tool.parent is not None and tool.parent.span_id == turns[0].context.span_id
+    assert "error.type" not in tool.attributes
