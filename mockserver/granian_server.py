@@ -30,6 +30,7 @@ says which fault needs uvicorn (the journal records it with status 0, as a drop)
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import gc
 import json
@@ -38,6 +39,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any, cast
 
@@ -209,6 +211,17 @@ def _shutdown_noise(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
     loop.default_exception_handler(context)
 
 
+_RUNNING: weakref.WeakSet[GranianThread] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """A server still running at exit is stopped first: granian's runtime thread, alive while
+    the interpreter finalizes, would abort the process."""
+    for runner in list(_RUNNING):
+        runner.stop(GRACE + 1)
+
+
 class GranianThread:
     """granian's embedded server on a daemon thread, serving ``app`` on ``host:port``."""
 
@@ -275,6 +288,7 @@ class GranianThread:
             loop.close()
 
     def start(self, name: str) -> threading.Thread:
+        _RUNNING.add(self)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -292,6 +306,7 @@ class GranianThread:
         return False
 
     def stop(self, timeout: float) -> None:
+        _RUNNING.discard(self)
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
