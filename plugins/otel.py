@@ -240,6 +240,9 @@ class OtelPlugin:
         if record is None or record.ended:
             return
         attrs = _result_attributes(result)
+        provider = getattr(result, "provider", "")
+        if isinstance(provider, str) and provider and provider != call.provider:
+            attrs["gen_ai.provider.name"] = record.metric["gen_ai.provider.name"] = provider
         if self.capture_content and call.operation != "embeddings":
             attrs.update(_output_content(result))
         attrs["hookwire.llm.outcome"] = call.outcome or "ok"
@@ -314,6 +317,25 @@ class OtelPlugin:
             span.record_exception(run.error)
             span.set_status(Status(StatusCode.ERROR, _describe(run.error)))
         span.end(end_time=end)
+
+    @hookimpl
+    def hookwire_llm_route(
+        self, router: object, deployment: str | None, event: str, error: BaseException | None
+    ) -> None:
+        """A router's decisions become events of the LLM span they serve, and its last attempt
+        names ``hookwire.route.deployment`` (the reply's provider then names the span's real
+        ``gen_ai.provider.name``: the call's own is ``router``)."""
+        record = _current_call() or _newest_stream()
+        if record is None:
+            return
+        attrs: dict[str, Any] = {"hookwire.route.event": event}
+        if deployment is not None:
+            attrs["hookwire.route.deployment"] = deployment
+        if error is not None:
+            attrs["error.type"] = _error_type(error)
+        record.span.add_event("hookwire.llm.route", attrs)
+        if event == "attempt" and deployment is not None:
+            record.span.set_attribute("hookwire.route.deployment", deployment)
 
     # -- HTTP exchanges ----------------------------------------------------------------------
     def drain(self, done: Callable[[], None]) -> None:
@@ -431,6 +453,15 @@ def _claim(request: Request) -> _Call | None:
             record.claimed = True
             return record
     return waiting[-1] if waiting else None
+
+
+def _newest_stream() -> _Call | None:
+    """The newest stream of this context still waiting for its first token."""
+    for ref in reversed(_PENDING.get()):
+        record = ref()
+        if record is not None and record.pending and not record.ended:
+            return record
+    return None
 
 
 def _metric_attributes(record: _Call) -> dict[str, Any]:

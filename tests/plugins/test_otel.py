@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -573,3 +574,39 @@ def test_a_streamed_tool_loop_parents_each_turn(llm: LLM, telemetry: Telemetry) 
     tool = telemetry.one("execute_tool lookup")
     assert tool.parent is not None and tool.parent.span_id == turns[0].context.span_id
     assert "error.type" not in tool.attributes
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["chat", "stream"])
+def test_a_routed_call_records_its_fallback(
+    streamed: bool, mock_server: Any, mock_server_factory: Any, telemetry: Telemetry
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a deployment nothing listens on: a connect error
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    once = hookwire.RetryPolicy(attempts=1)
+    vllm = mock_server_factory(dialect="vllm")
+    deployments = [
+        {"provider": "openai-compatible", "base_url": dead, "model": MODEL, "api_key": KEY,
+         "name": "down", "retry": once},
+        {"provider": "vllm", "base_url": vllm.openai_base_url, "model": "Qwen/Qwen3-4B",
+         "name": "up", "retry": once},
+    ]  # fmt: skip
+    with LLM(deployments, plugins=telemetry.host) as llm:
+        if streamed:
+            llm.stream("hello", max_tokens=8).result()
+        else:
+            llm.chat("hello", max_tokens=8)
+    (span,) = [s for s in telemetry.spans() if s.name.startswith("chat")]
+    assert span.attributes["gen_ai.provider.name"] == "vllm"  # who answered, not "router"
+    assert span.attributes["hookwire.route.deployment"] == "up"
+    events = [(e.attributes["hookwire.route.event"], e.attributes.get("hookwire.route.deployment"))
+              for e in span.events if e.name == "hookwire.llm.route"]  # fmt: skip
+    assert events[:3] == [("attempt", "down"), ("fallback", "down"), ("attempt", "up")]
+    posts = telemetry.children(span)  # both deployments' requests are under the one call
+    assert sorted(p.attributes["server.port"] for p in posts) == sorted(
+        [int(dead.rsplit(":", 1)[1].split("/")[0]), urlsplit(vllm.url).port]
+    )
+    (duration,) = telemetry.points("gen_ai.client.operation.duration")
+    assert duration.attributes["gen_ai.provider.name"] == "vllm"
