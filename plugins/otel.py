@@ -20,6 +20,8 @@ span ``chat {model}``, CLIENT           every chat and stream reply (each turn o
                                         in-process ``transformers`` provider. A stream's span
                                         ends with the stream (``hookwire.llm.outcome``: ok,
                                         closed or error)
+                                        Through a router, a ``hookwire.llm.route`` event per
+                                        decision, and the provider that answered
 span ``execute_tool {name}``, INTERNAL  each tool run of the automatic loop, a child of the reply
                                         that asked for it
 span ``{method}``, CLIENT               every HTTP exchange (each retry, redirect hop and auth
