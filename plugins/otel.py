@@ -19,7 +19,7 @@ span ``chat {model}``, CLIENT           every chat and stream reply (each turn o
                                         ``embeddings {model}`` for embeddings; INTERNAL for the
                                         in-process ``transformers`` provider. A stream's span
                                         ends with the stream (``hookwire.llm.outcome``: ok,
-                                        closed or error)
+                                        closed or error).
                                         Through a router, a ``hookwire.llm.route`` event per
                                         decision, and the provider that answered
 span ``execute_tool {name}``, INTERNAL  each tool run of the automatic loop, a child of the reply
