@@ -40,6 +40,7 @@ from hookwire.registry import PluginHost, get_plugin_host
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from hookwire.llm.batch import BatchResult
     from hookwire.llm.conversation import Conversation
     from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, EmbeddingResult, TokenCount
 
@@ -732,6 +733,31 @@ class LLM:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    # -- batch jobs (hookwire.llm.batch) ------------------------------------------------------
+    def batch(self, items: Any, *, concurrency: int = 16, retries: int = 3,
+              checkpoint: Any = None, resume: bool = True, progress: Any = None,
+              on_result: Any = None) -> BatchResult:
+        """Run every item (prompts, option dicts or OpenAI batch lines) on ``concurrency``
+        threads; a :class:`~hookwire.llm.batch.BatchResult` in input order. See
+        :mod:`hookwire.llm.batch` for retries, the checkpoint and resuming."""
+        from hookwire.llm import batch as batch_mod
+
+        run = batch_mod.start(self, items, concurrency=concurrency, retries=retries,
+                              checkpoint=checkpoint, resume=resume, progress=progress,
+                              on_result=on_result)
+        return batch_mod.run_sync(run)
+
+    async def abatch(self, items: Any, *, concurrency: int = 16, retries: int = 3,
+                     checkpoint: Any = None, resume: bool = True, progress: Any = None,
+                     on_result: Any = None) -> BatchResult:
+        """``await llm.abatch(...)``: :meth:`batch` as ``concurrency`` tasks on this loop."""
+        from hookwire.llm import batch as batch_mod
+
+        run = batch_mod.start(self, items, concurrency=concurrency, retries=retries,
+                              checkpoint=checkpoint, resume=resume, progress=progress,
+                              on_result=on_result)
+        return await batch_mod.run_async(run)
 
     def __repr__(self) -> str:
         return f"<LLM provider={self.provider!r}>"
