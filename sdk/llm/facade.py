@@ -444,7 +444,7 @@ class LLM:
                                       turn=next(turns))
                 try:
                     result: ChatResult = await send(req)
-                except Exception as exc:
+                except BaseException as exc:  # cancellation too: observers end their spans
                     observer.failed(call, exc)
                     raise
                 observer.done(call, result)
@@ -456,7 +456,7 @@ class LLM:
             call = observer.start(operation, name, self._model_of(req), req, turn=next(turns))
             try:
                 result: ChatResult = send(req)
-            except Exception as exc:
+            except BaseException as exc:  # cancellation too: observers end their spans
                 observer.failed(call, exc)
                 raise
             observer.done(call, result)
@@ -475,7 +475,7 @@ class LLM:
             call = observer.start("stream", name, self._model_of(req), req, turn=next(turns))
             try:
                 stream = open_stream(req)
-            except Exception as exc:
+            except BaseException as exc:  # cancellation too: observers end their spans
                 observer.failed(call, exc)
                 raise
             observer.watch(call, stream)
@@ -573,7 +573,7 @@ class LLM:
         try:
             result = self.provider.embed(items, model=model, dimensions=dimensions,
                                          batch_size=size)
-        except Exception as exc:
+        except BaseException as exc:  # cancellation too: observers end their spans
             observer.failed(call, exc)
             raise
         observer.done(call, self._priced(result))
@@ -602,7 +602,7 @@ class LLM:
             result = await self.provider.aembed(
                 items, model=model, dimensions=dimensions, batch_size=size
             )
-        except Exception as exc:
+        except BaseException as exc:  # cancellation too: observers end their spans
             observer.failed(call, exc)
             raise
         observer.done(call, self._priced(result))

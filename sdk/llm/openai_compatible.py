@@ -25,6 +25,7 @@ hook                       default
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 import time
@@ -422,7 +423,12 @@ class OpenAICompatibleProvider(Provider):
 
             workers = min(self.embed_concurrency, len(chunks))
             with ThreadPoolExecutor(workers, thread_name_prefix="sdk-llm-embed") as pool:
-                parts = list(pool.map(lambda c: self._embed_batch(c, name, dimensions), chunks))
+                # each batch runs in its own copy of the caller's context (a tracing span)
+                contexts = [contextvars.copy_context() for _ in chunks]
+                parts = list(pool.map(
+                    lambda ctx, c: ctx.run(self._embed_batch, c, name, dimensions),
+                    contexts, chunks,
+                ))
         return _embed.merge(parts, name, self.name)
 
     def _tokenize_url(self) -> str | None:
