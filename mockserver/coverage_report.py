@@ -103,10 +103,13 @@ class ReportError(ValueError):
 
 
 def endpoint_of(method: str, path: str) -> str:
-    """`METHOD /template`: parametrized paths grouped (`/v1/models/{model}`, `/status/*`)."""
+    """`METHOD /template`: parametrized paths grouped (`/v1/models/{model}`,
+    `/v1/responses/{id}`, `/status/*`)."""
     if path.startswith("/v1/"):
-        if path.startswith("/v1/models/"):
-            path = "/v1/models/{model}"
+        parts = path.split("/")  # ["", "v1", resource, id, rest...]
+        if len(parts) > 3 and parts[2] != "chat":
+            name = "{model}" if parts[2] == "models" else "{id}"
+            path = "/".join([*parts[:3], name, *parts[4:]])
     else:
         head, sep, _ = path[1:].partition("/")
         if sep:
