@@ -249,23 +249,26 @@ class _PyreqwestStream:
         self._read_timeout = read
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        read = self._raw.body_reader.read
+        # read_chunk, not read(CHUNK_SIZE): read(n) sets aside n bytes in Rust for every call,
+        # 64 KiB a stream while it waits, which 1,000 waiting streams turn into 64 MiB.
+        read = self._raw.body_reader.read_chunk
         seconds = self._read_timeout
         decoder = _decoder(self._raw)
+        size = _common.CHUNK_SIZE
         try:
             while True:
-                chunk = await (
-                    read(_common.CHUNK_SIZE)
-                    if seconds is None
-                    else _common.within(read(_common.CHUNK_SIZE), seconds)
-                )
+                chunk = await (read() if seconds is None else _common.within(read(), seconds))
                 if chunk is None:
                     break
-                if decoder is None:
-                    yield chunk.to_bytes()
-                else:
-                    for piece in decoder.feed(chunk.to_bytes()):
+                data = chunk.to_bytes()
+                if decoder is not None:
+                    for piece in decoder.feed(data):
                         yield piece
+                elif len(data) <= size:
+                    yield data
+                else:  # hyper's buffer can hand over more than one chunk's worth at once
+                    for start in range(0, len(data), size):
+                        yield data[start : start + size]
             if decoder is not None:
                 for piece in decoder.flush():
                     yield piece
