@@ -1,14 +1,17 @@
 """Per-request cost of ``hookwire.Client``/``AsyncClient`` against the raw library underneath.
 
 One run, one local server (``_servers.local_server``: a bare ASGI app under uvicorn in its own
-process), three pairs, each measured side by side:
+process), the pairs below, each measured side by side:
 
 =====================================  ==================================  ========
 SDK                                    raw peer                            target
 =====================================  ==================================  ========
 ``hookwire.Client(transport="requests")``   ``requests.Session``                <= 1.10x
 ``hookwire.Client(transport="httpx")``      ``httpx.Client``                    <= 1.10x
-``hookwire.AsyncClient(transport="aiohttp")`` ``aiohttp.ClientSession``         <= 1.25x
+``hookwire.AsyncClient(transport="aiohttp")`` ``aiohttp.ClientSession``         <= 1.10x
+``hookwire.AsyncClient(transport="httpx")``   ``httpx.AsyncClient``             <= 1.00x
+``hookwire.AsyncClient(transport="pyreqwest")`` ``pyreqwest.client.Client``     <= 1.10x
+``hookwire.AsyncClient(transport="pyreqwest")`` ``aiohttp.ClientSession``       <= 1.00x
 =====================================  ==================================  ========
 
 Sync: sequential ``GET`` + ``.json()``. Async: 64 concurrent ``GET`` + ``.json()``
@@ -20,13 +23,16 @@ sensitive to load from other processes on a shared machine), and the client proc
 per request (server time excluded, so this ratio is the SDK's overhead undiluted). ``--profile``
 adds a cProfile of the SDK side of each pair, sorted by own time.
 
-Usage: ``python benchmarks/bench_http.py [--rounds 15] [--requests 400] [--batches 24] [--profile]``
+Usage: ``python benchmarks/bench_http.py [--rounds 15] [--requests 400] [--batches 24] [--profile]
+[--only requests|httpx|aiohttp|httpx-async|pyreqwest]`` (pyreqwest pairs need
+``hookwire[pyreqwest]``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import io
@@ -175,6 +181,29 @@ async def time_async(
     return (time.perf_counter() - started) / n * 1e6, (time.process_time() - cpu) / n * 1e6
 
 
+async def run_async_pair(
+    pair: Pair,
+    sdk_get: Callable[[str], Awaitable[object]],
+    raw_get: Callable[[str], Awaitable[object]],
+    url: str,
+    args: argparse.Namespace,
+    *,
+    profile: str | None = None,
+) -> None:
+    for get_json in (sdk_get, raw_get):
+        await time_async(get_json, url, args.batches)
+    for i in range(args.rounds):
+        order = [("hookwire", sdk_get), ("raw", raw_get)]
+        for side, get_json in order if i % 2 == 0 else order[::-1]:
+            pair.add(side, await time_async(get_json, url, args.batches))
+    if profile is not None and args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        await time_async(sdk_get, url, args.batches * 4)
+        profiler.disable()
+        print_profile(profiler, profile)
+
+
 async def bench_aiohttp(url: str, args: argparse.Namespace, *, same_timeouts: bool = False) -> Pair:
     """The target pair; ``same_timeouts`` gives raw aiohttp the SDK's default timeouts.
 
@@ -186,11 +215,11 @@ async def bench_aiohttp(url: str, args: argparse.Namespace, *, same_timeouts: bo
 
     if same_timeouts:
         pair = Pair(
-            f"AsyncClient(aiohttp) vs aiohttp x{CONCURRENCY}, same timeouts [informational]", 1.25
+            f"AsyncClient(aiohttp) vs aiohttp x{CONCURRENCY}, same timeouts [informational]", 1.10
         )
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=60)
     else:
-        pair = Pair(f"AsyncClient(aiohttp) vs aiohttp x{CONCURRENCY}", 1.25)
+        pair = Pair(f"AsyncClient(aiohttp) vs aiohttp x{CONCURRENCY}", 1.10)
         timeout = aiohttp.ClientTimeout(total=300)  # aiohttp's own default
 
     session_cm = aiohttp.ClientSession(timeout=timeout)
@@ -203,18 +232,71 @@ async def bench_aiohttp(url: str, args: argparse.Namespace, *, same_timeouts: bo
             async with session.get(u) as response:
                 return await response.json()
 
-        for get_json in (sdk_get, raw_get):
-            await time_async(get_json, url, args.batches)
-        for i in range(args.rounds):
-            order = [("hookwire", sdk_get), ("raw", raw_get)]
-            for side, get_json in order if i % 2 == 0 else order[::-1]:
-                pair.add(side, await time_async(get_json, url, args.batches))
-        if args.profile:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await time_async(sdk_get, url, args.batches * 4)
-            profiler.disable()
-            print_profile(profiler, "AsyncClient(aiohttp)")
+        profile = None if same_timeouts else "AsyncClient(aiohttp)"
+        await run_async_pair(pair, sdk_get, raw_get, url, args, profile=profile)
+    return pair
+
+
+async def bench_httpx_async(url: str, args: argparse.Namespace) -> Pair:
+    """``AsyncClient(transport="httpx")`` against a raw ``httpx.AsyncClient`` (its defaults:
+    connect/read/write/pool 5 s, a pool of 100): the SDK drives httpx's transport layer only,
+    so this is the cost of hookwire's own work against httpx's client layer."""
+    import httpx
+
+    pair = Pair(f"AsyncClient(httpx) vs httpx.AsyncClient x{CONCURRENCY}", 1.0)
+    async with hookwire.AsyncClient(transport="httpx") as client, httpx.AsyncClient() as raw:
+
+        async def sdk_get(u: str) -> object:
+            return (await client.get(u)).json()
+
+        async def raw_get(u: str) -> object:
+            return (await raw.get(u)).json()
+
+        await run_async_pair(pair, sdk_get, raw_get, url, args, profile="AsyncClient(httpx)")
+    return pair
+
+
+def _pyreqwest_registered() -> None:
+    """Register the transport when an older editable install does not list its entry point."""
+    host = hookwire.get_plugin_host()
+    if "pyreqwest" not in host.transports():
+        from hookwire.plugins.transports import pyreqwest_transport
+
+        host.register(pyreqwest_transport, "transport-pyreqwest")
+
+
+async def bench_pyreqwest(url: str, args: argparse.Namespace, *, peer: str) -> Pair:
+    """``AsyncClient(transport="pyreqwest")`` against raw pyreqwest (``peer="pyreqwest"``: its
+    own ``Client``, body read with ``json()``) or against raw aiohttp (``peer="aiohttp"``: is
+    hookwire's fastest async path faster than the fastest raw Python client?)."""
+    from pyreqwest.client import ClientBuilder
+
+    _pyreqwest_registered()
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(hookwire.AsyncClient(transport="pyreqwest"))
+
+        async def sdk_get(u: str) -> object:
+            return (await client.get(u)).json()
+
+        if peer == "pyreqwest":
+            pair = Pair(f"AsyncClient(pyreqwest) vs pyreqwest Client x{CONCURRENCY}", 1.10)
+            raw = await stack.enter_async_context(ClientBuilder().build())
+
+            async def raw_get(u: str) -> object:
+                return await (await raw.get(u).build().send()).json()
+
+        else:
+            import aiohttp
+
+            pair = Pair(f"AsyncClient(pyreqwest) vs aiohttp x{CONCURRENCY}", 1.0)
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+
+            async def raw_get(u: str) -> object:
+                async with session.get(u) as response:
+                    return await response.json()
+
+        profile = "AsyncClient(pyreqwest)" if peer == "pyreqwest" else None
+        await run_async_pair(pair, sdk_get, raw_get, url, args, profile=profile)
     return pair
 
 
@@ -244,9 +326,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=24, help="async batches of 64 per round")
     parser.add_argument("--warmup", type=int, default=200, help="sync warm-up requests")
     parser.add_argument("--profile", action="store_true", help="cProfile the SDK side")
-    parser.add_argument("--only", choices=["requests", "httpx", "aiohttp"], action="append")
+    choices = ["requests", "httpx", "aiohttp", "httpx-async", "pyreqwest"]
+    parser.add_argument("--only", choices=choices, action="append")
     args = parser.parse_args()
-    only = set(args.only or ["requests", "httpx", "aiohttp"])
+    only = set(args.only or choices)
     pairs: list[Pair] = []
     with local_server() as base:
         url = f"{base}/get"
@@ -259,6 +342,11 @@ def main() -> None:
         if "aiohttp" in only:
             pairs.append(asyncio.run(bench_aiohttp(url, args)))
             pairs.append(asyncio.run(bench_aiohttp(url, args, same_timeouts=True)))
+        if "httpx-async" in only:
+            pairs.append(asyncio.run(bench_httpx_async(url, args)))
+        if "pyreqwest" in only:
+            pairs.append(asyncio.run(bench_pyreqwest(url, args, peer="pyreqwest")))
+            pairs.append(asyncio.run(bench_pyreqwest(url, args, peer="aiohttp")))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"\n{args.rounds} rounds; sync {args.requests} requests/round, "
