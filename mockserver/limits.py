@@ -33,6 +33,9 @@ class Limits:
     schema_values: int = 100_000  # values in the instances generated for one reply (minItems...)
     schema_chars: int = 1_000_000  # characters of their strings (minLength...)
     schema_depth: int = 32  # nesting of a generated instance (and of $ref chains)
+    batch_requests: int = 50_000  # lines of one batch input file (OpenAI's own maximum)
+    stored_files: int = 1_000  # files kept by /v1/files (uploads and batch outputs)
+    stored_file_bytes: int = 256 * 1024 * 1024  # their bytes together
 
     def __post_init__(self) -> None:
         for f in fields(self):
