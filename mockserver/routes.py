@@ -25,7 +25,7 @@ from hookwire.mockserver.httpbin import (
     streams,
 )
 from hookwire.mockserver.httpbin.methods import ALL_METHODS
-from hookwire.mockserver.openai import misc
+from hookwire.mockserver.openai import batches, files, misc
 from hookwire.mockserver.openai.chat import chat_completions
 from hookwire.mockserver.openai.completions import completions
 from hookwire.mockserver.openai.responses import (
@@ -58,6 +58,15 @@ ROUTES: tuple[Route, ...] = (
     Api("/v1/models", misc.list_models, methods=("GET",)),
     # model ids may contain "/"; any method, as before this table existed
     Api("/v1/models/{model:path}", misc.retrieve_model, methods=None, label="/v1/models/{model}"),
+    Api("/v1/files", files.create_file),
+    Api("/v1/files", files.list_files, methods=("GET",)),
+    Api("/v1/files/{file_id}", files.retrieve_file, methods=("GET",)),
+    Api("/v1/files/{file_id}", files.delete_file, methods=("DELETE",)),
+    Api("/v1/files/{file_id}/content", files.file_content, methods=("GET",)),
+    Api("/v1/batches", batches.create_batch),
+    Api("/v1/batches", batches.list_batches, methods=("GET",)),
+    Api("/v1/batches/{batch_id}", batches.retrieve_batch, methods=("GET",)),
+    Api("/v1/batches/{batch_id}/cancel", batches.cancel_batch),
     Api("/tokenize", misc.tokenize),
     Api("/detokenize", misc.detokenize),
     Api("/health", misc.health, methods=("GET",)),
