@@ -27,7 +27,8 @@ SAMPLES |= {"user": "u", "passwd": "p"}  # with these credentials: /hidden-basic
 # Keeps the timed endpoints (/drip, /sse, /delay) instant; the others ignore it.
 QUICK = {"duration": "0", "count": "1", "numbytes": "1"}
 # Lookups of a stored object: for the sample id their 404 is the endpoint's own answer.
-LOOKUPS = {"/v1/responses/{response_id}"}
+LOOKUPS = {"/v1/responses/{response_id}", "/v1/files/{file_id}", "/v1/files/{file_id}/content",
+           "/v1/batches/{batch_id}", "/v1/batches/{batch_id}/cancel"}
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
@@ -94,8 +95,8 @@ async def hello(request: Request) -> Response:
     return json_reply({"hello": request.query_params.get("name", "world")})
 
 
-async def retrieve_file(request: Request) -> Response:
-    return json_reply({"id": request.path_params["file_id"], "object": "file"})
+async def retrieve_store(request: Request) -> Response:
+    return json_reply({"id": request.path_params["store_id"], "object": "vector_store"})
 
 
 def ping(scope) -> bytes:
@@ -110,7 +111,7 @@ def test_a_route_added_to_a_copy_of_the_table_is_served() -> None:
     added = [
         Httpbin("/hello", hello, ("GET", "POST")),
         JsonView("/ping", ping),
-        Api("/v1/files/{file_id}", retrieve_file, methods=("GET",)),
+        Api("/v1/vector_stores/{store_id}", retrieve_store, methods=("GET",)),
         Control("/__mock__/routes", mock_version),
     ]
     app = MockApp(MockConfig(dialect="vllm"), routes=[*ROUTES, *added])
@@ -126,9 +127,9 @@ def test_a_route_added_to_a_copy_of_the_table_is_served() -> None:
         assert httpx.options(srv.url + "/hello", timeout=10).status_code == 200
         assert httpx.get(srv.url + "/ping", timeout=10).json() == {"pong": True}
 
-        file = httpx.get(srv.url + "/v1/files/file-1", timeout=10)
-        assert file.status_code == 200 and file.json() == {"id": "file-1", "object": "file"}
-        wrong = httpx.delete(srv.url + "/v1/files/file-1", timeout=10)
+        store = httpx.get(srv.url + "/v1/vector_stores/vs-1", timeout=10)
+        assert store.status_code == 200 and store.json() == {"id": "vs-1", "object": "vector_store"}
+        wrong = httpx.delete(srv.url + "/v1/vector_stores/vs-1", timeout=10)
         assert wrong.status_code == 405
         assert wrong.json()["error"]["code"] == 405  # the vllm dialect's shape
 
@@ -137,9 +138,9 @@ def test_a_route_added_to_a_copy_of_the_table_is_served() -> None:
         assert httpx.get(srv.url + "/get", timeout=10).status_code == 200  # the rest stays
 
         metrics = httpx.get(srv.url + "/metrics", timeout=10).text
-    assert 'path="/v1/files/{file_id}",status="200"' in metrics
+    assert 'path="/v1/vector_stores/{store_id}",status="200"' in metrics
     paths = [entry.path for entry in app.journal.entries()]
-    assert "/hello" in paths and "/v1/files/file-1" in paths
+    assert "/hello" in paths and "/v1/vector_stores/vs-1" in paths
     assert "/__mock__/routes" not in paths  # control routes are never journaled
     # the default table did not change
     assert "/hello" not in {route.path for route in ROUTES}
@@ -217,6 +218,6 @@ def test_a_bad_route_is_a_route_error(make, needle: str) -> None:
 
 
 def test_route_table_keeps_the_order_of_parametrized_routes() -> None:
-    first = Api("/v1/x/{rest:path}", retrieve_file, methods=("GET",))
+    first = Api("/v1/x/{rest:path}", retrieve_store, methods=("GET",))
     table = RouteTable([first, Httpbin("/v1/x/{n:int}", view)])
     assert [label for _, label in table.params] == ["/v1/x/{rest:path}", "/v1/x/{n:int}"]
