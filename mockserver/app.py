@@ -25,6 +25,7 @@ from hookwire.mockserver.config import MockConfig
 from hookwire.mockserver.context import RequestContext
 from hookwire.mockserver.control import CONTROL_PREFIX, not_found
 from hookwire.mockserver.faults import FaultSyntaxError, Rule, parse_header, pick
+from hookwire.mockserver.httpbin._json import cors_headers
 from hookwire.mockserver.journal import Journal, JournalEntry
 from hookwire.mockserver.limits import OFF_LOOP_BYTES, LimitExceeded
 from hookwire.mockserver.metrics import Metrics
@@ -294,7 +295,10 @@ class MockApp:
             scope.update(child)
             await route.handle(scope, receive, send)
             return label
-        response = self._error(path.startswith("/v1/"), 404, f"No route for {path}.")
+        is_api = path.startswith("/v1/")
+        response = self._error(is_api, 404, f"No route for {path}.")
+        if not is_api:  # httpbin's side sends its CORS headers on every response, 404s too
+            response.raw_headers.extend(cors_headers(scope))
         await response(scope, receive, send)
         return "(unmatched)"
 

@@ -27,6 +27,7 @@ vllm_app = new_app("Launch a local vLLM server.")
 
 #: The mock server's DIALECTS, spelled out for typer (a test keeps the two equal).
 Dialect = Literal["openai", "vllm", "siliconflow"]
+MockHTTPServer = Literal["uvicorn", "granian"]
 
 
 def _latency(text: str | None) -> tuple[float, float] | None:
@@ -96,7 +97,7 @@ def _mock_argv(fields: dict[str, Any]) -> list[str]:
     argv = ["--host", fields["host"], "--port", str(fields["port"])]
     argv += ["--dialect", fields["dialect"], "--workers", str(fields["workers"])]
     argv += ["--ttft", repr(fields["ttft"]), "--inter-token", repr(fields["inter_token_delay"])]
-    argv += ["--max-body", str(fields["max_body"])]
+    argv += ["--max-body", str(fields["max_body"]), "--server", fields.get("server", "uvicorn")]
     if fields["api_key"] is not None:
         argv += ["--api-key", fields["api_key"]]
     if fields["scenario"] is not None:
@@ -152,6 +153,9 @@ def mock_serve(
     cassette_timing: bool = typer.Option(
         False, "--cassette-timing", help="Replay streamed chunks with their recorded timing."
     ),
+    server: MockHTTPServer = typer.Option(
+        "uvicorn", "--server", help="The HTTP server (granian needs the granian extra)."
+    ),
 ) -> None:
     """Run the mock server until Ctrl-C (the same server as `python -m hookwire.mockserver`)."""
     first, inter = _latency(latency) or (0.0, 0.0)
@@ -161,6 +165,7 @@ def mock_serve(
         "inter_token_delay": inter if inter_token is None else inter_token,
         "scenario": scenario, "models": tuple(model), "only_models": only_models,
         "max_body": max_body, "cassette": cassette, "cassette_timing": cassette_timing,
+        "server": server,
     }  # fmt: skip
     _check_mock(fields)
     _check_port(host, port)

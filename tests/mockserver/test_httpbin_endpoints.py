@@ -372,3 +372,14 @@ def test_every_httpbin_response_carries_cors_headers(client: httpx.Client) -> No
             if r.headers.get("access-control-allow-origin") != "https://o.example":
                 missing.append((method, path, r.status_code))
     assert not missing
+
+
+def test_the_full_servers_404_carries_cors_headers_too(mock_server) -> None:
+    import httpx
+
+    response = httpx.get(mock_server.url + "/no/such/path", headers={"Origin": "https://a.example"})
+    assert response.status_code == 404
+    assert response.headers["access-control-allow-origin"] == "https://a.example"
+    assert response.headers["access-control-allow-credentials"] == "true"
+    api = httpx.get(mock_server.url + "/v1/no-such-endpoint")
+    assert api.status_code == 404 and "access-control-allow-origin" not in api.headers
