@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 import hookwire
-from hookwire.cli import _chat, _http, _keys, _logs, _misc, _serve
+from hookwire.cli import _batch, _chat, _http, _keys, _logs, _misc, _serve
 from hookwire.cli._help import Group
 
 HELP = """hookwire: HTTP and LLM calls through pluggable auth, transports and providers.
@@ -46,6 +46,7 @@ def build_app() -> typer.Typer:
     _misc.register(app)
     _serve.register(app)
     _keys.register(app)
+    _batch.register(app)
     return app
 
 
