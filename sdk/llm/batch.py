@@ -386,8 +386,8 @@ def _wait(exc: BaseException, attempt: int) -> float | None:
     if not isinstance(exc, _RETRYABLE):
         return None
     after = getattr(exc, "retry_after", None)
-    if isinstance(after, (int, float)) and after >= 0:
-        return min(float(after), 60.0)
+    if isinstance(after, (int, float)) and 0 < after <= 60:  # as openai-python: 0 is no hint
+        return float(after)
     return backoff(attempt, random, base=0.25, cap=8.0)
 
 
