@@ -293,3 +293,105 @@ def test_pytest_option_merges_xdist_workers(pytester):
     result.assert_outcomes(passed=2)
     rows = {r["endpoint"]: r for r in json.loads(out.read_text())["rows"]}
     assert rows["GET /v1/models"]["hit"] == {"status-2xx": 1, "status-404": 1}
+
+
+# What the report said hookwire's own suite never exercised on the core API endpoints (text
+# completions, streamed or not, embeddings; 404 on a chat stream; a stall on a plain chat):
+# every failure mode of the catalogue, once per endpoint, with what the mock must answer.
+KEY = "sk-contract"  # pragma: allowlist secret
+API = {
+    "chat": ("/v1/chat/completions", {"messages": MESSAGES}),
+    "chat-stream": ("/v1/chat/completions", {"messages": MESSAGES, "stream": True}),
+    "completions": ("/v1/completions", {"prompt": "hi"}),
+    "completions-stream": ("/v1/completions", {"prompt": "hi", "stream": True}),
+    "embeddings": ("/v1/embeddings", {"input": "hi"}),
+}
+STREAM_FAULTS = {"close-after=2": "eof", "stall-after=1": "timeout", "keepalive-only": "timeout"}
+PLAIN_FAULTS = {"close-after=1": "eof", "stall-after=0": "timeout"}  # a plain body: one piece
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    with LiveServer(MockConfig(api_key=KEY, max_body=2048)) as server:
+        yield server
+
+
+def _call(server, name, fault=None, key=KEY, model="mock-model", **extra):
+    path, body = API[name]
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if fault:
+        headers["X-Mock-Fault"] = fault
+    payload = {"model": model, **body, **extra}
+    with httpx.Client(base_url=server.url, timeout=httpx.Timeout(5, read=0.3)) as client:
+        try:
+            with client.stream("POST", path, json=payload, headers=headers) as r:
+                pieces, end = [], time.monotonic() + 0.5
+                for piece in r.iter_bytes():  # a keep-alive-only stream never ends: give up
+                    pieces.append(piece)
+                    if time.monotonic() > end:
+                        return "timeout", r.headers, b"".join(pieces)
+                return r.status_code, r.headers, b"".join(pieces)
+        except httpx.RemoteProtocolError:
+            return "eof", None, b""
+        except httpx.ReadTimeout:
+            return "timeout", None, b""
+
+
+def _error(raw):
+    return json.loads(raw)["error"]
+
+
+@pytest.mark.parametrize("name", list(API))
+def test_every_failure_mode_on_every_api_endpoint(guarded, name):
+    guarded.reset()
+    streaming = name.endswith("-stream")
+    status, headers, raw = _call(guarded, name, "status=429;retry-after=2")
+    assert (status, headers["retry-after"]) == (429, "2") and _error(raw)["message"]
+    status, _, raw = _call(guarded, name, "status=503")
+    assert status == 503 and _error(raw)["type"] == "server_error"
+    for key in ("sk-wrong", None):  # pragma: allowlist secret
+        status, _, raw = _call(guarded, name, key=key)
+        assert status == 401 and "API key" in _error(raw)["message"]
+    status, _, raw = _call(guarded, name, model="no-such-model")
+    assert status == 404 and _error(raw)["code"] == "model_not_found"
+    status, _, raw = _call(guarded, name, model="")
+    assert status == 400 and _error(raw)["param"] == "model"
+    if not streaming:
+        status, _, raw = _call(guarded, name, padding="x" * 4096)
+        assert status == 413 and "exceeds 2048 bytes" in _error(raw)["message"]
+    status, _, raw = _call(guarded, name, "delay=0.01")
+    assert status == 200 and raw
+    assert _call(guarded, name, "reset-after-body")[0] == "eof"
+    for fault, outcome in (STREAM_FAULTS if streaming else PLAIN_FAULTS).items():
+        assert _call(guarded, name, fault)[0] == outcome, fault
+    if streaming:
+        status, _, raw = _call(guarded, name, "malformed-at=1")
+        events = [line[6:] for line in raw.split(b"\n") if line.startswith(b"data: ")]
+        with pytest.raises(ValueError):
+            json.loads(events[1])
+        status, _, raw = _call(guarded, name, "no-done")
+        assert status == 200 and b"[DONE]" not in raw and raw.count(b"data: ") >= 1
+    # the journal then says so: nothing of the catalogue left unexercised on this endpoint
+    deadline = time.monotonic() + 10
+    while any(e.status in (None, 200) and e.fault_kinds for e in _dropped(guarded)):
+        assert time.monotonic() < deadline  # dropped ones turn to status 0 once seen closed
+        time.sleep(0.01)
+    report = cr.report(cr.Tally().add_all(guarded.journal.entries()))
+    never = {(e["endpoint"], e["stream"]): e["never"] for e in report["never_by_endpoint"]}
+    path = API[name][0]
+    expected = [] if not name.startswith("chat-stream") else _CHAT_STREAM_FEATURES
+    assert never[(f"POST {path}", streaming)] == expected
+
+
+# features of a streamed chat come from what it sends, not from faults: tested above, live
+_CHAT_STREAM_FEATURES = [
+    "stream-reasoning",
+    "stream-tool-calls",
+    "stream-usage",
+    "stream-error-event",
+]
+
+
+def _dropped(server):
+    kinds = {"reset", "cut", "stall"}  # (keep-alive-only ends as the 200 it began as)
+    return [e for e in server.journal.entries() if kinds & set(e.fault_kinds)]
