@@ -51,6 +51,12 @@ T = TypeVar("T")
 #: the Response's max_body_size check stops a decompression bomb after one chunk.
 CHUNK_SIZE = 64 * 1024
 
+#: How much of a body a backend may read ahead of its consumer, per response (aiohttp's
+#: ``read_bufsize``, pyreqwest's ``streamed_read_buffer_limit``; both default to 64 KiB). A fast
+#: server and a slow consumer fill it on every stream: with 1,000 concurrent LLM streams the
+#: 64 KiB default cost more memory per stream than openai's client spends in all.
+READ_AHEAD = 16 * 1024
+
 _DEFAULT_TIMEOUT = Timeout()
 
 

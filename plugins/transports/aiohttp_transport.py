@@ -11,7 +11,8 @@ Choices, all to keep per-request work small and behaviour identical to the other
   the core's ``ContentDecoder``, as on every transport, so the bomb bound and the error for a
   corrupt body are not aiohttp's), ``trust_env=False``, a ``DummyCookieJar`` (the client owns
   cookies) and ``skip_auto_headers`` for User-Agent, Accept, Accept-Encoding and Content-Type,
-  so only the headers the request carries (plus Host and framing) reach the wire.
+  so only the headers the request carries (plus Host and framing) reach the wire;
+  ``read_bufsize=_common.READ_AHEAD`` bounds what each response reads ahead of its consumer.
 - The pool timeout: aiohttp reports a slow pool wait and a slow TCP connect as the same
   exception, so the transport bounds in-flight exchanges with ``_common.Slots`` (waited on for
   at most ``pool`` seconds, released when the body is finished or closed) and aiohttp's own
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
     from hookwire.plugin import ContentDecoder
 
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
+
+#: The in-flight bound, shared with the pyreqwest transport (kept under its old name here).
+_Slots = _common.Slots
 
 
 @functools.lru_cache(maxsize=64)
@@ -80,6 +84,7 @@ class AiohttpTransport(AsyncBaseTransport):
             cookie_jar=aiohttp.DummyCookieJar(),
             skip_auto_headers=_SKIP_AUTO_HEADERS,
             timeout=_client_timeout(None, None),
+            read_bufsize=_common.READ_AHEAD,
         )
         # aiohttp silently resends an idempotent request once when a pooled connection turns
         # out closed; that is an attempt the client cannot count (no public switch exists).

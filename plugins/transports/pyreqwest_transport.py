@@ -198,7 +198,7 @@ class PyreqwestTransport(AsyncBaseTransport):
                 builder = builder.body_stream(request.aiter_body())
             elif request.content:
                 builder = builder.body_bytes(request.content)
-            context = builder.build_streamed()
+            context = builder.streamed_read_buffer_limit(_common.READ_AHEAD).build_streamed()
             entered = context.__aenter__()
             raw = await (entered if limit is None else _common.within(entered, limit))
         except Exception as exc:
