@@ -21,6 +21,7 @@ argument               becomes
 ``temperature``        sampling (``0``/unset: greedy), ``top_p``, ``seed``, ``stop`` as given
 ``tools``              passed to the template when it renders tools, else ``InvalidRequest``;
                        ``<tool_call>{...}</tool_call>`` blocks in a reply become ``tool_calls``
+                       (in a stream too, as each block completes: the tool loop runs)
 ``n``                  ``n`` sequences of the prompt generated as one batch (sampled, or n
                        identical greedy ones); each choice has its own reasoning split,
                        tool-call parse, stop cut, finish reason and logprobs; usage counts the
@@ -72,6 +73,7 @@ from hookwire.llm.types import (
     StreamTimeout,
     TokenCount,
     ToolCall,
+    ToolCallDelta,
     Usage,
 )
 from hookwire.plugin import Clock, ProviderRegister, StreamDeadlines, hookimpl
@@ -137,6 +139,81 @@ def parse_tool_calls(content: str) -> tuple[str, list[ToolCall]]:
 
     rest = _TOOL_CALL.sub(take, content)
     return (rest.strip() if calls else content), calls
+
+
+_OPEN_CALL, _CLOSE_CALL = "<tool_call>", "</tool_call>"
+
+
+class ToolCallCutter:
+    """A stream's content with Qwen's ``<tool_call>...</tool_call>`` blocks taken out as tool
+    calls, as they complete (text that might start a block is held back until it is known)."""
+
+    def __init__(self) -> None:
+        self._buffer: dict[int, str] = {}
+        self._after_call: set[int] = set()  # the newlines after a block are the template's
+        self.calls: dict[int, int] = {}  # index -> calls made
+
+    def feed(self, delta: ChatDelta) -> list[ChatDelta]:
+        if not delta.content:
+            return [delta]
+        index = delta.index
+        text = self._buffer.pop(index, "") + delta.content
+        out: list[ChatDelta] = []
+        while True:
+            if index in self._after_call:
+                text = text.lstrip("\n")
+                if not text:
+                    break
+                self._after_call.discard(index)
+            start = text.find(_OPEN_CALL)
+            if start < 0:
+                keep = _held_prefix(text, _OPEN_CALL)
+                if len(text) - keep:
+                    out.append(ChatDelta(text[: len(text) - keep], index=index,
+                                         logprobs=delta.logprobs))
+                if keep:
+                    self._buffer[index] = text[len(text) - keep:]
+                break
+            if start:
+                out.append(ChatDelta(text[:start], index=index))
+            end = text.find(_CLOSE_CALL, start)
+            if end < 0:
+                self._buffer[index] = text[start:]
+                break
+            block = text[start : end + len(_CLOSE_CALL)]
+            rest, calls = parse_tool_calls(block)
+            if calls:
+                first = self.calls.get(index, 0)
+                self.calls[index] = first + len(calls)
+                out.append(ChatDelta(index=index, tool_calls=[
+                    ToolCallDelta(first + i, c.id, c.name, c.arguments)
+                    for i, c in enumerate(calls)
+                ]))
+                self._after_call.add(index)
+            elif rest:
+                out.append(ChatDelta(rest, index=index))
+            text = text[end + len(_CLOSE_CALL):]
+        return out
+
+    def flush(self, index: int) -> list[ChatDelta]:
+        """What is still held for choice ``index`` (an unclosed block stays content)."""
+        text = self._buffer.pop(index, "")
+        return [ChatDelta(text, index=index)] if text else []
+
+    def finish(self, final: ChatDelta) -> list[ChatDelta]:
+        """Before a choice's finish delta: its held text; the reason is tool_calls if it called."""
+        out = self.flush(final.index)
+        if self.calls.get(final.index):
+            final.finish_reason = "tool_calls"
+        return [*out, final]
+
+
+def _held_prefix(text: str, marker: str) -> int:
+    """The length of the longest end of ``text`` that begins ``marker``."""
+    for k in range(min(len(text), len(marker) - 1), 0, -1):
+        if marker.startswith(text[-k:]):
+            return k
+    return 0
 
 
 def _wire_message(message: Message) -> dict[str, Any]:
@@ -349,14 +426,20 @@ class TransformersProvider(Provider):
             engine = self.engine
             deadline = self._deadline(req)
             local = engine.stream(messages, **self._kwargs(engine, req, deadline))
+            cutter = ToolCallCutter() if req.tools else None
             try:
                 for item in local:
-                    yield _delta(item, local)
+                    delta = _delta(item, local)
+                    if cutter is None:
+                        yield delta
+                    else:
+                        yield from cutter.feed(delta)
             finally:
                 local.close()
             if deadline is not None and deadline.error is not None:
                 raise deadline.error
-            yield from _finals(local)
+            for final in _finals(local):
+                yield from ([final] if cutter is None else cutter.finish(final))
 
         return ChatStream(deltas(), provider=self.name, model=self.model or "")
 
@@ -416,15 +499,19 @@ class TransformersProvider(Provider):
             engine = await self.aengine()
             deadline = self._deadline(req)
             local = engine.astream(messages, **self._kwargs(engine, req, deadline))
+            cutter = ToolCallCutter() if req.tools else None
             try:
                 async for item in local:
-                    yield _delta(item, local.stream)
+                    delta = _delta(item, local.stream)
+                    for piece in [delta] if cutter is None else cutter.feed(delta):
+                        yield piece
             finally:
                 await local.aclose()
             if deadline is not None and deadline.error is not None:
                 raise deadline.error
-            for delta in _finals(local.stream):
-                yield delta
+            for final in _finals(local.stream):
+                for piece in [final] if cutter is None else cutter.finish(final):
+                    yield piece
 
         return AsyncChatStream(deltas(), provider=self.name, model=self.model or "")
 
