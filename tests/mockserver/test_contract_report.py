@@ -395,3 +395,17 @@ _CHAT_STREAM_FEATURES = [
 def _dropped(server):
     kinds = {"reset", "cut", "stall"}  # (keep-alive-only ends as the 200 it began as)
     return [e for e in server.journal.entries() if kinds & set(e.fault_kinds)]
+
+
+def test_hookwire_mock_report_command(tmp_path, capsys):
+    from hookwire.cli import main as hookwire_main
+
+    journal = tmp_path / "journal.json"
+    journal.write_text(json.dumps([entry(status=503, kinds=["status"], model="m")]))
+    assert hookwire_main(["mock", "report", str(journal), "--json", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "status-5xx=1" in out and "API endpoints never called" in out
+    rows = json.loads((tmp_path / "r.json").read_text())["rows"]
+    assert [(r["model"], r["hit"]) for r in rows] == [("m", {"status-5xx": 1})]
+    assert hookwire_main(["mock", "report", str(tmp_path / "missing.json")]) == 1
+    assert "cannot read" in capsys.readouterr().err
