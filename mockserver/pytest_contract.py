@@ -66,7 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="report which statuses, faults and stream features the run's mock traffic hit "
-        "(and never hit), per endpoint and model; PATH also gets it as JSON",
+        "(and never hit), per endpoint and model; =PATH also writes it as JSON (spell it with "
+        "'=': a bare next argument would be taken as the PATH)",
     )
 
 
