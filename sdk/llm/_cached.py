@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from hookwire.llm._stream import AsyncChatStream, ChatStream
+from hookwire.llm._wrapped import WrappedProvider
 from hookwire.llm.cache import ResponseCache, request_key
 from hookwire.llm.provider import Provider
 from hookwire.llm.types import (
@@ -20,8 +21,6 @@ from hookwire.llm.types import (
     ChatRequest,
     ChatResult,
     Choice,
-    EmbeddingResult,
-    TokenCount,
     TokenLogprob,
     ToolCall,
     ToolCallDelta,
@@ -128,30 +127,18 @@ def _replay(result: ChatResult, deltas: list[ChatDelta] | None) -> list[ChatDelt
 # -- the provider ---------------------------------------------------------------------------
 
 
-class CachedProvider(Provider):
+class CachedProvider(WrappedProvider):
     """``inner`` with replies kept in ``cache`` for ``ttl`` seconds."""
 
     def __init__(
         self, inner: Provider, cache: ResponseCache, *, ttl: float | None, sampled: bool
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.cache = cache
         self.ttl = ttl
         self.sampled = sampled
-        self.name = inner.name
         self.hits = 0
         self.misses = 0
-
-    @property
-    def model(self) -> str | None:
-        return self.inner.model
-
-    @model.setter
-    def model(self, value: str | None) -> None:
-        self.inner.model = value
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["inner"], name)
 
     def _key(self, req: ChatRequest) -> str | None:
         """The key, or None when this request's reply is not to be kept."""
@@ -215,20 +202,6 @@ class CachedProvider(Provider):
         stream = ChatStream(deltas(), provider=self.name, model=model)
         return stream
 
-    def embed(
-        self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
-    ) -> EmbeddingResult:
-        return self.inner.embed(texts, model=model, dimensions=dimensions, batch_size=batch_size)
-
-    def count_tokens(self, req: ChatRequest) -> TokenCount:
-        return self.inner.count_tokens(req)
-
-    def models(self) -> list[str]:
-        return self.inner.models()
-
-    def close(self) -> None:
-        self.inner.close()
-
     # -- async -----------------------------------------------------------------------------
     async def achat(self, req: ChatRequest) -> ChatResult:
         key = self._key(req)
@@ -262,21 +235,6 @@ class CachedProvider(Provider):
 
         stream = AsyncChatStream(deltas(), provider=self.name, model=model)
         return stream
-
-    async def aembed(
-        self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
-    ) -> EmbeddingResult:
-        return await self.inner.aembed(texts, model=model, dimensions=dimensions,
-                                       batch_size=batch_size)
-
-    async def acount_tokens(self, req: ChatRequest) -> TokenCount:
-        return await self.inner.acount_tokens(req)
-
-    async def amodels(self) -> list[str]:
-        return await self.inner.amodels()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
     def __repr__(self) -> str:
         return f"<CachedProvider {self.inner!r} hits={self.hits} misses={self.misses}>"

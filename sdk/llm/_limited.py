@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 from hookwire.errors import RateLimitError
 from hookwire.llm._stream import AsyncChatStream, ChatStream
+from hookwire.llm._wrapped import WrappedProvider
 from hookwire.llm.limits import RateLimiter
 from hookwire.llm.provider import Provider
 from hookwire.llm.types import (
@@ -21,7 +21,6 @@ from hookwire.llm.types import (
     ChatRequest,
     ChatResult,
     EmbeddingResult,
-    TokenCount,
     estimate_tokens,
 )
 
@@ -38,24 +37,12 @@ def _used(result: ChatResult | EmbeddingResult) -> int | None:
     return None if usage is None else usage.total_tokens
 
 
-class LimitedProvider(Provider):
+class LimitedProvider(WrappedProvider):
     """``inner`` with every call taken from ``limiter`` first."""
 
     def __init__(self, inner: Provider, limiter: RateLimiter) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.limiter = limiter
-        self.name = inner.name
-
-    @property
-    def model(self) -> str | None:
-        return self.inner.model
-
-    @model.setter
-    def model(self, value: str | None) -> None:
-        self.inner.model = value
-
-    def __getattr__(self, name: str) -> Any:  # base_url, client... stay the inner provider's
-        return getattr(self.__dict__["inner"], name)
 
     def _refused(self, exc: RateLimitError) -> None:
         self.limiter.pause(getattr(exc, "retry_after", None))
@@ -105,15 +92,6 @@ class LimitedProvider(Provider):
         self.limiter.settle(tokens, _used(result))
         return result
 
-    def count_tokens(self, req: ChatRequest) -> TokenCount:
-        return self.inner.count_tokens(req)
-
-    def models(self) -> list[str]:
-        return self.inner.models()
-
-    def close(self) -> None:
-        self.inner.close()
-
     # -- async -----------------------------------------------------------------------------
     async def achat(self, req: ChatRequest) -> ChatResult:
         tokens = request_tokens(req)
@@ -159,15 +137,6 @@ class LimitedProvider(Provider):
             raise
         self.limiter.settle(tokens, _used(result))
         return result
-
-    async def acount_tokens(self, req: ChatRequest) -> TokenCount:
-        return await self.inner.acount_tokens(req)
-
-    async def amodels(self) -> list[str]:
-        return await self.inner.amodels()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
     def __repr__(self) -> str:
         return f"<LimitedProvider {self.inner!r} {self.limiter!r}>"

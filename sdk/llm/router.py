@@ -35,7 +35,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -229,23 +229,53 @@ class RoutedProvider(Provider):
         """The request as the deployment gets it: its own model, not the router's name."""
         return req if req.model is None else replace(req, model=None)
 
-    # -- sync ------------------------------------------------------------------------------
-    def chat(self, req: ChatRequest) -> ChatResult:
+    def _route(self, req: ChatRequest | None, send: Callable[[Deployment], Any]) -> Any:
+        """``send(deployment)`` on each candidate in turn until one answers."""
         errors: list[tuple[str, BaseException]] = []
         for deployment in self._candidates(req):
             started = self._begin(deployment)
             try:
-                result = deployment.provider.chat(self._for(deployment, req))
+                result = send(deployment)
             except Exception as exc:
-                moves_on = _moves_on(exc, self.fallback_on)
-                self._failed(deployment, exc, moves_on=moves_on)
-                if not moves_on:
-                    raise
-                errors.append((deployment.name, exc))
+                self._give_up_unless_moving_on(deployment, exc, errors)
                 continue
             self._succeeded(deployment, started)
             return result
         raise self._exhausted(errors)
+
+    async def _aroute(
+        self, req: ChatRequest | None, send: Callable[[Deployment], Awaitable[Any]]
+    ) -> Any:
+        """The async :meth:`_route`."""
+        errors: list[tuple[str, BaseException]] = []
+        for deployment in self._candidates(req):
+            started = self._begin(deployment)
+            try:
+                result = await send(deployment)
+            except Exception as exc:
+                self._give_up_unless_moving_on(deployment, exc, errors)
+                continue
+            self._succeeded(deployment, started)
+            return result
+        raise self._exhausted(errors)
+
+    def _give_up_unless_moving_on(
+        self, deployment: Deployment, exc: Exception, errors: list[tuple[str, BaseException]],
+        *, began: bool = False,
+    ) -> None:
+        """Record the failure; re-raise ``exc`` unless the call moves to the next deployment."""
+        moves_on = not began and _moves_on(exc, self.fallback_on)
+        self._failed(deployment, exc, moves_on=moves_on)
+        if not moves_on:
+            raise exc
+        errors.append((deployment.name, exc))
+
+    # -- sync ------------------------------------------------------------------------------
+    def chat(self, req: ChatRequest) -> ChatResult:
+        result: ChatResult = self._route(
+            req, lambda d: d.provider.chat(self._for(d, req))
+        )
+        return result
 
     def stream(self, req: ChatRequest) -> ChatStream:
         def deltas() -> Iterator[ChatDelta]:
@@ -260,11 +290,7 @@ class RoutedProvider(Provider):
                         began = True
                         yield delta
                 except Exception as exc:
-                    moves_on = not began and _moves_on(exc, self.fallback_on)
-                    self._failed(deployment, exc, moves_on=moves_on)
-                    if not moves_on:
-                        raise
-                    errors.append((deployment.name, exc))
+                    self._give_up_unless_moving_on(deployment, exc, errors, began=began)
                     continue
                 finally:
                     inner.close()
@@ -278,23 +304,9 @@ class RoutedProvider(Provider):
     def embed(
         self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
     ) -> EmbeddingResult:
-        errors: list[tuple[str, BaseException]] = []
-        for deployment in self._candidates(None):
-            started = self._begin(deployment)
-            try:
-                result = deployment.provider.embed(
-                    texts, model=model, dimensions=dimensions, batch_size=batch_size
-                )
-            except Exception as exc:
-                moves_on = _moves_on(exc, self.fallback_on)
-                self._failed(deployment, exc, moves_on=moves_on)
-                if not moves_on:
-                    raise
-                errors.append((deployment.name, exc))
-                continue
-            self._succeeded(deployment, started)
-            return result
-        raise self._exhausted(errors)
+        result: EmbeddingResult = self._route(None, lambda d: d.provider.embed(
+            texts, model=model, dimensions=dimensions, batch_size=batch_size))
+        return result
 
     def count_tokens(self, req: ChatRequest) -> TokenCount:
         deployment = self._candidates(req)[0]
@@ -309,21 +321,10 @@ class RoutedProvider(Provider):
 
     # -- async -----------------------------------------------------------------------------
     async def achat(self, req: ChatRequest) -> ChatResult:
-        errors: list[tuple[str, BaseException]] = []
-        for deployment in self._candidates(req):
-            started = self._begin(deployment)
-            try:
-                result = await deployment.provider.achat(self._for(deployment, req))
-            except Exception as exc:
-                moves_on = _moves_on(exc, self.fallback_on)
-                self._failed(deployment, exc, moves_on=moves_on)
-                if not moves_on:
-                    raise
-                errors.append((deployment.name, exc))
-                continue
-            self._succeeded(deployment, started)
-            return result
-        raise self._exhausted(errors)
+        result: ChatResult = await self._aroute(
+            req, lambda d: d.provider.achat(self._for(d, req))
+        )
+        return result
 
     def astream(self, req: ChatRequest) -> AsyncChatStream:
         async def deltas() -> AsyncIterator[ChatDelta]:
@@ -338,11 +339,7 @@ class RoutedProvider(Provider):
                         began = True
                         yield delta
                 except Exception as exc:
-                    moves_on = not began and _moves_on(exc, self.fallback_on)
-                    self._failed(deployment, exc, moves_on=moves_on)
-                    if not moves_on:
-                        raise
-                    errors.append((deployment.name, exc))
+                    self._give_up_unless_moving_on(deployment, exc, errors, began=began)
                     continue
                 finally:
                     await inner.aclose()
@@ -356,23 +353,9 @@ class RoutedProvider(Provider):
     async def aembed(
         self, texts: list[str], *, model: str | None, dimensions: int | None, batch_size: int
     ) -> EmbeddingResult:
-        errors: list[tuple[str, BaseException]] = []
-        for deployment in self._candidates(None):
-            started = self._begin(deployment)
-            try:
-                result = await deployment.provider.aembed(
-                    texts, model=model, dimensions=dimensions, batch_size=batch_size
-                )
-            except Exception as exc:
-                moves_on = _moves_on(exc, self.fallback_on)
-                self._failed(deployment, exc, moves_on=moves_on)
-                if not moves_on:
-                    raise
-                errors.append((deployment.name, exc))
-                continue
-            self._succeeded(deployment, started)
-            return result
-        raise self._exhausted(errors)
+        result: EmbeddingResult = await self._aroute(None, lambda d: d.provider.aembed(
+            texts, model=model, dimensions=dimensions, batch_size=batch_size))
+        return result
 
     async def acount_tokens(self, req: ChatRequest) -> TokenCount:
         deployment = self._candidates(req)[0]

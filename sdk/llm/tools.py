@@ -511,10 +511,10 @@ class _Loop:
         request: ChatRequest,
         box: Toolbox,
         *,
-        max_turns: int,
-        tool_errors: str,
-        approve: Approve | None,
-        observer: Observer | None,
+        max_turns: int = DEFAULT_MAX_TURNS,
+        tool_errors: str = "send",
+        approve: Approve | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.request = request
         self.box = box
@@ -715,15 +715,13 @@ def tool_loop(
     send: Callable[[ChatRequest], ChatResult],
     request: ChatRequest,
     box: Toolbox,
-    *,
-    max_turns: int = DEFAULT_MAX_TURNS,
-    tool_errors: str = "send",
-    approve: Approve | None = None,
-    observer: Observer | None = None,
+    **settings: Any,
 ) -> ChatResult:
-    """Ask, run the tools asked for, send their results, until a reply asks for none."""
-    loop = _Loop(request, box, max_turns=max_turns, tool_errors=tool_errors, approve=approve,
-                 observer=observer)
+    """Ask, run the tools asked for, send their results, until a reply asks for none.
+
+    ``settings``: ``max_turns``, ``tool_errors``, ``approve``, ``observer`` (see the module).
+    """
+    loop = _Loop(request, box, **settings)
     while True:
         result = send(loop.next_request())
         calls = loop.take(result)
@@ -736,15 +734,10 @@ async def atool_loop(
     send: Callable[[ChatRequest], Awaitable[ChatResult]],
     request: ChatRequest,
     box: Toolbox,
-    *,
-    max_turns: int = DEFAULT_MAX_TURNS,
-    tool_errors: str = "send",
-    approve: Approve | None = None,
-    observer: Observer | None = None,
+    **settings: Any,
 ) -> ChatResult:
     """The async loop: each reply's calls run concurrently."""
-    loop = _Loop(request, box, max_turns=max_turns, tool_errors=tool_errors, approve=approve,
-                 observer=observer)
+    loop = _Loop(request, box, **settings)
     while True:
         result = await send(loop.next_request())
         calls = loop.take(result)
@@ -763,19 +756,15 @@ def stream_loop(
     request: ChatRequest,
     box: Toolbox,
     *,
-    max_turns: int = DEFAULT_MAX_TURNS,
-    tool_errors: str = "send",
-    approve: Approve | None = None,
-    observer: Observer | None = None,
     provider: str = "",
     model: str = "",
+    **settings: Any,
 ) -> ChatStream:
     """One stream over every turn: each reply's deltas as they arrive, the tools run between
     replies (``stream.tool_runs`` grows as they finish), ``result()`` the final reply."""
     from hookwire.llm._stream import ChatStream
 
-    loop = _Loop(request, box, max_turns=max_turns, tool_errors=tool_errors, approve=approve,
-                 observer=observer)
+    loop = _Loop(request, box, **settings)
     state: dict[str, Any] = {}
 
     def deltas() -> Iterator[ChatDelta]:
@@ -802,18 +791,14 @@ def astream_loop(
     request: ChatRequest,
     box: Toolbox,
     *,
-    max_turns: int = DEFAULT_MAX_TURNS,
-    tool_errors: str = "send",
-    approve: Approve | None = None,
-    observer: Observer | None = None,
     provider: str = "",
     model: str = "",
+    **settings: Any,
 ) -> AsyncChatStream:
     """The async :func:`stream_loop`: each reply's calls run concurrently."""
     from hookwire.llm._stream import AsyncChatStream
 
-    loop = _Loop(request, box, max_turns=max_turns, tool_errors=tool_errors, approve=approve,
-                 observer=observer)
+    loop = _Loop(request, box, **settings)
     state: dict[str, Any] = {}
 
     async def deltas() -> AsyncIterator[ChatDelta]:
