@@ -225,6 +225,16 @@ def _problem(raw: bytes, endpoint: str, seen: set[str]) -> dict[str, Any] | str:
 
 
 async def _run(ctx: RequestContext, batch: _Batch, data: bytes) -> None:
+    """The batch's task: a failure of the mock itself ends it ``failed``, never stuck."""
+    try:
+        await _steps(ctx, batch, data)
+    except Exception as exc:  # a bug here must not leave a batch in_progress forever
+        batch.errors.append({"code": "server_error", "message": f"mock server: {exc!r}",
+                             "param": None, "line": None})
+        batch.enter("failed")
+
+
+async def _steps(ctx: RequestContext, batch: _Batch, data: bytes) -> None:
     files = files_of(ctx)
     await asyncio.sleep(0)  # the create's answer says "validating" before anything moves
     lines = _lines(ctx, batch, data)
@@ -236,6 +246,7 @@ async def _run(ctx: RequestContext, batch: _Batch, data: bytes) -> None:
     pause = batch.seconds / len(lines)
     done: list[bytes] = []
     failed: list[bytes] = []
+    size, cap = 0, ctx.config.limits.stored_file_bytes
     for k, line in enumerate(lines):
         if batch.cancel or time.time() >= batch.expires_at:
             break
@@ -243,7 +254,15 @@ async def _run(ctx: RequestContext, batch: _Batch, data: bytes) -> None:
         out = {"id": f"batch_req_{uuid.uuid4().hex[:24]}", "custom_id": line["custom_id"],
                "response": {"status_code": status, "request_id": f"req_{uuid.uuid4().hex}",
                             "body": body}, "error": None}
-        (done if status == 200 else failed).append(json.dumps(out).encode() + b"\n")
+        encoded = json.dumps(out).encode() + b"\n"
+        size += len(encoded)
+        if size > cap:  # the output could never be stored: stop before it fills memory
+            exc = LimitExceeded("batch output bytes", size, "stored_file_bytes", cap)
+            batch.errors.append({"code": "output_too_large", "message": str(exc),
+                                 "param": None, "line": k + 1})
+            batch.enter("failed")
+            return
+        (done if status == 200 else failed).append(encoded)
         batch.counts["completed" if status == 200 else "failed"] += 1
         if pause:
             await asyncio.sleep(pause)

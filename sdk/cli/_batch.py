@@ -192,6 +192,11 @@ def run_openai_batch(llm: Any, source: Path, requests: list[dict[str, Any]], out
             if counts.get("total"):
                 done = int(counts.get("completed", 0)) + int(counts.get("failed", 0))
                 bar(done, int(counts.get("failed", 0)), int(counts["total"]))
+    except KeyboardInterrupt:  # Ctrl-C: the batch would otherwise run (and bill) on
+        with contextlib.suppress(Exception):
+            client.post(url(f"/batches/{batch['id']}/cancel"))
+            notice(f"batch {batch['id']}: cancel requested")
+        raise
     finally:
         bar.close()
     status = batch["status"]

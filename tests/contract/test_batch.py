@@ -333,3 +333,28 @@ def test_the_openai_client_on_files_and_batches(mock_server: Any) -> None:
     assert client.files.delete(uploaded.id).deleted
     with pytest.raises(openai.NotFoundError):
         client.files.retrieve(uploaded.id)
+
+
+def test_ctrl_c_while_polling_cancels_the_batch(mock_server: Any, tmp_path: Path) -> None:
+    from hookwire.cli._batch import read_input, run_openai_batch
+
+    src = tmp_path / "in.jsonl"
+    _input(src, 2)
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    def cancels() -> int:
+        return sum(1 for e in mock_server.journal.entries()
+                   if e.path.startswith("/v1/batches/") and e.path.endswith("/cancel"))
+
+    before = cancels()
+    llm = LLM("openai-compatible", base_url=mock_server.openai_base_url, model="mock-model")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_openai_batch(llm, src, read_input(src), tmp_path / "out.jsonl", poll=1,
+                             poll_max=1, sleep=interrupted)
+    finally:
+        llm.close()
+    # sent (the client may retry the 409 of a batch that had already ended)
+    assert cancels() > before and not (tmp_path / "out.jsonl").exists()

@@ -256,3 +256,13 @@ def test_the_vllm_dialect_serves_batches_with_its_error_shape(mock_server_factor
         (error,) = content(c, batch["error_file_id"])
         assert error["response"]["body"]["error"]["code"] == 404  # vLLM's numeric code
         assert c.get("/v1/files/file-x").json()["error"]["code"] == 404
+
+
+def test_a_batch_whose_output_outgrows_the_file_store_fails(mock_server_factory: Any) -> None:
+    server = mock_server_factory(limits=Limits(stored_file_bytes=3000))
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        file = upload(c, jsonl([chat_line(i) for i in range(10)]))
+        batch = wait(c, create(c, file["id"]).json()["id"])
+        assert batch["status"] == "failed"
+        (error,) = batch["errors"]["data"]
+        assert error["code"] == "output_too_large" and "stored_file_bytes=3000" in error["message"]
