@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FSYNC_EVERY",
     "BatchItem",
+    "BatchItemFailed",
     "BatchResult",
     "Checkpoint",
     "parse_items",
