@@ -358,3 +358,20 @@ def test_ctrl_c_while_polling_cancels_the_batch(mock_server: Any, tmp_path: Path
         llm.close()
     # sent (the client may retry the 409 of a batch that had already ended)
     assert cancels() > before and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_batch_lines_body_reaches_the_wire(mock_server: Any, llm: Any) -> None:
+    """Chat options go as themselves, the rest of the body as extra_body (vLLM's top_k...)."""
+    s = Session(mock_server)
+    line = {"custom_id": "x", "method": "POST", "url": CHAT, "body": {
+        "model": "mock-model", "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 0.5, "max_completion_tokens": 7, "top_k": 3, "stream": True}}
+    seen: list[str] = []
+    with llm(headers=s.headers) as made:
+        (item,) = made.batch([line], on_result=lambda done: seen.append(done.id))
+    assert item.ok and seen == ["x"]
+    (entry,) = s.entries()
+    sent = entry.body
+    assert sent["temperature"] == 0.5 and sent["top_k"] == 3
+    assert 7 in (sent.get("max_tokens"), sent.get("max_completion_tokens"))
+    assert not sent.get("stream")
