@@ -302,7 +302,11 @@ class _PyreqwestStream:
         except Exception as exc:
             await self.aclose()
             raise self._error(exc) from exc
-        await self.aclose()
+        # The body is read to its end, so hyper has its connection back already: no need to
+        # await the context's exit (a round trip into Rust) to free the slot.
+        if self._slots is not None:
+            slots, self._slots = self._slots, None
+            slots.release()
         return whole.to_bytes()  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
