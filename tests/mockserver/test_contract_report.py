@@ -14,7 +14,7 @@ from hookwire.mockserver.config import MockConfig
 from hookwire.mockserver.server import LiveServer
 
 pytest_plugins = ["pytester"]
-INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\naddopts = -p no:benchmark\n"
 
 CHAT = "/v1/chat/completions"
 MESSAGES = [{"role": "user", "content": "hi"}]
