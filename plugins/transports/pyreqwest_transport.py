@@ -12,16 +12,18 @@ What the transport turns off or does itself, so behaviour matches the other tran
   off: the client follows redirects and keeps cookies, ``_common.decoder_for`` decodes the raw
   body (the bomb bound and the ``DecodingError`` are the core's), and the proxy is the one the
   client chose (``ProxyBuilder.all``, credentials from its userinfo).
-- One pyreqwest client per (proxy, TLS setting, connect timeout), since reqwest binds all
-  three to a client; a connect timeout cut down by a total deadline reuses the uncut client,
-  because the head deadline then bounds the connect as well.
+- One pyreqwest client per (proxy, TLS setting, connect timeout, read timeout), since reqwest
+  binds all four to a client; a timeout cut down by a total deadline reuses the uncut client,
+  because reqwest's own request timeout (the total deadline) then bounds that phase as well.
 - In-flight exchanges are bounded by ``_common.Slots`` (``max_connections``, waited on for at
   most ``pool`` seconds, released when the body is finished or closed), so ``PoolTimeout``
   means what it means elsewhere.
-- The response head is awaited under one limit: ``first_byte`` (else ``read``), cut to what
-  is left of the head deadline; it counts from the start of the exchange, connect included.
-  Every body read is awaited under ``read``. A cancelled wait drops reqwest's future, which
-  closes the connection.
+- Timeouts run inside reqwest where it has them, since a wait given up from Python does not
+  abort reqwest's task (its connection lives on): ``read`` is reqwest's per-read timeout (head
+  and body alike), ``total`` its request timeout. Python bounds only what reqwest cannot: the
+  head under ``first_byte`` (counted from the start of the exchange, connect included), and,
+  when ``first_byte`` is longer than ``read`` (so reqwest's read timeout would cut it short),
+  every body read under ``read``.
 - TLS is rustls with the platform verifier: ``verify=False`` is
   ``danger_accept_invalid_certs``; a CA bundle file (or every PEM file of a CA directory) is
   trusted *in addition to* the platform's roots, as pyreqwest has no switch to drop those; a
@@ -57,7 +59,7 @@ from hookwire.plugins.transports import _common
 from hookwire.timeouts import Timeout
 from hookwire.transports import AsyncBaseTransport, TLSSettings, TransportOptions
 
-ClientKey = tuple[str | None, TLSSettings, float | None]
+ClientKey = tuple[str | None, TLSSettings, float | None, float | None]
 
 _PHRASES = {status.value: status.phrase for status in http.HTTPStatus}
 
@@ -105,6 +107,18 @@ def _connect_key(timeout: Timeout) -> float | None:
     return connect
 
 
+def _read_key(timeout: Timeout) -> float | None:
+    """The per-read timeout reqwest enforces itself (built into the client), or None when
+    Python must: a ``first_byte`` longer than ``read`` would be cut short by it, and a read
+    cut down to the total deadline is the request's own timeout already."""
+    read, first, total = timeout.read, timeout.first_byte, timeout.total
+    if read is None or (first is not None and first > read):
+        return None
+    if total is not None and read >= total:
+        return None
+    return read
+
+
 class PyreqwestTransport(AsyncBaseTransport):
     """Async transport on pooled ``pyreqwest.client.Client`` objects."""
 
@@ -119,14 +133,16 @@ class PyreqwestTransport(AsyncBaseTransport):
         self._slots = _common.Slots(self._options.max_connections)
         self._closed = False
 
-    def _client(self, proxy: str | None, tls: TLSSettings, connect: float | None) -> Any:
+    def _client(self, key: ClientKey) -> Any:
         # No lock: clients are built without awaiting, so no other task can interleave.
-        client = self._clients.get((proxy, tls, connect))
+        client = self._clients.get(key)
         if client is None:
-            client = self._clients[(proxy, tls, connect)] = self._build(proxy, tls, connect)
+            client = self._clients[key] = self._build(*key)
         return client
 
-    def _build(self, proxy: str | None, tls: TLSSettings, connect: float | None) -> Any:
+    def _build(
+        self, proxy: str | None, tls: TLSSettings, connect: float | None, read: float | None
+    ) -> Any:
         check_tls(tls)
         builder = (
             self._pyreqwest.ClientBuilder()
@@ -141,6 +157,8 @@ class PyreqwestTransport(AsyncBaseTransport):
         )
         if connect is not None:
             builder = builder.connect_timeout(timedelta(seconds=connect))
+        if read is not None:
+            builder = builder.read_timeout(timedelta(seconds=read))
         if proxy is not None:
             from pyreqwest.proxy import ProxyBuilder
 
@@ -171,7 +189,8 @@ class PyreqwestTransport(AsyncBaseTransport):
         head = _common.head_deadline(timeout)
         proxy = _common.proxy_for(request)
         tls = _common.tls_of(request, self._default_tls)
-        client = self._client(proxy, tls, _connect_key(timeout))
+        rust_read = _read_key(timeout)
+        client = self._client((proxy, tls, _connect_key(timeout), rust_read))
         slots = self._slots
         if not slots.try_take():
             try:
@@ -182,9 +201,16 @@ class PyreqwestTransport(AsyncBaseTransport):
                     request=request,
                 ) from None
         ends = None if timeout.total is None else time.monotonic() + timeout.total
+        # Python bounds the head only where reqwest cannot: first_byte (a per-read timeout in
+        # reqwest would restart on each byte), or a read it does not enforce (see _read_key).
         limit = _common.headers_timeout(timeout)
+        if timeout.first_byte is None and rust_read is not None:
+            limit = None
         if ends is not None and (limit is None or limit >= timeout.total):  # type: ignore[operator]
             limit = None  # reqwest's own timeout (below) ends the wait and drops the connection
+        body_read = None if rust_read is not None else timeout.read
+        if ends is not None and body_read is not None and body_read >= timeout.total:  # type: ignore[operator]
+            body_read = None
         try:
             builder = client.request(request.method, request.url).headers(
                 _common.wire_headers(request, text=True)
@@ -213,7 +239,7 @@ class PyreqwestTransport(AsyncBaseTransport):
         return Response(
             status,
             headers=Headers.from_wire(list(raw.headers.items())),
-            stream=_PyreqwestStream(context, raw, request, slots, timeout.read, ends),
+            stream=_PyreqwestStream(context, raw, request, slots, body_read, ends),
             request=request,
             reason_phrase=_PHRASES.get(status, ""),
             http_version=raw.version,
@@ -376,7 +402,7 @@ def map_error(
         return errors.PoolTimeout(
             msg("no pooled connection became free in time", request), request=request
         )
-    if isinstance(exc, px.ConnectTimeoutError):
+    if isinstance(exc, px.ConnectTimeoutError) and "(connect)" in _causes_text(exc):
         return errors.ConnectTimeout(msg("connect timed out", request), request=request)
     if isinstance(exc, px.WriteTimeoutError):
         return errors.WriteTimeout(msg("write timed out", request), request=request)

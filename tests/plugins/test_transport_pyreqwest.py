@@ -78,7 +78,13 @@ def _causes(*messages: str) -> dict[str, Any]:
     ("backend", "proxy", "expected"),
     [
         (px.PoolTimeoutError("p", _causes()), None, errors.PoolTimeout),
-        (px.ConnectTimeoutError("c", _causes()), None, errors.ConnectTimeout),
+        (
+            px.ConnectTimeoutError("c", _causes("client error (Connect)", "deadline has elapsed")),
+            None,
+            errors.ConnectTimeout,
+        ),
+        # reqwest's read timeout while the head is awaited: pyreqwest calls it a connect timeout
+        (px.ConnectTimeoutError("c", _causes("operation timed out")), None, errors.ReadTimeout),
         (px.ReadTimeoutError("r", _causes()), None, errors.ReadTimeout),
         (px.WriteTimeoutError("w", _causes()), None, errors.WriteTimeout),
         (
