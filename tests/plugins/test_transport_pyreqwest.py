@@ -194,3 +194,20 @@ def test_a_closed_transport_refuses_requests(mock_server):
 
     with pytest.raises(errors.ClientClosed):
         run(after_close())
+
+
+def test_the_plugin_registers_an_async_face_only():
+    entry = hookwire.get_plugin_host().transports()["pyreqwest"]
+    assert entry.async_ is pyreqwest_transport.PyreqwestTransport
+    assert entry.sync is None
+
+
+def test_importing_the_plugin_does_not_import_pyreqwest():
+    import subprocess
+
+    code = (
+        "import sys, hookwire.plugins.transports.pyreqwest_transport; "
+        "print('pyreqwest' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
