@@ -10,8 +10,10 @@ Choices, all to keep per-request work small and behaviour identical to the other
   ``TCPConnector(limit=max_connections)``, ``auto_decompress=False`` (the raw body goes through
   the core's ``ContentDecoder``, as on every transport, so the bomb bound and the error for a
   corrupt body are not aiohttp's), ``trust_env=False``, a ``DummyCookieJar`` (the client owns
-  cookies) and ``skip_auto_headers`` for User-Agent, Accept, Accept-Encoding and Content-Type,
-  so only the headers the request carries (plus Host and framing) reach the wire;
+  cookies) and, per request, ``skip_auto_headers`` for whichever of User-Agent, Accept,
+  Accept-Encoding and Content-Type the request lacks (``_skipped``: None, aiohttp's fast path,
+  when it lacks none that matter), so only the headers the request carries (plus Host and
+  framing) reach the wire;
   ``read_bufsize=_common.READ_AHEAD`` bounds what each response reads ahead of its consumer.
 - The pool timeout: aiohttp reports a slow pool wait and a slow TCP connect as the same
   exception, so the transport bounds in-flight exchanges with ``_common.Slots`` (waited on for
@@ -58,6 +60,29 @@ def _client_timeout(connect: float | None, sock_read: float | None) -> Any:
     )
 
 
+#: Methods aiohttp gives a default Content-Type even without a body.
+_CONTENT_TYPE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _skipped(headers: Headers, has_body: bool, method: str) -> tuple[str, ...] | None:
+    """The auto headers aiohttp must not add to this request: those it lacks, or None.
+
+    None lets aiohttp take its fast path (a skip list costs it a new CIMultiDict and a copy of
+    the headers per request). The request always carries Accept-Encoding (``wire_headers``)
+    and, from hookwire's clients, User-Agent and Accept; Content-Type matters only with a body
+    or for a method aiohttp gives one by default.
+    """
+    if (
+        "user-agent" in headers
+        and "accept" in headers
+        and (
+            "content-type" in headers or not (has_body or method in _CONTENT_TYPE_METHODS)
+        )
+    ):
+        return None
+    return tuple(h for h in _SKIP_AUTO_HEADERS if h.lower() not in headers) or None
+
+
 class AiohttpTransport(AsyncBaseTransport):
     """Async transport on one pooled ``aiohttp.ClientSession``."""
 
@@ -82,7 +107,6 @@ class AiohttpTransport(AsyncBaseTransport):
             auto_decompress=False,
             trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=_SKIP_AUTO_HEADERS,
             timeout=_client_timeout(None, None),
             read_bufsize=_common.READ_AHEAD,
         )
@@ -117,13 +141,14 @@ class AiohttpTransport(AsyncBaseTransport):
         assert slots is not None
         if not slots.try_take():
             await self._wait_for_slot(slots, request, timeout.pool)
-        body = request.aiter_body() if request.stream is not None else request.content
+        body = request.aiter_body() if request.stream is not None else (request.content or None)
         try:
             sent = session.request(
                 request.method,
                 request.url,
                 headers=_common.wire_headers(request, text=True),
                 data=body,
+                skip_auto_headers=_skipped(request.headers, body is not None, request.method),
                 allow_redirects=False,
                 proxy=proxy,
                 # True: the connector's own context, for the client's default setting.
