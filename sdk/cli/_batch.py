@@ -243,7 +243,8 @@ def run_vllm(source: Path, out: Path, model: str | None) -> None:
     if exe is None:
         command = [sys.executable, "-m", "vllm.entrypoints.cli.main", *command[1:]]
     notice(f"running: {shown}")
-    code = subprocess.call(command)  # noqa: S603 - our own argv, no shell
+    # our own argv, no shell
+    code = subprocess.call(command)  # noqa: S603  # nosec B603
     if code:
         raise CLIError(f"vllm run-batch exited with {code}", exit_code=code)
 
