@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -53,6 +54,11 @@ def _run(srv):
         third = c.post("/v1/chat/completions", json=BODY, headers=h)
         with pytest.raises(httpx.RemoteProtocolError):
             c.post("/v1/chat/completions", json=BODY, headers={"X-Mock-Fault": "close-after=2"})
+    # over a socket the client can see the connection go before the server has journaled the
+    # drop: wait (boundedly) for the entry to settle rather than race it
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and [e.status for e in srv.journal.entries()][-1:] != [0]:
+        time.sleep(0.01)
     return (
         (first.status_code, first.headers["retry-after"], first.json()),
         _normalise(second.text),
