@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import time
 import uuid
 
 import pytest
@@ -383,4 +384,9 @@ def test_closing_the_client_closes_its_connections(make_client, mock_server_fact
         client.stream("GET", server.join("/stream/3"))
     assert len(_client_ports(server.port)) == 1
     client.close()
+    # closed by the time close() returns, or (pyreqwest closes on its own thread) very soon:
+    # a bounded wait for the sockets to go, never a timing assertion
+    deadline = time.monotonic() + 10
+    while _client_ports(server.port) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert _client_ports(server.port) == set()
