@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "FakeClock": "hookwire._clock",
     "errors": "hookwire.errors",
     "LLM": "hookwire.llm",
+    "Router": "hookwire.llm",
     "Conversation": "hookwire.llm",
 }
 # Every error class is reachable as ``hookwire.X``: the list is errors.__all__, written once.
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
     from hookwire.hookspecs import hookimpl as hookimpl
     from hookwire.llm import LLM as LLM
     from hookwire.llm import Conversation as Conversation
+    from hookwire.llm import Router as Router
     from hookwire.registry import PluginHost as PluginHost
     from hookwire.registry import get_plugin_host as get_plugin_host
     from hookwire.retry import RetryPolicy as RetryPolicy

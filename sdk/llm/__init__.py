@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hookwire.llm._stream import AsyncChatStream, ChatStream
 from hookwire.llm.conversation import Conversation
-from hookwire.llm.facade import LLM, list_providers
+from hookwire.llm.facade import LLM, Router, list_providers
 from hookwire.llm.openai_compatible import OpenAICompatibleProvider
 from hookwire.llm.provider import AsyncFromSync, Provider
 from hookwire.llm.types import (
@@ -37,6 +37,7 @@ __all__ = [
     "Message",
     "OpenAICompatibleProvider",
     "Provider",
+    "Router",
     "StreamTimeout",
     "TokenCount",
     "ToolCall",

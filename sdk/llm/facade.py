@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from hookwire.llm.conversation import Conversation
     from hookwire.llm.types import ChatDelta, ChatRequest, ChatResult, EmbeddingResult, TokenCount
 
-__all__ = ["LLM", "list_providers"]
+__all__ = ["LLM", "Router", "list_providers"]
 
 _S = TypeVar("_S", ChatStream, AsyncChatStream)
 
@@ -761,3 +761,21 @@ class LLM:
 
     def __repr__(self) -> str:
         return f"<LLM provider={self.provider!r}>"
+
+
+class Router(LLM):
+    """``hookwire.Router([...], strategy=..., cooldown=...)``: an :class:`LLM` over several
+    deployments, the spelling litellm users know (the same as ``LLM([...])``; see
+    :mod:`hookwire.llm.router`). ``stats()`` reports each deployment."""
+
+    def __init__(self, deployments: Sequence[Any], **options: Any) -> None:
+        if isinstance(deployments, (str, bytes)) or not isinstance(deployments, Sequence):
+            raise InvalidRequest(
+                f"Router takes a list of deployments, not {type(deployments).__name__}"
+            )
+        super().__init__(list(deployments), **options)
+
+    def stats(self) -> list[dict[str, Any]]:
+        """Each deployment's calls, failures, calls in flight, latency and cooldown left."""
+        stats: list[dict[str, Any]] = self.provider.stats()  # type: ignore[attr-defined]
+        return stats

@@ -10,11 +10,11 @@
     llm.chat("你好")                      # SiliconFlow; on a 429/5xx/timeout, the next one
     hookwire.LLM("openai", model="gpt-4o", fallbacks=["deepseek"])   # the same, spelled short
 
-``LLM([...])`` (or ``hookwire.Router([...])``) puts a :class:`RoutedProvider` behind an
-``LLM``, so chat, stream, embed, their async twins, tool loops, structured output and the
-observation hooks work as on one model. A deployment is a provider name, a dict of ``LLM``
-arguments (``provider``, ``model``, ``base_url``, ``api_key``, ``name``, ``rpm``, ``tpm``...), an
-``LLM`` or a ``Provider``.
+``LLM([...])`` (or ``hookwire.Router([...])``, the spelling litellm users know) puts a
+:class:`RoutedProvider` behind an ``LLM``, so chat, stream, embed, their async twins, tool
+loops, structured output and the observation hooks work as on one model. A deployment is a
+provider name, a dict of ``LLM`` arguments (``provider``, ``model``, ``base_url``,
+``api_key``, ``name``, ``rpm``, ``tpm``...), an ``LLM`` or a ``Provider``.
 
 Strategies: ``"ordered"`` (the first healthy deployment, in the order given), ``"round_robin"``,
 ``"least_busy"`` (fewest calls in flight) and ``"lowest_latency"`` (the best recent latency; an

@@ -254,3 +254,16 @@ def test_per_deployment_rate_limits(servers: Servers) -> None:
     for _ in range(3):
         llm.chat("x")
     llm.close()
+
+
+def test_router_is_the_spelling_litellm_users_know(servers: Servers) -> None:
+    import hookwire
+
+    router = hookwire.Router(servers.deployments(), strategy="round_robin")
+    assert isinstance(router, LLM)
+    used = [router.chat("x").provider for _ in range(2)]
+    assert used == ["openai-compatible", "vllm"]
+    assert [s["calls"] for s in router.stats()] == [1, 1]
+    router.close()
+    with pytest.raises(InvalidRequest, match="list of deployments"):
+        hookwire.Router("openai")  # type: ignore[arg-type]
