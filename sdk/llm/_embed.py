@@ -88,11 +88,7 @@ def merge(
 ) -> EmbeddingResult:
     """One result from the batches' ``(vectors, model, usage, raw)``, kept in batch order."""
     vectors = [v for part in parts for v in part[0]]
-    usages = [part[2] for part in parts if part[2] is not None]
-    usage = None
-    if usages:
-        prompt = sum(u.prompt_tokens for u in usages)
-        usage = Usage(prompt, 0, sum(u.total_tokens for u in usages))
+    usage = Usage.total(part[2] for part in parts)
     served = next((part[1] for part in parts if part[1]), model)
     return EmbeddingResult(vectors, served, usage, provider, [part[3] for part in parts])
 

@@ -533,7 +533,7 @@ class _Loop:
 
     def take(self, result: ChatResult) -> list[ToolCall] | None:
         """Fold one reply in; the calls to run, or None when the loop is over."""
-        self.usage = _add_usage(self.usage, result.usage)
+        self.usage = Usage.total((self.usage, result.usage))
         self.exchange.append(result.message())
         calls = result.tool_calls
         if not calls or not self.box.callable_for(calls):
@@ -578,23 +578,6 @@ class _Loop:
             )
             error.__cause__ = run.error
             self.fail(error, result)
-
-
-def _add_usage(total: Usage | None, more: Usage | None) -> Usage | None:
-    if more is None:
-        return total
-    if total is None:
-        return more
-    def both(a: int | None, b: int | None) -> int | None:
-        return None if a is None and b is None else (a or 0) + (b or 0)
-
-    return Usage(
-        total.prompt_tokens + more.prompt_tokens,
-        total.completion_tokens + more.completion_tokens,
-        total.total_tokens + more.total_tokens,
-        both(total.reasoning_tokens, more.reasoning_tokens),
-        both(total.cached_tokens, more.cached_tokens),
-    )
 
 
 def check_options(max_turns: Any, tool_errors: Any, approve: Any) -> tuple[int, str]:

@@ -12,7 +12,7 @@ smaller and faster to build.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,6 +151,28 @@ class Usage:
         total = data.get("total_tokens")
         return cls(prompt, completion, int(total) if total is not None else prompt + completion,
                    reasoning, int(cached) if isinstance(cached, int) else None)
+
+    def __add__(self, other: Usage) -> Usage:
+        """Two calls' counts together (a tool loop's replies, an embedding job's batches)."""
+        if not isinstance(other, Usage):
+            return NotImplemented
+
+        def both(a: int | None, b: int | None) -> int | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.total_tokens + other.total_tokens,
+            both(self.reasoning_tokens, other.reasoning_tokens),
+            both(self.cached_tokens, other.cached_tokens),
+        )
+
+    @staticmethod
+    def total(usages: Iterable[Usage | None]) -> Usage | None:
+        """The sum of the reported counts; None when none was reported."""
+        found = [u for u in usages if u is not None]
+        return sum(found[1:], found[0]) if found else None
 
 
 @dataclass(frozen=True, slots=True)
