@@ -14,13 +14,14 @@ plugin takes). ``LLM`` itself only validates arguments and delegates.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from hookwire.errors import ConfigError, ContextLengthExceeded, InvalidRequest, PluginError
 from hookwire.llm import _structured
@@ -175,13 +176,12 @@ def list_providers(plugins: PluginHost | None = None) -> list[str]:
 
 
 
-def _price_table(prices: Any) -> PriceTable:
+def _price_table(prices: Any, config: Callable[[], Any]) -> PriceTable:
     if isinstance(prices, PriceTable):
         return prices
     if prices is not None:
         return PriceTable(prices)
-    config = _config()
-    table = getattr(config, "prices", None)
+    table = getattr(config(), "prices", None)
     return table() if callable(table) else PriceTable()
 
 
@@ -192,6 +192,7 @@ def _make_provider(
     api_key: str | None,
     plugins: PluginHost | None,
     options: dict[str, Any],
+    config_of: Callable[[], Any],
 ) -> Provider:
     """The provider named by ``provider`` (or the config's), built by its plugin's factory."""
     if isinstance(provider, Provider):
@@ -201,7 +202,7 @@ def _make_provider(
             f"provider must be a name, a Provider or a list of deployments, not "
             f"{type(provider).__name__}"
         )
-    config = _config()
+    config = config_of()
     name = provider or getattr(config, "default_provider", None)
     if not name:
         raise ConfigError(NO_PROVIDER)
@@ -332,6 +333,7 @@ class LLM:
         # checked here, not by the provider: any provider's prompts can be refused before sending
         self.max_context = positive("max_context", max_context)
         self._plugins = plugins  # whose observation hooks fire (default: the process-wide host)
+        config_of = functools.cache(_config)  # the config file is read once, and only if needed
         limiter = rate_limiter
         if limiter is not None and not isinstance(limiter, RateLimiter):
             raise InvalidRequest(f"rate_limiter must be a RateLimiter, not {limiter!r}")
@@ -376,14 +378,15 @@ class LLM:
                     f"{', '.join(sorted(routing))} apply to a router: pass a list of "
                     "deployments, LLM([...]), or fallbacks=[...]"
                 )
-            made = _make_provider(provider, model, base_url, api_key, plugins, options)  # type: ignore[arg-type]
+            one = cast("str | Provider | None", provider)  # not a list: checked above
+            made = _make_provider(one, model, base_url, api_key, plugins, options, config_of)
         if limiter is not None:
             made = LimitedProvider(made, limiter)
         if store is not None:  # outside the limiter: a cache hit takes no rate budget
             made = CachedProvider(made, store, ttl=cache_ttl, sampled=bool(cache_sampled))
         self.provider = made
         #: The price table (``prices=``, else the config file's ``[prices...]``; may be empty).
-        self.prices = _price_table(prices)
+        self.prices = _price_table(prices, config_of)
         self._costs = CostTotals()
 
     # -- cost -------------------------------------------------------------------------------
