@@ -52,11 +52,12 @@ def _content(text):
 
 def _statuses(srv, count):
     """The journal's statuses once ``count`` entries are final (a drop is noted as 0 after the
-    client has already seen it)."""
-    deadline = time.monotonic() + 5
+    client has already seen it; an entry still in flight has no status yet)."""
+    deadline = time.monotonic() + 10
     while True:
         statuses = [e.status for e in srv.journal.entries()]
-        if (len(statuses) == count and 200 not in statuses) or time.monotonic() > deadline:
+        settled = 200 not in statuses and None not in statuses
+        if (len(statuses) == count and settled) or time.monotonic() > deadline:
             return statuses
         time.sleep(0.01)
 
