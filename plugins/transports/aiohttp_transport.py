@@ -6,22 +6,31 @@ module imports aiohttp only inside the transport, so the plugin loads (and regis
 without it; using it then raises a ``PluginError`` naming the extra.
 
 Choices, all to keep per-request work small and behaviour identical to the other transports:
-- One ``ClientSession`` per transport (made on first use, inside the running loop), with a
-  ``TCPConnector(limit=max_connections)``, ``auto_decompress=False`` (the raw body goes through
-  the core's ``ContentDecoder``, as on every transport, so the bomb bound and the error for a
-  corrupt body are not aiohttp's), ``trust_env=False``, a ``DummyCookieJar`` (the client owns
-  cookies) and, per request, ``skip_auto_headers`` for whichever of User-Agent, Accept,
+- aiohttp's connection layer, not its ``ClientSession``: one ``TCPConnector`` per transport
+  (made on first use, inside the running loop; ``limit=max_connections``), and per exchange the
+  calls ``ClientSession._request`` makes for one request that follows no redirect: an
+  ``aiohttp.ClientRequest``, ``connector.connect``, the protocol's ``set_response_params``,
+  ``send`` and ``start``. Everything else the session does per request (URL joining, cookie
+  jar, auth, netrc and proxy lookups, trace hooks, middlewares, its silent resend of an
+  idempotent request on a stale pooled connection, the redirect loop) is work the client
+  already did or must not be done twice; skipping it is what puts this transport under raw
+  ``ClientSession`` (``benchmarks/bench_http.py``). Those calls are aiohttp's internal layer:
+  ``pyproject.toml`` bounds aiohttp below 4 and ``tests/plugins/test_transport_aiohttp_layer.py``
+  names each one this module relies on, so an aiohttp that changes them fails there first.
+- The parser runs with ``auto_decompress=False`` (the raw body goes through the core's
+  ``ContentDecoder``, as on every transport, so the bomb bound and the error for a corrupt body
+  are not aiohttp's) and ``read_bufsize=_common.READ_AHEAD``, which bounds what each response
+  reads ahead of its consumer; ``skip_auto_headers`` names whichever of User-Agent, Accept,
   Accept-Encoding and Content-Type the request lacks (``_skipped``: None, aiohttp's fast path,
   when it lacks none that matter), so only the headers the request carries (plus Host and
-  framing) reach the wire;
-  ``read_bufsize=_common.READ_AHEAD`` bounds what each response reads ahead of its consumer.
+  framing) reach the wire.
 - The pool timeout: aiohttp reports a slow pool wait and a slow TCP connect as the same
   exception, so the transport bounds in-flight exchanges with ``_common.Slots`` (waited on for
-  at most ``pool`` seconds, released when the body is finished or closed) and aiohttp's own
-  ``sock_connect`` timeout then always means a connect timeout.
-- ``sock_read`` is ``first_byte`` (or ``read``) for the headers; the protocol's read timeout is
-  set to ``read`` once they arrive, so it bounds each idle gap in the body. ``sock_read``
-  restarts on every byte, so the head as a whole is awaited under the head deadline
+  at most ``pool`` seconds, released when the body is finished or closed) and the
+  connector's ``sock_connect`` timeout then always means a connect timeout.
+- The protocol's read timeout is ``first_byte`` (or ``read``) for the headers, and is set
+  to ``read`` once they arrive, so it bounds each idle gap in the body. It restarts on
+  every byte, so the head as a whole is awaited under the head deadline
   (``_common.head_deadline``: ``first_byte`` or what is left of ``total``) with
   ``_common.within``, a cancellation aiohttp answers by closing the connection.
 - TLS per request: ``ssl=`` the context for the request's setting (``_common.SSLContexts``);
@@ -60,6 +69,38 @@ def _client_timeout(connect: float | None, sock_read: float | None) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _accepted_response_params() -> frozenset[str]:
+    """The keyword arguments this aiohttp's ``ResponseHandler.set_response_params`` takes
+    (3.10 lacks ``max_headers``; what it lacks keeps aiohttp's default)."""
+    import inspect
+
+    from aiohttp.client_proto import ResponseHandler
+
+    return frozenset(inspect.signature(ResponseHandler.set_response_params).parameters)
+
+
+@functools.lru_cache(maxsize=64)
+def _response_params(skip_payload: bool, read_timeout: float | None, ceil: float) -> Any:
+    """The parser settings for one response, as ``ClientSession`` passes them (its defaults),
+    with decompression off (the core decodes) and the transport's read-ahead bound."""
+    from aiohttp.helpers import TimerNoop
+
+    wanted = {
+        "timer": TimerNoop(),
+        "skip_payload": skip_payload,
+        "read_until_eof": True,
+        "auto_decompress": False,
+        "read_timeout": read_timeout,
+        "read_bufsize": _common.READ_AHEAD,
+        "timeout_ceil_threshold": ceil,
+        "max_line_size": 8190,
+        "max_field_size": 8190,
+    }
+    accepted = _accepted_response_params()
+    return {k: v for k, v in wanted.items() if k in accepted}
+
+
 #: Methods aiohttp gives a default Content-Type even without a body.
 _CONTENT_TYPE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -75,9 +116,7 @@ def _skipped(headers: Headers, has_body: bool, method: str) -> tuple[str, ...] |
     if (
         "user-agent" in headers
         and "accept" in headers
-        and (
-            "content-type" in headers or not (has_body or method in _CONTENT_TYPE_METHODS)
-        )
+        and ("content-type" in headers or not (has_body or method in _CONTENT_TYPE_METHODS))
     ):
         return None
     return tuple(h for h in _SKIP_AUTO_HEADERS if h.lower() not in headers) or None
@@ -90,32 +129,27 @@ class AiohttpTransport(AsyncBaseTransport):
         self, options: TransportOptions | None = None, *, host: PluginHost | None = None
     ) -> None:
         self._aiohttp = _common.require("aiohttp", "aiohttp", "aiohttp")
+        from aiohttp.helpers import TimerNoop
+        from yarl import URL  # aiohttp's own URL type (a dependency of aiohttp)
+
+        self._url_type = URL
+        self._no_timer = TimerNoop()
         self._options = options or TransportOptions()
         self._contexts = _common.SSLContexts(self._options)
         self._ssl = self._contexts.get(self._options.tls)
-        self._session: Any = None
+        self._connector: Any = None
+        self._loop: Any = None
         self._slots: _common.Slots | None = None
         self._closed = False
 
     def _open(self) -> Any:
         aiohttp = self._aiohttp
-        connector = aiohttp.TCPConnector(
+        self._connector = aiohttp.TCPConnector(
             limit=self._options.max_connections, limit_per_host=0, ssl=self._ssl
         )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            auto_decompress=False,
-            trust_env=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=_client_timeout(None, None),
-            read_bufsize=_common.READ_AHEAD,
-        )
-        # aiohttp silently resends an idempotent request once when a pooled connection turns
-        # out closed; that is an attempt the client cannot count (no public switch exists).
-        if hasattr(self._session, "_retry_connection"):
-            self._session._retry_connection = False
+        self._loop = asyncio.get_running_loop()
         self._slots = _common.Slots(self._options.max_connections)
-        return self._session
+        return self._connector
 
     async def _wait_for_slot(
         self, slots: _common.Slots, request: Request, pool: float | None
@@ -132,7 +166,7 @@ class AiohttpTransport(AsyncBaseTransport):
     async def handle_async_request(self, request: Request) -> Response:
         if self._closed:
             raise errors.ClientClosed("the aiohttp transport was closed")
-        session = self._session or self._open()
+        connector = self._connector or self._open()
         timeout = _common.timeouts(request)
         head = _common.head_deadline(timeout)
         proxy = _common.proxy_for(request)
@@ -141,21 +175,11 @@ class AiohttpTransport(AsyncBaseTransport):
         assert slots is not None
         if not slots.try_take():
             await self._wait_for_slot(slots, request, timeout.pool)
-        body = request.aiter_body() if request.stream is not None else (request.content or None)
         try:
-            sent = session.request(
-                request.method,
-                request.url,
-                headers=_common.wire_headers(request, text=True),
-                data=body,
-                skip_auto_headers=_skipped(request.headers, body is not None, request.method),
-                allow_redirects=False,
-                proxy=proxy,
-                # True: the connector's own context, for the client's default setting.
-                ssl=True if tls == self._contexts.default else self._contexts.get(tls),
-                timeout=_client_timeout(timeout.connect, _common.headers_timeout(timeout)),
+            exchange = self._exchange(connector, request, timeout, proxy, tls)
+            raw = await (
+                exchange if head is None else _common.within(exchange, head.seconds_left())
             )
-            raw = await (sent if head is None else _common.within(sent, head.seconds_left()))
         except Exception as exc:
             slots.release()
             raise _common.head_error(head, map_error(exc, request, proxy), request) from exc
@@ -175,11 +199,74 @@ class AiohttpTransport(AsyncBaseTransport):
             http_version=f"HTTP/{raw.version.major}.{raw.version.minor}",
         )
 
+    async def _exchange(
+        self, connector: Any, request: Request, timeout: Any, proxy: str | None, tls: Any
+    ) -> Any:
+        """One request on aiohttp's connection layer: pool, request writer, response parser.
+
+        What ``ClientSession._request`` does for one exchange that follows no redirect, keeps
+        no cookies and adds no auth (the client does all three), minus its per-request setup:
+        the same ``ClientRequest``, ``connector.connect``, ``send`` and ``start`` calls.
+        """
+        aiohttp = self._aiohttp
+        body = request.aiter_body() if request.stream is not None else (request.content or None)
+        try:
+            url = self._url_type(request.url)
+            proxy_url = None if proxy is None else self._url_type(proxy)
+        except ValueError as exc:
+            raise errors.InvalidURL(_common.message("invalid URL", request)) from exc
+        req = aiohttp.ClientRequest(
+            request.method,
+            url,
+            headers=_common.wire_headers(request, text=True),
+            skip_auto_headers=_skipped(request.headers, body is not None, request.method),
+            data=body,
+            loop=self._loop,
+            proxy=proxy_url,
+            timer=self._no_timer,
+            # True: the connector's own context, for the client's default setting.
+            ssl=True if tls == self._contexts.default else self._contexts.get(tls),
+        )
+        try:
+            try:
+                conn = await connector.connect(
+                    req, traces=[], timeout=_client_timeout(timeout.connect, None)
+                )
+            except asyncio.TimeoutError as exc:
+                raise errors.ConnectTimeout(
+                    _common.message("connect timed out", request), request=request
+                ) from exc
+            conn.protocol.set_response_params(
+                **_response_params(
+                    request.method == "HEAD",
+                    _common.headers_timeout(timeout),
+                    connector._timeout_ceil_threshold,
+                )
+            )
+            try:
+                raw = await req.send(conn)
+                try:
+                    await raw.start(conn)
+                except BaseException:
+                    raw.close()
+                    raise
+            except BaseException:
+                conn.close()
+                raise
+        except BaseException:
+            if req._body is not None:
+                with contextlib.suppress(Exception):
+                    await req._body.close()
+            raise
+        if req._body is not None:  # as ClientSession does once the head is in
+            await req._body.close()
+        return raw
+
     async def aclose(self) -> None:
         self._closed = True
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        if self._connector is not None:
+            connector, self._connector = self._connector, None
+            await connector.close()
 
 
 class _AiohttpStream:
@@ -289,7 +376,9 @@ def map_error(
         return errors.ReadError(
             msg("the connection broke while reading the body", request), request=request
         )
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ConnectionError)):
+    # OSError: a socket error from writing the request (ClientSession wraps it in
+    # ClientOSError; the connection layer used here raises it as it is).
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, OSError)):
         what = (
             "the connection broke while reading the body"
             if reading
