@@ -194,6 +194,7 @@ class BaseClient:
             proxy=proxy,
             trust_env=trust_env,
             max_connections=max_connections,
+            max_keepalive=max_connections,
             retry=self.retry,
             extra=dict(transport_options or {}),
         )

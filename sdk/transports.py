@@ -70,8 +70,11 @@ class TransportOptions:
     ``verify=True`` the client has already put the CA bundle named by ``REQUESTS_CA_BUNDLE``,
     ``CURL_CA_BUNDLE``, ``SSL_CERT_FILE`` or ``SSL_CERT_DIR`` here); ``cert`` a client
     certificate path or a (cert, key) pair for mutual TLS; ``proxy`` a proxy URL (``None``: read
-    from the environment when ``trust_env``); ``max_connections`` bounds the pool; ``retry`` is
-    the client's policy, for transports that can use it at the connection level.
+    from the environment when ``trust_env``); ``max_connections`` bounds the pool;
+    ``max_keepalive`` bounds the idle connections kept for reuse (the client passes
+    ``max_connections``, so a burst of concurrent requests finds its connections again on
+    every transport instead of reconnecting all but a few); ``retry`` is the client's policy,
+    for transports that can use it at the connection level.
     """
 
     verify: VerifyTypes = True
@@ -79,7 +82,7 @@ class TransportOptions:
     proxy: str | None = None
     trust_env: bool = True
     max_connections: int = 100
-    max_keepalive: int = 20
+    max_keepalive: int = 100
     retry: RetryPolicy | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -25,6 +25,8 @@ import contextlib
 import contextvars
 import functools
 import os
+import select
+import socket
 import ssl
 import sys
 import threading
@@ -287,6 +289,22 @@ def _asyncio() -> Any:
     import asyncio  # lazily, as in within()
 
     return asyncio
+
+
+def is_readable(sock: socket.socket | None) -> bool:
+    """Whether a read on this idle socket would return at once (data or EOF): the test a
+    pool makes before reusing a kept-alive connection. No socket, or a closed one, counts as
+    readable (the next read is its end), as in httpcore's own check."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    poll = getattr(select, "poll", None)
+    if poll is None:  # pragma: no cover - Windows
+        ready, _, _ = select.select([fd], [], [], 0)
+        return bool(ready)
+    poller = poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def proxy_for(request: Request) -> str | None:
