@@ -215,10 +215,27 @@ class AiohttpTransport(AsyncBaseTransport):
             proxy_url = None if proxy is None else self._url_type(proxy)
         except ValueError as exc:
             raise errors.InvalidURL(_common.message("invalid URL", request)) from exc
+        if url.scheme not in ("http", "https"):
+            raise errors.InvalidURL(_common.message("invalid URL", request))
+        if url.raw_user is not None or url.raw_password is not None:
+            # As ClientSession did: a user:password@ in the URL (a redirect's Location can
+            # carry one) would become aiohttp's basic auth over the request's own
+            # Authorization, and go to a plain-http proxy on the request line. The client
+            # owns auth; the proxy's own userinfo (proxy_url) stays: it is the proxy's login.
+            url = url.with_user(None)
+        headers = _common.wire_headers(request, text=True)
+        if body is not None and request.stream is not None:
+            # aiohttp frames a stream of unknown length itself and refuses a
+            # "Transfer-Encoding: chunked" the caller set as well.
+            headers = [
+                (k, v)
+                for k, v in headers
+                if not (k.lower() == "transfer-encoding" and v.strip().lower() == "chunked")
+            ]
         req = aiohttp.ClientRequest(
             request.method,
             url,
-            headers=_common.wire_headers(request, text=True),
+            headers=headers,
             skip_auto_headers=_skipped(request.headers, body is not None, request.method),
             data=body,
             loop=self._loop,
@@ -376,9 +393,9 @@ def map_error(
         return errors.ReadError(
             msg("the connection broke while reading the body", request), request=request
         )
-    # OSError: a socket error from writing the request (ClientSession wraps it in
+    # ConnectionError: a socket error from writing the request (ClientSession wrapped it in
     # ClientOSError; the connection layer used here raises it as it is).
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, OSError)):
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ConnectionError)):
         what = (
             "the connection broke while reading the body"
             if reading

@@ -5,8 +5,11 @@ The transport builds ``aiohttp.ClientRequest`` itself and drives ``connector.con
 against a real loopback ``asyncio`` server that records each request head, what the session
 used to give: cleanup on timeout and cancellation (nothing left checked out of aiohttp's pool,
 every in-flight slot back), the request line and headers for odd but valid URLs, 1xx, HEAD,
-``Connection: close``, proxies, and the error mapping. A test marked ``xfail(strict=True)``
-shows a behaviour the move off ``ClientSession`` lost.
+``Connection: close``, proxies, and the error mapping. Four of them first failed there: a
+URL's ``user:password@`` became aiohttp's basic auth over the request's own Authorization and
+reached a plain-http proxy on the request line, a non-http scheme went out as HTTP, and a
+streamed body with its own ``Transfer-Encoding: chunked`` was refused; the transport now
+strips the userinfo, refuses the scheme and lets aiohttp frame the stream.
 """
 
 from __future__ import annotations
@@ -152,13 +155,6 @@ async def _redirect_to_userinfo(head: bytes, reader: Any, writer: asyncio.Stream
     await writer.drain()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ClientRequest takes user:password@ from the URL as basic auth and overwrites the "
-    "request's own Authorization (ClientSession stripped the URL first and refused the mix); "
-    "a same-origin redirect to http://u:p@host/ swaps the caller's credential for the "
-    "server's choice (the httpx transport sends the caller's)",
-)
 async def test_a_redirect_to_a_userinfo_url_keeps_the_callers_authorization() -> None:
     async with (
         _Server(_redirect_to_userinfo) as server,
@@ -172,11 +168,6 @@ async def test_a_redirect_to_a_userinfo_url_keeps_the_callers_authorization() ->
     assert server.header("authorization", 1) == [b"Bearer tok"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="through a plain-http proxy the request line is str(url): the userinfo the session "
-    "used to strip goes to the proxy on the request line (GET http://u:p@host/next)",
-)
 async def test_userinfo_never_reaches_a_proxys_request_line() -> None:
     async with (
         _Server(_redirect_to_userinfo) as server,
@@ -187,12 +178,6 @@ async def test_userinfo_never_reaches_a_proxys_request_line() -> None:
     assert server.request_line(1) == f"GET {server.url}/next HTTP/1.1".encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the session refused a scheme the connector does not speak (NonHttpUrlClientError, "
-    "surfacing as a TransportError); ClientRequest does not check, so ftp:// goes out as HTTP "
-    "to the port it names. InvalidURL is what the client's own validate_url raises for it",
-)
 async def test_a_non_http_url_handed_to_the_transport_is_refused_unsent() -> None:
     async with _Server() as server:
         transport = AiohttpTransport()
@@ -204,13 +189,6 @@ async def test_a_non_http_url_handed_to_the_transport_is_refused_unsent() -> Non
         assert server.heads == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pre-existing (ClientSession did the same): a request carrying its own "
-    "Transfer-Encoding: chunked with a streamed body makes ClientRequest raise ValueError "
-    "('chunked can not be set if Transfer-Encoding: chunked header is set'), a TransportError; "
-    "the httpx transport sends it chunked",
-)
 async def test_an_explicit_chunked_header_with_a_streamed_body_is_sent() -> None:
     async def body() -> AsyncIterator[bytes]:
         yield b"ab"
@@ -491,10 +469,13 @@ async def test_connection_errors_map_to_the_sdk_tree() -> None:
 def test_raw_socket_errors_from_the_connection_layer_map_to_read_errors() -> None:
     """What ClientSession wrapped in ClientOSError now arrives as it is."""
     request = Request("GET", "http://127.0.0.1/")
-    for exc in (ConnectionResetError(104, "reset"), BrokenPipeError(32, "pipe"), OSError(5, "io")):
+    for exc in (ConnectionResetError(104, "reset"), BrokenPipeError(32, "pipe")):
         mapped = aiohttp_transport.map_error(exc, request, None)
         assert isinstance(mapped, errors.ReadError), exc
         assert mapped.request is request
+    # A local error is not the server hanging up.
+    local = aiohttp_transport.map_error(FileNotFoundError(2, "no such file"), request, None)
+    assert not isinstance(local, errors.ReadError)
     mapped = aiohttp_transport.map_error(asyncio.TimeoutError(), request, None)
     assert isinstance(mapped, errors.ReadTimeout)
 
