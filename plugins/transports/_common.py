@@ -25,6 +25,7 @@ import contextlib
 import contextvars
 import functools
 import os
+import re
 import select
 import socket
 import ssl
@@ -289,6 +290,31 @@ def _asyncio() -> Any:
     import asyncio  # lazily, as in within()
 
     return asyncio
+
+
+#: What may not go on a request line as it is: controls, space, the characters RFC 3986
+#: leaves out, and a "%" that does not start an escape.
+_UNSAFE = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})')
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"%{ord(match.group()):02X}"
+
+
+def as_sent(url: str) -> str | None:
+    """The URL to put on the wire with its escapes as the client built them, or None for a
+    URL with non-ASCII text (an IDN host, UTF-8 in the path), which the library's own
+    quoting must handle.
+
+    Only what cannot go on a request line is escaped (a space as ``%20``, a stray ``%`` as
+    ``%25``); ``%41``, ``%7E`` and ``+`` stay as they are. Libraries that requote a URL
+    (requests, aiohttp's yarl) decode escapes of unreserved characters, and yarl writes a space
+    in the query as ``+``: a signed URL would stop matching its signature, and the bytes would
+    differ from transport to transport.
+    """
+    if not url.isascii():
+        return None
+    return _UNSAFE.sub(_escape, url) if _UNSAFE.search(url) else url
 
 
 def is_readable(sock: socket.socket | None) -> bool:

@@ -199,6 +199,18 @@ class AiohttpTransport(AsyncBaseTransport):
             http_version=f"HTTP/{raw.version.major}.{raw.version.minor}",
         )
 
+    def _url(self, url: str) -> Any:
+        """The URL as yarl's ``URL``, its escapes kept as the client built them.
+
+        ``URL(text)`` requotes: it decodes escapes of unreserved characters (``%41`` to ``A``,
+        ``%7E`` to ``~``) and writes a space in the query as ``+``, so a signed URL would no
+        longer match its signature. An ASCII URL goes in ``encoded=True`` instead, as
+        ``_common.as_sent`` escapes it; a URL with non-ASCII text (an IDN host, say) still
+        takes yarl's requoting.
+        """
+        sent = _common.as_sent(url)
+        return self._url_type(url) if sent is None else self._url_type(sent, encoded=True)
+
     async def _exchange(
         self, connector: Any, request: Request, timeout: Any, proxy: str | None, tls: Any
     ) -> Any:
@@ -211,7 +223,7 @@ class AiohttpTransport(AsyncBaseTransport):
         aiohttp = self._aiohttp
         body = request.aiter_body() if request.stream is not None else (request.content or None)
         try:
-            url = self._url_type(request.url)
+            url = self._url(request.url)
             proxy_url = None if proxy is None else self._url_type(proxy)
         except ValueError as exc:
             raise errors.InvalidURL(_common.message("invalid URL", request)) from exc

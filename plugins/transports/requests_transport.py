@@ -314,7 +314,12 @@ class RequestsTransport(BaseTransport):
 
         prepared = PreparedRequest()
         prepared.method = request.method
-        prepared.prepare_url(request.url, None)
+        sent = _common.as_sent(request.url)
+        if sent is None:
+            prepared.prepare_url(request.url, None)  # requests' IDNA and quoting
+        else:
+            # The client validated it; requests' prepare_url would requote it (%7E to ~).
+            prepared.url = sent
         # HTTPHeaderDict keeps repeated names as separate header lines on the wire.
         prepared.headers = HTTPHeaderDict(_common.wire_headers(request))  # type: ignore[assignment]
         if request.stream is not None:
