@@ -405,7 +405,7 @@ async def test_a_connection_close_response_is_not_pooled() -> None:
 async def test_an_http_proxy_gets_the_absolute_form_and_the_proxy_credentials() -> None:
     async with _Server(_OK_KEEP) as proxy:
         transport = AiohttpTransport()
-        proxy_url = f"http://pu:pw@127.0.0.1:{proxy.port}"
+        proxy_url = f"http://pu:pw@127.0.0.1:{proxy.port}"  # pragma: allowlist secret
         try:
             target = "http://example.invalid:8080/p?q=1"
             _, body = await _send(transport, "GET", target, extensions={"proxy": proxy_url})
@@ -422,13 +422,14 @@ async def test_https_through_a_proxy_opens_a_tunnel_with_connect() -> None:
     reply = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
     async with _Server(reply) as proxy:
         transport = AiohttpTransport()
+        proxy_url = f"http://pu:pw@127.0.0.1:{proxy.port}"  # pragma: allowlist secret
         try:
             with pytest.raises(errors.ProxyError):
                 await _send(
                     transport,
                     "GET",
                     "https://example.invalid/secret?token=x",
-                    extensions={"proxy": f"http://pu:pw@127.0.0.1:{proxy.port}"},
+                    extensions={"proxy": proxy_url},
                 )
             await _settle()
             _nothing_checked_out(transport)
