@@ -257,6 +257,22 @@ class _Base:
             http_version=recorded.http_version,
         )
 
+    def _recorded_live(
+        self, live: RecordedRequest, request: Request, response: Response, recording: type
+    ) -> Response:
+        """The live response, its body recorded as it is read (``_SyncRecording`` or
+        ``_AsyncRecording``, the face's own)."""
+        stream = recording(response, lambda chunks, offsets: self._record(
+            live, response, chunks, offsets))
+        return Response(
+            response.status_code,
+            headers=response.headers,
+            stream=stream,
+            request=request,
+            reason_phrase=response.reason_phrase,
+            http_version=response.http_version,
+        )
+
     def _let_go(self) -> None:
         if self._held:
             self._held = False
@@ -315,21 +331,7 @@ class CassetteTransport(_Base, BaseTransport):
             return self._replayed(item, request, _SyncReplay(item.response.pieces,
                                                              self._offsets(item)))
         response = self._inner_transport().handle_request(request)
-        return self._replayed_live(live, request, response)
-
-    def _replayed_live(
-        self, live: RecordedRequest, request: Request, response: Response
-    ) -> Response:
-        stream = _SyncRecording(response, lambda chunks, offsets: self._record(
-            live, response, chunks, offsets))
-        return Response(
-            response.status_code,
-            headers=response.headers,
-            stream=stream,
-            request=request,
-            reason_phrase=response.reason_phrase,
-            http_version=response.http_version,
-        )
+        return self._recorded_live(live, request, response, _SyncRecording)
 
     def close(self) -> None:
         self.cassette.save()
@@ -353,16 +355,7 @@ class AsyncCassetteTransport(_Base, AsyncBaseTransport):
             return self._replayed(item, request, _AsyncReplay(item.response.pieces,
                                                               self._offsets(item)))
         response = await self._inner_transport().handle_async_request(request)
-        stream = _AsyncRecording(response, lambda chunks, offsets: self._record(
-            live, response, chunks, offsets))
-        return Response(
-            response.status_code,
-            headers=response.headers,
-            stream=stream,
-            request=request,
-            reason_phrase=response.reason_phrase,
-            http_version=response.http_version,
-        )
+        return self._recorded_live(live, request, response, _AsyncRecording)
 
     async def aclose(self) -> None:
         self.cassette.save()
