@@ -6,7 +6,7 @@ from urllib.parse import urljoin, urlsplit
 
 from hookwire._headers import SENSITIVE_HEADERS
 from hookwire._models import Request, Response
-from hookwire._urls import origin, validate_url
+from hookwire._urls import origin, strip_userinfo, validate_url
 from hookwire.errors import InvalidURL
 
 #: Stripped when a redirect leaves the origin (scheme, host or port changes): every header the
@@ -38,7 +38,9 @@ def redirect_url(request: Request, response: Response) -> str:
         validate_url(url)
     except InvalidURL as exc:
         raise InvalidURL(f"redirect to an invalid location: {exc}") from exc
-    return url
+    # Credentials a server put in its Location are never used nor passed on: the caller's
+    # own auth decides (a transport would otherwise turn them into basic auth over it).
+    return strip_userinfo(url) if "@" in url else url
 
 
 def next_request(request: Request, response: Response) -> Request:

@@ -64,3 +64,33 @@ def test_the_request_line_carries_the_url_as_built(
         assert sent == target.replace("%7e", "%7E")  # urllib3 upper-cases escape digits
     else:
         assert sent == target
+
+
+def test_a_redirect_to_a_location_with_credentials_keeps_the_callers_auth(make_client) -> None:
+    """``Location: http://u:p@host/next``: the next request goes to ``/next`` with the
+    caller's own Authorization; the server's user:password is neither used nor sent. The
+    client strips it (``_redirects.redirect_url``); the aiohttp transport also strips a
+    URL's userinfo itself, for a request handed to it directly."""
+    heads: list[bytes] = []
+
+    def handle(conn: object) -> None:
+        head = read_head(conn)  # type: ignore[arg-type]
+        heads.append(head)
+        if head.startswith(b"GET /start "):
+            port = server.url.rsplit(":", 1)[1]
+            conn.sendall(  # type: ignore[attr-defined]
+                b"HTTP/1.1 302 Found\r\nLocation: http://u:p@127.0.0.1:%s/next\r\n"
+                b"Content-Length: 0\r\nConnection: close\r\n\r\n" % port.encode()
+            )
+        else:
+            conn.sendall(_OK)  # type: ignore[attr-defined]
+
+    with RawServer(handle) as server:
+        client = make_client(headers={"Authorization": "Bearer tok"})
+        response = client.get(server.url + "/start")
+    assert response.status_code == 200
+    assert len(heads) == 2
+    second = heads[1].lower()
+    assert second.startswith(b"get /next ")
+    assert b"authorization: bearer tok\r\n" in second
+    assert b"basic" not in second
