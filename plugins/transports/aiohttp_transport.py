@@ -230,10 +230,11 @@ class AiohttpTransport(AsyncBaseTransport):
         if url.scheme not in ("http", "https"):
             raise errors.InvalidURL(_common.message("invalid URL", request))
         if url.raw_user is not None or url.raw_password is not None:
-            # As ClientSession did: a user:password@ in the URL (a redirect's Location can
-            # carry one) would become aiohttp's basic auth over the request's own
-            # Authorization, and go to a plain-http proxy on the request line. The client
-            # owns auth; the proxy's own userinfo (proxy_url) stays: it is the proxy's login.
+            # As ClientSession did: a user:password@ in the URL would become aiohttp's basic
+            # auth over the request's own Authorization, and go to a plain-http proxy on the
+            # request line. The client never hands one over (it strips them, a redirect's
+            # too); this is for a request given to the transport directly. The proxy's own
+            # userinfo (proxy_url) stays: it is the proxy's login.
             url = url.with_user(None)
         headers = _common.wire_headers(request, text=True)
         if body is not None and request.stream is not None:
