@@ -12,6 +12,8 @@ SDK                                    raw peer                            targe
 ``hookwire.AsyncClient(transport="httpx")``   ``httpx.AsyncClient``             <= 1.00x
 ``hookwire.AsyncClient(transport="pyreqwest")`` ``pyreqwest.client.Client``     <= 1.10x
 ``hookwire.AsyncClient(transport="pyreqwest")`` ``aiohttp.ClientSession``       <= 1.00x
+``hookwire.AsyncClient(transport="native")``  ``aiohttp.ClientSession``         <= 1.00x
+``hookwire.AsyncClient(transport="native")``  ``pyreqwest.client.Client``       <= 1.00x
 =====================================  ==================================  ========
 
 Sync: sequential ``GET`` + ``.json()``. Async: 64 concurrent ``GET`` + ``.json()``
@@ -24,8 +26,8 @@ per request (server time excluded, so this ratio is the SDK's overhead undiluted
 adds a cProfile of the SDK side of each pair, sorted by own time.
 
 Usage: ``python benchmarks/bench_http.py [--rounds 15] [--requests 400] [--batches 24] [--profile]
-[--only requests|httpx|aiohttp|httpx-async|pyreqwest]`` (pyreqwest pairs need
-``hookwire[pyreqwest]``).
+[--only requests|httpx|aiohttp|httpx-async|pyreqwest|native]`` (pyreqwest pairs need
+``hookwire[pyreqwest]``, native pairs ``hookwire[native]``, and their raw peers).
 """
 
 from __future__ import annotations
@@ -319,6 +321,40 @@ async def bench_pyreqwest(url: str, args: argparse.Namespace, *, peer: str) -> P
     return pair
 
 
+async def bench_native(url: str, args: argparse.Namespace, *, peer: str) -> Pair:
+    """``AsyncClient(transport="native")`` (hookwire's own HTTP/1.1 on asyncio) against the
+    fastest raw Python clients: aiohttp's ``ClientSession`` and pyreqwest's ``Client`` (its
+    body read and parsed in Rust with ``json()``, the library at its fastest)."""
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(hookwire.AsyncClient(transport="native"))
+
+        async def sdk_get(u: str) -> object:
+            return (await client.get(u)).json()
+
+        if peer == "pyreqwest":
+            from pyreqwest.client import ClientBuilder
+
+            pair = Pair(f"AsyncClient(native) vs pyreqwest Client x{CONCURRENCY}", 1.0)
+            raw = await stack.enter_async_context(ClientBuilder().build())
+
+            async def raw_get(u: str) -> object:
+                return await (await raw.get(u).build().send()).json()
+
+        else:
+            import aiohttp
+
+            pair = Pair(f"AsyncClient(native) vs aiohttp x{CONCURRENCY}", 1.0)
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+
+            async def raw_get(u: str) -> object:
+                async with session.get(u) as response:
+                    return await response.json()
+
+        profile = "AsyncClient(native)" if peer == "aiohttp" else None
+        await run_async_pair(pair, sdk_get, raw_get, url, args, profile=profile)
+    return pair
+
+
 # -- profiling -------------------------------------------------------------------------------------
 def profile_sync(get_json: Callable[[str], object], url: str, n: int) -> None:
     profiler = cProfile.Profile()
@@ -345,7 +381,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=24, help="async batches of 64 per round")
     parser.add_argument("--warmup", type=int, default=200, help="sync warm-up requests")
     parser.add_argument("--profile", action="store_true", help="cProfile the SDK side")
-    choices = ["requests", "httpx", "aiohttp", "httpx-async", "pyreqwest"]
+    choices = ["requests", "httpx", "aiohttp", "httpx-async", "pyreqwest", "native"]
     parser.add_argument("--only", choices=choices, action="append")
     args = parser.parse_args()
     only = set(args.only or choices)
@@ -366,6 +402,9 @@ def main() -> None:
         if "pyreqwest" in only:
             pairs.append(asyncio.run(bench_pyreqwest(url, args, peer="pyreqwest")))
             pairs.append(asyncio.run(bench_pyreqwest(url, args, peer="aiohttp")))
+        if "native" in only:
+            pairs.append(asyncio.run(bench_native(url, args, peer="aiohttp")))
+            pairs.append(asyncio.run(bench_native(url, args, peer="pyreqwest")))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"\n{args.rounds} rounds; sync {args.requests} requests/round, "

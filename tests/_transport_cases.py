@@ -46,6 +46,7 @@ class Case:
 
 _HAS_AIOHTTP = importlib.util.find_spec("aiohttp") is not None
 _HAS_PYREQWEST = importlib.util.find_spec("pyreqwest") is not None
+_HAS_HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 
 CASES = [
     pytest.param(Case("requests", False), id="requests-sync"),
@@ -60,6 +61,11 @@ CASES = [
         Case("pyreqwest", True),
         id="pyreqwest-async",
         marks=pytest.mark.skipif(not _HAS_PYREQWEST, reason="pyreqwest is not installed"),
+    ),
+    pytest.param(
+        Case("native", True),
+        id="native-async",
+        marks=pytest.mark.skipif(not _HAS_HTTPTOOLS, reason="httptools is not installed"),
     ),
 ]
 

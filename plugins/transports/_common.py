@@ -110,21 +110,27 @@ def wire_headers(request: Request, *, text: bool = False) -> list[tuple[str, Any
     library puts the same bytes on the wire; ``text=True`` keeps it text, for aiohttp, which
     takes only text and encodes it as UTF-8 itself.
     """
-    headers = request.headers
-    pairs: list[tuple[str, Any]] = headers.multi_items()
+    return wire_pairs(request, text=text)[0]
+
+
+def wire_pairs(request: Request, *, text: bool = False) -> tuple[list[tuple[str, Any]], set[str]]:
+    """``wire_headers`` and the lower-cased names among the request's own headers (one pass
+    over them, for a transport that frames the message itself and asks about several)."""
+    pairs: list[tuple[str, Any]] = request.headers.multi_items()
+    names = {k.lower() for k, _ in pairs}
     if not text and not all(v.isascii() for _, v in pairs):
         pairs = [(k, wire_value(v)) for k, v in pairs]
-    if "accept-encoding" not in headers:
+    if "accept-encoding" not in names:
         pairs.append(("Accept-Encoding", accept_encoding()))
     if (
         request.stream is not None
-        and "content-length" not in headers
-        and "transfer-encoding" not in headers
+        and "content-length" not in names
+        and "transfer-encoding" not in names
     ):
         length = body_length(request)
         if length is not None:
             pairs.append(("Content-Length", str(length)))
-    return pairs
+    return pairs, names
 
 
 def timeouts(request: Request) -> Timeout:
