@@ -372,6 +372,19 @@ def print_profile(profiler: cProfile.Profile, title: str) -> None:
     print(out.getvalue())
 
 
+def _runner(name: str) -> Callable[[Awaitable[Pair]], Pair]:
+    """``asyncio.run`` on the chosen loop (uvloop: ``pip install uvloop``)."""
+    if name == "asyncio":
+        return asyncio.run  # type: ignore[return-value]
+    import uvloop
+
+    def run(main: Awaitable[Pair]) -> Pair:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)  # type: ignore[arg-type]
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="measured rounds per pair")
@@ -383,7 +396,14 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the SDK side")
     choices = ["requests", "httpx", "aiohttp", "httpx-async", "pyreqwest", "native"]
     parser.add_argument("--only", choices=choices, action="append")
+    parser.add_argument(
+        "--loop",
+        choices=["asyncio", "uvloop"],
+        default="asyncio",
+        help="the event loop both sides of every async pair run on",
+    )
     args = parser.parse_args()
+    run = _runner(args.loop)
     only = set(args.only or choices)
     pairs: list[Pair] = []
     with local_server() as base:
@@ -395,21 +415,21 @@ def main() -> None:
         if "httpx" in only:
             pairs.append(bench_httpx(url, args))
         if "aiohttp" in only:
-            pairs.append(asyncio.run(bench_aiohttp(url, args)))
-            pairs.append(asyncio.run(bench_aiohttp(url, args, same_timeouts=True)))
+            pairs.append(run(bench_aiohttp(url, args)))
+            pairs.append(run(bench_aiohttp(url, args, same_timeouts=True)))
         if "httpx-async" in only:
-            pairs.append(asyncio.run(bench_httpx_async(url, args)))
+            pairs.append(run(bench_httpx_async(url, args)))
         if "pyreqwest" in only:
-            pairs.append(asyncio.run(bench_pyreqwest(url, args, peer="pyreqwest")))
-            pairs.append(asyncio.run(bench_pyreqwest(url, args, peer="aiohttp")))
+            pairs.append(run(bench_pyreqwest(url, args, peer="pyreqwest")))
+            pairs.append(run(bench_pyreqwest(url, args, peer="aiohttp")))
         if "native" in only:
-            pairs.append(asyncio.run(bench_native(url, args, peer="aiohttp")))
-            pairs.append(asyncio.run(bench_native(url, args, peer="pyreqwest")))
+            pairs.append(run(bench_native(url, args, peer="aiohttp")))
+            pairs.append(run(bench_native(url, args, peer="pyreqwest")))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"\n{args.rounds} rounds; sync {args.requests} requests/round, "
         f"async {args.batches}x{CONCURRENCY} requests/round; medians over rounds; "
-        f"{os.cpu_count()} CPUs, 1-min load {load:.2f} at the end"
+        f"{os.cpu_count()} CPUs, 1-min load {load:.2f} at the end; event loop: {args.loop}"
     )
     for pair in pairs:
         print(pair.report())

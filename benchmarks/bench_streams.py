@@ -46,7 +46,7 @@ from _servers import mock_server
 MODEL = "mock-model"
 PROMPT = "stream a reply"
 KEY = "sk-bench"  # pragma: allowlist secret
-CONTESTANTS = ("aiohttp", "httpx", "pyreqwest", "openai")
+CONTESTANTS = ("aiohttp", "httpx", "pyreqwest", "native", "openai")
 WARMUP = 20
 #: The same for every contestant: 1,000 connects at once on a loaded 2-core machine can take
 #: longer than the clients' default 5 s connect timeout.
@@ -149,7 +149,12 @@ def _run_worker(name: str, url: str, args: argparse.Namespace) -> dict[str, Any]
 def _available(name: str) -> bool:
     import importlib.util
 
-    module = {"openai": "openai", "aiohttp": "aiohttp", "pyreqwest": "pyreqwest"}.get(name)
+    module = {
+        "openai": "openai",
+        "aiohttp": "aiohttp",
+        "pyreqwest": "pyreqwest",
+        "native": "httptools",
+    }.get(name)
     return module is None or importlib.util.find_spec(module) is not None
 
 

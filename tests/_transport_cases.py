@@ -63,6 +63,11 @@ CASES = [
         marks=pytest.mark.skipif(not _HAS_PYREQWEST, reason="pyreqwest is not installed"),
     ),
     pytest.param(
+        Case("native", False),
+        id="native-sync",
+        marks=pytest.mark.skipif(not _HAS_HTTPTOOLS, reason="httptools is not installed"),
+    ),
+    pytest.param(
         Case("native", True),
         id="native-async",
         marks=pytest.mark.skipif(not _HAS_HTTPTOOLS, reason="httptools is not installed"),

@@ -1,6 +1,7 @@
-"""The ``native`` transport (async): hookwire's own HTTP/1.1 client on asyncio.
+"""The ``native`` transport: hookwire's own HTTP/1.1 client, here its asyncio face.
 
-``AsyncClient(transport="native")``; ``pip install 'hookwire[native]'`` (it needs only
+``AsyncClient(transport="native")`` (and ``Client(transport="native")``, the sync face on
+blocking sockets in ``native_sync``); ``pip install 'hookwire[native]'`` (it needs only
 ``httptools``, the parser uvicorn runs). It exists to be the fastest path: every other
 transport wraps a library that does per-request work of its own (URL objects, header
 multidicts, response objects, cookie jars, a redirect loop) which the client has already done,
@@ -31,70 +32,28 @@ wire format lives in ``_h1`` (sans-IO, no event loop in it); this module is the 
 - errors mapped at this boundary onto ``hookwire.errors`` with ``_common.message`` (redacted
   URL, the root cause's type and OS reason), never a library's own text.
 
-There is no sync face yet: the sync transports (requests, httpx) already come within 10% of
-their raw libraries, and the async one is where the other libraries' overhead showed.
+What both faces decide alike (request framing, proxies, the CONNECT, error mapping) is
+``_native``; ``native_sync`` is the same transport on blocking sockets.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
 
 from hookwire import errors
 from hookwire.plugin import Headers, PluginHost, Request, Response, TransportRegister, hookimpl
-from hookwire.plugins.transports import _common, _h1
-from hookwire.transports import AsyncBaseTransport, TLSSettings, TransportOptions
+from hookwire.plugins.transports import _common, _h1, _native
+from hookwire.plugins.transports._native import PoolKey
+from hookwire.transports import AsyncBaseTransport, TransportOptions
 
 if TYPE_CHECKING:
-    from hookwire.plugin import ContentDecoder
     from hookwire.timeouts import Timeout
 
-#: (scheme, host, port, proxy URL, TLS setting): connections are pooled per key.
-PoolKey = tuple[str, str, int, "str | None", TLSSettings]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-#: Methods that carry ``Content-Length: 0`` when they have no body (as requests and httpx
-#: send them; some servers answer 411 Length Required without it).
-_LENGTH_METHODS = frozenset({"POST", "PUT", "PATCH"})
-#: Keep the kernel's socket buffer from holding more than this much of a response unread.
+#: Keep at most this much of a response body read ahead of its consumer.
 _READ_AHEAD = _common.READ_AHEAD
-
-
-class _Origin:
-    """What the transport needs from a URL's scheme and authority, parsed once per origin."""
-
-    __slots__ = ("host", "host_header", "port", "scheme")
-
-    def __init__(self, scheme: str, host: str, port: int, host_header: str) -> None:
-        self.scheme = scheme
-        self.host = host
-        self.port = port
-        self.host_header = host_header
-
-
-def _origin_of(scheme: str, netloc: str) -> _Origin:
-    """Parse ``netloc`` (userinfo dropped: the client strips it; this is for a request handed
-    to the transport directly, whose user:password must not reach the wire)."""
-    netloc = netloc.rpartition("@")[2]
-    parts = urlsplit(f"{scheme}://{netloc}/")
-    try:
-        host = parts.hostname
-        port = parts.port
-    except ValueError as exc:  # a port that is not a number, or out of range
-        raise ValueError(str(exc)) from None
-    if not host:
-        raise ValueError("no host")
-    if not host.isascii():
-        host = host.encode("idna").decode("ascii")
-    default = _DEFAULT_PORTS[scheme]
-    shown = f"[{host}]" if ":" in host else host
-    header = shown if port is None or port == default else f"{shown}:{port}"
-    return _Origin(scheme, host, port or default, header)
 
 
 class _Connection(asyncio.Protocol):
@@ -249,8 +208,7 @@ class NativeTransport(AsyncBaseTransport):
         self._idle: dict[PoolKey, list[_Connection]] = {}
         self._idle_count = 0
         self._conns: set[_Connection] = set()
-        self._origins: dict[str, _Origin] = {}
-        self._targets: dict[str, tuple[_Origin, str]] = {}
+        self._targets = _native.Targets()
         self._closed = False
 
     # -- one exchange -----------------------------------------------------------------------
@@ -260,7 +218,7 @@ class NativeTransport(AsyncBaseTransport):
             raise errors.ClientClosed("the native transport was closed")
         timeout = _common.timeouts(request)
         head = _common.head_deadline(timeout)
-        origin, target = self._split(request)
+        origin, target = self._targets.split(request)
         proxy = _common.proxy_for(request)
         tls = _common.tls_of(request, self._contexts.default)
         key: PoolKey = (origin.scheme, origin.host, origin.port, proxy, tls)
@@ -269,12 +227,10 @@ class NativeTransport(AsyncBaseTransport):
             try:
                 await slots.take(timeout.pool)
             except asyncio.TimeoutError:
-                raise errors.PoolTimeout(
-                    _common.message("no pooled connection became free in time", request),
-                    request=request,
-                ) from None
+                raise _native.pool_timeout(request) from None
         conn: _Connection | None = None
         try:
+            outgoing = _native.frame(request, origin, target, proxy)
             conn = self._pooled(key)
             if conn is None:
                 conn = await self._connect(key, origin, proxy, request, timeout)
@@ -284,7 +240,7 @@ class NativeTransport(AsyncBaseTransport):
             else:
                 parser.reset(head_only=request.method == "HEAD")
             conn.parser = parser
-            await self._send(conn, request, origin, target, proxy, timeout)
+            await self._send(conn, parser, outgoing, request, timeout)
             if not parser.head_done:
                 await self._read_head(conn, parser, request, timeout, head)
         except BaseException as exc:
@@ -292,7 +248,7 @@ class NativeTransport(AsyncBaseTransport):
                 self._discard(conn)
             slots.release()
             if isinstance(exc, Exception) and not isinstance(exc, errors.SDKError):
-                raise self._map(exc, request, proxy) from exc
+                raise _native.send_failure(exc, request) from exc
             raise
         headers = Headers.from_wire(
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in parser.headers]
@@ -306,46 +262,6 @@ class NativeTransport(AsyncBaseTransport):
             http_version=parser.version,
         )
 
-    def _split(self, request: Request) -> tuple[_Origin, str]:
-        """The origin and the request target, kept per URL (an API client calls the same few
-        URLs again and again; the cache is bounded)."""
-        url = request.url
-        known = self._targets.get(url)
-        if known is not None:
-            return known
-        split = self._split_new(request, url)
-        if len(self._targets) >= 512:
-            self._targets.clear()
-        self._targets[url] = split
-        return split
-
-    def _split_new(self, request: Request, url: str) -> tuple[_Origin, str]:
-        sent = _common.as_sent(url)
-        scheme, sep, rest = (url if sent is None else sent).partition("://")
-        scheme = scheme.lower()
-        if not sep or scheme not in _DEFAULT_PORTS:
-            raise errors.InvalidURL(_common.message("invalid URL", request))
-        cut = len(rest)
-        for mark in "/?#":
-            at = rest.find(mark)
-            if 0 <= at < cut:
-                cut = at
-        netloc, target = rest[:cut], rest[cut:]
-        target = target.partition("#")[0]
-        if not target.startswith("/"):
-            target = "/" + target
-        if sent is None:  # non-ASCII text in the path or query: UTF-8, percent-encoded
-            target = quote(target, safe="!#$%&'()*+,/:;=?@[]~")
-        origin = self._origins.get(f"{scheme}://{netloc}")
-        if origin is None:
-            try:
-                origin = _origin_of(scheme, netloc)
-            except (ValueError, UnicodeError) as exc:
-                raise errors.InvalidURL(_common.message("invalid URL", request)) from exc
-            if len(self._origins) < 1024:
-                self._origins[f"{scheme}://{netloc}"] = origin
-        return origin, target
-
     def _pooled(self, key: PoolKey) -> _Connection | None:
         idle = self._idle.get(key)
         while idle:
@@ -353,48 +269,19 @@ class NativeTransport(AsyncBaseTransport):
             self._idle_count -= 1
             if conn.reusable():
                 return conn
-            self._forget(conn)
-            conn.close()
+            self._discard(conn)
         return None
 
     async def _send(
         self,
         conn: _Connection,
+        parser: _h1.ResponseParser,
+        outgoing: _native.Outgoing,
         request: Request,
-        origin: _Origin,
-        target: str,
-        proxy: str | None,
         timeout: Timeout,
     ) -> None:
-        pairs, names = _common.wire_pairs(request)
-        if "host" not in names:
-            pairs.insert(0, ("Host", origin.host_header))
-        if proxy is not None and origin.scheme == "http":
-            # Absolute form, to the proxy itself; its login goes in Proxy-Authorization.
-            target = f"http://{origin.host_header}{target}"
-            login = _proxy_login(proxy)
-            if login is not None and "proxy-authorization" not in names:
-                pairs.append(("Proxy-Authorization", login))
-        content = request.content
-        streamed = request.stream is not None
-        framed = "content-length" in names or "transfer-encoding" in names
-        chunked = False
-        if streamed:
-            if not framed and not (pairs and pairs[-1][0] == "Content-Length"):  # added last
-                pairs.append(("Transfer-Encoding", "chunked"))
-                chunked = True
-            elif (
-                "transfer-encoding" in names
-                and request.headers.get("transfer-encoding", "").rsplit(",", 1)[-1].strip().lower()
-                == "chunked"
-            ):
-                chunked = True
-        elif not framed and (content or request.method in _LENGTH_METHODS):
-            pairs.append(("Content-Length", str(len(content or b""))))
-        head = _h1.request_head(request.method, target, pairs)
         transport = conn.transport
-        parser = conn.parser
-        assert parser is not None
+        head, content, streamed, chunked = outgoing
         if not streamed:
             transport.write(head + content if content else head)
             # A body larger than the socket takes at once: wait for it to go, under ``write``
@@ -402,9 +289,7 @@ class NativeTransport(AsyncBaseTransport):
             # read timeout on a head the server has not had the body for.
             while not conn.writable and not conn.lost and not parser.head_done:
                 if not await conn.wait(timeout.write):
-                    raise errors.WriteTimeout(
-                        _common.message("write timed out", request), request=request
-                    )
+                    raise _native.write_timeout(request)
             return
         transport.write(head)
         async for piece in request.aiter_body():
@@ -413,11 +298,9 @@ class NativeTransport(AsyncBaseTransport):
             if conn.lost or parser.head_done:
                 break  # the server answered (or hung up) before taking the whole body
             transport.write(_h1.chunk(piece) if chunked else piece)
-            while not conn.writable and not conn.lost:
+            while not conn.writable and not conn.lost and not parser.head_done:
                 if not await conn.wait(timeout.write):
-                    raise errors.WriteTimeout(
-                        _common.message("write timed out", request), request=request
-                    )
+                    raise _native.write_timeout(request)
         else:
             if chunked and not conn.lost:
                 transport.write(_h1.LAST_CHUNK)
@@ -433,18 +316,13 @@ class NativeTransport(AsyncBaseTransport):
         per_read = _common.headers_timeout(timeout)
         while not parser.head_done:
             if conn.error is not None:
-                raise _read_failure(conn.error, request, head, reading=False) from conn.error
+                raise _native.read_failure(conn.error, request, head, reading=False) from (
+                    conn.error
+                )
             if conn.lost:
                 raise _common.head_error(
-                    head,
-                    errors.ReadError(
-                        _common.message(
-                            "the server closed the connection without a response", request
-                        ),
-                        request=request,
-                    ),
-                    request,
-                ) from _EOF()
+                    head, _native.closed_early(request, reading=False), request
+                ) from _native.eof()
             seconds = per_read
             if head is not None:
                 left = head.seconds_left()
@@ -455,9 +333,7 @@ class NativeTransport(AsyncBaseTransport):
             if not await conn.wait(seconds):
                 if head is not None and head.expired():
                     raise head.error(request)
-                raise errors.ReadTimeout(
-                    _common.message("read timed out", request), request=request
-                )
+                raise _native.read_timeout(request)
         if head is not None:
             head.done = True
 
@@ -466,7 +342,7 @@ class NativeTransport(AsyncBaseTransport):
     async def _connect(
         self,
         key: PoolKey,
-        origin: _Origin,
+        origin: _native.Origin,
         proxy: str | None,
         request: Request,
         timeout: Timeout,
@@ -476,114 +352,76 @@ class NativeTransport(AsyncBaseTransport):
         opening = self._open(key, origin, proxy, request)
         try:
             if timeout.connect is None:
-                conn = await opening
-            else:
-                conn = await _common.within(opening, timeout.connect)
+                return await opening
+            return await _common.within(opening, timeout.connect)
         except asyncio.TimeoutError as exc:
-            raise errors.ConnectTimeout(
-                _common.message("connect timed out", request), request=request
-            ) from exc
-        return conn
+            raise _native.connect_timeout(request) from exc
 
     async def _open(
-        self, key: PoolKey, origin: _Origin, proxy: str | None, request: Request
+        self, key: PoolKey, origin: _native.Origin, proxy: str | None, request: Request
     ) -> _Connection:
         loop = asyncio.get_running_loop()
-        tls = key[4]
-        context = self._contexts.get(tls) if origin.scheme == "https" else None
+        context = self._contexts.get(key[4]) if origin.scheme == "https" else None
 
         def factory() -> _Connection:
             return _Connection(loop, key)
 
         if proxy is None:
-            try:
-                _, conn = await loop.create_connection(
-                    factory,
-                    origin.host,
-                    origin.port,
-                    ssl=context,
-                    server_hostname=origin.host if context is not None else None,
-                )
-            except Exception as exc:
-                raise _connect_failure(exc, request, via_proxy=False) from exc
-            self._conns.add(conn)
-            return conn
-        proxy_origin, proxy_context = self._proxy_origin(proxy, request)
+            where, where_context = origin, context
+        else:
+            where = _native.proxy_origin(proxy, request)
+            where_context = (
+                self._contexts.get(self._contexts.default) if where.scheme == "https" else None
+            )
         try:
             _, conn = await loop.create_connection(
                 factory,
-                proxy_origin.host,
-                proxy_origin.port,
-                ssl=proxy_context,
-                server_hostname=proxy_origin.host if proxy_context is not None else None,
+                where.host,
+                where.port,
+                ssl=where_context,
+                server_hostname=where.host if where_context is not None else None,
             )
         except Exception as exc:
-            raise _connect_failure(exc, request, via_proxy=True) from exc
+            raise _native.connect_failure(exc, request, via_proxy=proxy is not None) from exc
         self._conns.add(conn)
-        if context is None:
-            return conn  # plain http: requests go to the proxy in absolute form
+        if proxy is None or context is None:
+            return conn  # direct, or plain http through the proxy (absolute-form requests)
         try:
             await self._tunnel(conn, origin, proxy, request)
             try:
-                transport = await loop.start_tls(
+                conn.transport = await loop.start_tls(
                     conn.transport, conn, context, server_hostname=origin.host
                 )
             except Exception as exc:
-                raise _connect_failure(exc, request, via_proxy=False) from exc
-            conn.transport = transport
+                raise _native.connect_failure(exc, request, via_proxy=False) from exc
         except BaseException:
             self._forget(conn)
             conn.abort()
             raise
         return conn
 
-    def _proxy_origin(self, proxy: str, request: Request) -> tuple[_Origin, ssl.SSLContext | None]:
-        scheme, _, rest = proxy.partition("://")
-        scheme = scheme.lower()
-        if scheme not in _DEFAULT_PORTS:
-            raise errors.ProxyError(
-                _common.message(f"unsupported proxy scheme {scheme!r}", request),
-                request=request,
-            )
-        try:
-            origin = _origin_of(scheme, rest.split("/", 1)[0])
-        except (ValueError, UnicodeError) as exc:
-            raise errors.ProxyError(
-                _common.message("invalid proxy URL", request), request=request
-            ) from exc
-        context = self._contexts.get(self._contexts.default) if scheme == "https" else None
-        return origin, context
-
     async def _tunnel(
-        self, conn: _Connection, origin: _Origin, proxy: str, request: Request
+        self, conn: _Connection, origin: _native.Origin, proxy: str, request: Request
     ) -> None:
         """``CONNECT host:port`` through the proxy; the tunnel is open on a 2xx."""
-        authority = f"[{origin.host}]" if ":" in origin.host else origin.host
-        authority = f"{authority}:{origin.port}"
-        pairs: list[tuple[str, Any]] = [("Host", authority)]
-        login = _proxy_login(proxy)
-        if login is not None:
-            pairs.append(("Proxy-Authorization", login))
         parser = conn.parser = _h1.ResponseParser(head_only=True)
-        conn.transport.write(_h1.request_head("CONNECT", authority, pairs))
-        timeout = _common.timeouts(request)
+        conn.transport.write(_native.connect_head(origin, proxy))
+        per_read = _common.headers_timeout(_common.timeouts(request))
         while not parser.head_done:
             if conn.error is not None or conn.lost:
                 raise errors.ProxyError(
                     _common.message("the proxy closed the tunnel before answering", request),
                     request=request,
                 )
-            if not await conn.wait(_common.headers_timeout(timeout)):
+            if not await conn.wait(per_read):
                 raise errors.ProxyError(
                     _common.message("the proxy did not answer CONNECT in time", request),
                     request=request,
                 )
         conn.parser = None
-        if not 200 <= parser.status < 300 or parser.extra:
-            raise errors.ProxyError(
-                _common.message(f"the proxy refused the tunnel ({parser.status})", request),
-                request=request,
-            )
+        refused = _native.tunnel_refused(parser, request)
+        if refused is not None:
+            raise refused
 
     def _release(self, conn: _Connection) -> None:
         """The response was read to its end: keep the connection for the next request."""
@@ -617,18 +455,6 @@ class NativeTransport(AsyncBaseTransport):
                 self._idle_count -= 1
                 self._discard(conn)
                 return
-
-    def _map(self, exc: Exception, request: Request, proxy: str | None) -> errors.SDKError:
-        if _common.is_tls_failure(exc):
-            return errors.TLSError(_common.message("TLS failed", request, exc), request=request)
-        if isinstance(exc, OSError):
-            return errors.WriteError(
-                _common.message("the connection broke while sending the request", request, exc),
-                request=request,
-            )
-        return errors.TransportError(
-            _common.message("the native transport failed", request, exc), request=request
-        )
 
     async def aclose(self) -> None:
         self._closed = True
@@ -666,7 +492,7 @@ class _Stream:
         self._done = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        decoder = _decoder(self._parser.headers)
+        decoder = _native.decoder(self._parser.headers)
         try:
             if decoder is None:
                 while piece := await self._next():
@@ -683,7 +509,7 @@ class _Stream:
                 if isinstance(exc, errors.RequestError) and exc.request is None:
                     exc.request = self._request
                 raise
-            raise _read_failure(exc, self._request, None, reading=True) from exc
+            raise _native.read_failure(exc, self._request, None, reading=True) from exc
         self._finish()
 
     async def _next(self) -> bytes:
@@ -697,52 +523,31 @@ class _Stream:
                 return piece
             if parser.complete:
                 return b""
-            if conn.error is not None:
-                raise _read_failure(conn.error, self._request, None, reading=True) from conn.error
-            if conn.lost:
-                raise errors.ReadError(
-                    _common.message("the connection broke while reading the body", self._request),
-                    request=self._request,
-                ) from _EOF()
-            if not await conn.wait(self._read):
-                raise errors.ReadTimeout(
-                    _common.message("read timed out", self._request), request=self._request
-                )
+            await self._wait()
+
+    async def _wait(self) -> None:
+        """Wait for more of the body; the error when the connection broke or went quiet."""
+        conn, request = self._conn, self._request
+        if conn.error is not None:
+            raise _native.read_failure(conn.error, request, None, reading=True) from conn.error
+        if conn.lost:
+            raise _native.closed_early(request, reading=True) from _native.eof()
+        if not await conn.wait(self._read):
+            raise _native.read_timeout(request)
 
     async def aread_all(self, limit: int) -> bytes | None:
         """The whole body at once when a Content-Length within ``limit`` and no
         Content-Encoding say it cannot pass the limit; else None, having read nothing."""
         parser = self._parser
-        length = None
-        for name, value in parser.headers:
-            lowered = name.lower()
-            if lowered == b"content-length":
-                length = value
-            elif lowered == b"content-encoding":
-                return None
-        if length is None or not length.isdigit() or int(length) > limit:
+        if not _native.known_length(parser.headers, limit):
             return None
         conn = self._conn
         try:
             while not parser.complete:
-                if conn.error is not None:
-                    raise _read_failure(
-                        conn.error, self._request, None, reading=True
-                    ) from conn.error
-                if conn.lost:
-                    raise errors.ReadError(
-                        _common.message(
-                            "the connection broke while reading the body", self._request
-                        ),
-                        request=self._request,
-                    ) from _EOF()
-                if parser.buffered > _READ_AHEAD and conn.paused:
-                    conn.paused = False  # the whole body is wanted: let it all in
+                if conn.paused:
+                    conn.paused = False  # the whole body is wanted (and bounded): let it in
                     conn.transport.resume_reading()
-                if not await conn.wait(self._read):
-                    raise errors.ReadTimeout(
-                        _common.message("read timed out", self._request), request=self._request
-                    )
+                await self._wait()
         except BaseException:
             await self.aclose()
             raise
@@ -770,61 +575,8 @@ class _Stream:
             self._transport._slots.release()
 
 
-def _decoder(headers: list[tuple[bytes, bytes]]) -> ContentDecoder | None:
-    codings = [v.decode("latin-1") for k, v in headers if k.lower() == b"content-encoding"]
-    if not codings:
-        return None
-    return _common.decoder_for(", ".join(codings))
-
-
-def _EOF() -> EOFError:
-    """The cause of a read cut short by the server closing the connection cleanly."""
-    return EOFError("the server closed the connection")
-
-
-def _proxy_login(proxy: str) -> str | None:
-    """``Basic ...`` from the proxy URL's userinfo, or None without one."""
-    netloc = proxy.partition("://")[2].split("/", 1)[0]
-    if "@" not in netloc:
-        return None
-    userinfo = netloc.rpartition("@")[0]
-    user, _, password = userinfo.partition(":")
-    token = f"{unquote(user)}:{unquote(password)}".encode()
-    return "Basic " + base64.b64encode(token).decode("ascii")
-
-
-def _connect_failure(exc: BaseException, request: Request, *, via_proxy: bool) -> errors.SDKError:
-    if isinstance(exc, errors.SDKError):
-        return exc
-    if _common.is_tls_failure(exc):
-        return errors.TLSError(_common.message("TLS failed", request, exc), request=request)
-    if via_proxy:
-        return errors.ProxyError(_common.message("the proxy failed", request, exc), request=request)
-    return errors.ConnectError(_common.message("could not connect", request, exc), request=request)
-
-
-def _read_failure(
-    exc: BaseException, request: Request, head: _common.HeadDeadline | None, *, reading: bool
-) -> errors.SDKError:
-    """What a broken read becomes: the parser's ProtocolError (now naming the request), a TLS
-    failure, or a ReadError; the head deadline's own error when it is what ran out."""
-    if isinstance(exc, errors.SDKError):
-        if isinstance(exc, errors.ProtocolError):
-            mapped: errors.SDKError = type(exc)(_common.message(str(exc), request), request=request)
-            return mapped
-        return exc
-    if _common.is_tls_failure(exc):
-        return errors.TLSError(_common.message("TLS failed", request, exc), request=request)
-    what = (
-        "the connection broke while reading the body"
-        if reading
-        else "the server closed the connection without a response"
-    )
-    return _common.head_error(
-        head, errors.ReadError(_common.message(what, request, exc), request=request), request
-    )
-
-
 @hookimpl(trylast=True)
 def hookwire_register_transports(register: TransportRegister) -> None:
-    register("native", async_=NativeTransport)
+    from hookwire.plugins.transports.native_sync import NativeSyncTransport
+
+    register("native", sync=NativeSyncTransport, async_=NativeTransport)

@@ -1,0 +1,429 @@
+"""The ``native`` transport's sync face: the same HTTP/1.1 (``_h1``, ``_native``) on sockets.
+
+``Client(transport="native")``. What the async face does with an event loop this does with
+blocking sockets, one thread per exchange, and the wire format, framing, proxy handling and
+error mapping are the very same functions (``_h1``, ``_native``), so the two faces cannot
+differ on the wire or in what they raise:
+
+- a connection is a socket (``TCP_NODELAY``; wrapped in TLS from ``_common.SSLContexts``, the
+  server name checked as the URL's host) and its ``_h1.ResponseParser``, kept between
+  exchanges; a request is one ``sendall`` of head and body when the body is in memory;
+- every recv runs under the socket timeout of its phase: ``first_byte`` or ``read`` for the
+  head, cut to what is left of the head deadline (``_common.HeadDeadline.clamp``), which does
+  not restart; ``read`` for each body read; ``write`` for each send; ``connect`` for the TCP
+  connect and the TLS handshake together;
+- a pool of idle connections per (scheme, host, port, proxy, TLS setting), last in first out,
+  up to ``max_keepalive`` in all, under a lock (a client may be shared by threads); a pooled
+  connection is reused only if nothing is readable on it (an EOF the server sent while it
+  idled, or stray bytes); in-flight exchanges are bounded by ``max_connections``, waited on for
+  at most ``pool`` seconds (``PoolTimeout``);
+- proxies as the client chose them: a plain-http request goes in absolute form with the
+  proxy's login; an https request opens a ``CONNECT`` tunnel and TLS inside it. TLS to an
+  https proxy with an https origin inside would be TLS in TLS, which ``ssl.SSLSocket`` cannot
+  stack: it is refused with a ``ProxyError`` saying so (the async face supports it);
+- a server that answers (say 413) and closes while a body is still going up: its response is
+  returned when it already arrived, so the caller sees the status, not a broken pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from hookwire import errors
+from hookwire.plugin import Headers, PluginHost, Request, Response
+from hookwire.plugins.transports import _common, _h1, _native
+from hookwire.plugins.transports._native import PoolKey
+from hookwire.transports import BaseTransport, TransportOptions
+
+if TYPE_CHECKING:
+    from hookwire.timeouts import Timeout
+
+#: How much one recv may take: a body chunk is at most this much before the decoder.
+_RECV = _common.CHUNK_SIZE
+
+
+class _SyncConnection:
+    """A socket and the parser its responses go through."""
+
+    __slots__ = ("dead", "key", "parser", "sock")
+
+    def __init__(self, sock: socket.socket, key: PoolKey) -> None:
+        self.sock = sock
+        self.key = key
+        self.parser: _h1.ResponseParser | None = None
+        self.dead = False
+
+    def reusable(self) -> bool:
+        return not self.dead and not _common.is_readable(self.sock)
+
+    def fill(self, parser: _h1.ResponseParser, seconds: float | None) -> None:
+        """One recv into the parser (an EOF ends an until-close body); ``TimeoutError`` when
+        nothing came within ``seconds``."""
+        sock = self.sock
+        sock.settimeout(seconds)
+        data = sock.recv(_RECV)
+        if data:
+            parser.feed(data)
+        else:
+            self.dead = True
+            parser.eof()
+            if not parser.complete:
+                raise _Closed
+
+    def close(self) -> None:
+        self.dead = True
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class _Closed(Exception):
+    """The server closed the connection before the message ended."""
+
+
+class NativeSyncTransport(BaseTransport):
+    """Sync HTTP/1.1 transport on sockets and llhttp (see the module docstring)."""
+
+    def __init__(
+        self, options: TransportOptions | None = None, *, host: PluginHost | None = None
+    ) -> None:
+        _common.require("httptools", "native", "native")
+        self._options = options or TransportOptions()
+        self._contexts = _common.SSLContexts(self._options)
+        self._free = threading.BoundedSemaphore(self._options.max_connections)
+        self._lock = threading.Lock()
+        self._idle: dict[PoolKey, list[_SyncConnection]] = {}
+        self._idle_count = 0
+        self._targets = _native.Targets()
+        self._closed = False
+
+    # -- one exchange -----------------------------------------------------------------------
+
+    def handle_request(self, request: Request) -> Response:
+        if self._closed:
+            raise errors.ClientClosed("the native transport was closed")
+        timeout = _common.timeouts(request)
+        head = _common.head_deadline(timeout)
+        origin, target = self._targets.split(request)
+        proxy = _common.proxy_for(request)
+        tls = _common.tls_of(request, self._contexts.default)
+        key: PoolKey = (origin.scheme, origin.host, origin.port, proxy, tls)
+        outgoing = _native.frame(request, origin, target, proxy)
+        if not self._free.acquire(timeout=-1 if timeout.pool is None else timeout.pool):
+            raise _native.pool_timeout(request)
+        conn: _SyncConnection | None = None
+        try:
+            conn = self._pooled(key)
+            if conn is None:
+                conn = self._connect(key, origin, proxy, request, timeout)
+            parser = conn.parser
+            if parser is None:
+                parser = conn.parser = _h1.ResponseParser(head_only=request.method == "HEAD")
+            else:
+                parser.reset(head_only=request.method == "HEAD")
+            self._send(conn, parser, outgoing, request, timeout, head)
+            self._read_head(conn, parser, request, timeout, head)
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            self._free.release()
+            if isinstance(exc, Exception) and not isinstance(exc, errors.SDKError):
+                raise _native.send_failure(exc, request) from exc
+            raise
+        headers = Headers.from_wire(
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in parser.headers]
+        )
+        return Response(
+            parser.status,
+            headers=headers,
+            stream=_SyncStream(self, conn, parser, request, timeout.read),
+            request=request,
+            reason_phrase=parser.reason,
+            http_version=parser.version,
+        )
+
+    def _pooled(self, key: PoolKey) -> _SyncConnection | None:
+        stale = []
+        found = None
+        with self._lock:
+            idle = self._idle.get(key)
+            while idle:
+                conn = idle.pop()
+                self._idle_count -= 1
+                if conn.reusable():
+                    found = conn
+                    break
+                stale.append(conn)
+        for conn in stale:
+            conn.close()
+        return found
+
+    def _send(
+        self,
+        conn: _SyncConnection,
+        parser: _h1.ResponseParser,
+        outgoing: _native.Outgoing,
+        request: Request,
+        timeout: Timeout,
+        head: _common.HeadDeadline | None,
+    ) -> None:
+        sock = conn.sock
+        data, content, streamed, chunked = outgoing
+        try:
+            sock.settimeout(timeout.write)
+            if not streamed:
+                sock.sendall(data + content if content else data)
+                return
+            sock.sendall(data)
+            for piece in request.iter_body():
+                if piece:
+                    sock.sendall(_h1.chunk(piece) if chunked else piece)
+            if chunked:
+                sock.sendall(_h1.LAST_CHUNK)
+        except TimeoutError as exc:
+            raise _native.write_timeout(request) from exc
+        except OSError as exc:
+            if _common.is_tls_failure(exc) or not self._answered_early(conn, parser, timeout):
+                raise _native.send_failure(exc, request) from exc
+
+    @staticmethod
+    def _answered_early(
+        conn: _SyncConnection, parser: _h1.ResponseParser, timeout: Timeout
+    ) -> bool:
+        """Whether the server's response head is already there after a send failed (it
+        answered, then closed, before taking the whole body)."""
+        try:
+            while not parser.head_done:
+                conn.fill(parser, _common.headers_timeout(timeout))
+        except Exception:
+            return False
+        return True
+
+    def _read_head(
+        self,
+        conn: _SyncConnection,
+        parser: _h1.ResponseParser,
+        request: Request,
+        timeout: Timeout,
+        head: _common.HeadDeadline | None,
+    ) -> None:
+        per_read = _common.headers_timeout(timeout)
+        try:
+            while not parser.head_done:
+                conn.fill(parser, per_read if head is None else head.clamp(per_read))
+        except _common.HeadTimeout:
+            assert head is not None
+            raise head.error(request) from None
+        except TimeoutError as exc:
+            if head is not None and head.expired():
+                raise head.error(request) from exc
+            raise _native.read_timeout(request) from exc
+        except _Closed:
+            raise _common.head_error(
+                head, _native.closed_early(request, reading=False), request
+            ) from _native.eof()
+        except errors.SDKError as exc:
+            raise _native.read_failure(exc, request, head, reading=False) from exc
+        except OSError as exc:
+            raise _native.read_failure(exc, request, head, reading=False) from exc
+        if head is not None:
+            head.done = True
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _connect(
+        self,
+        key: PoolKey,
+        origin: _native.Origin,
+        proxy: str | None,
+        request: Request,
+        timeout: Timeout,
+    ) -> _SyncConnection:
+        context = self._contexts.get(key[4]) if origin.scheme == "https" else None
+        if proxy is None:
+            where, where_context = origin, context
+        else:
+            where = _native.proxy_origin(proxy, request)
+            where_context = (
+                self._contexts.get(self._contexts.default) if where.scheme == "https" else None
+            )
+            if where_context is not None and context is not None:
+                raise errors.ProxyError(
+                    _common.message(
+                        "an https origin through an https proxy (TLS in TLS) is not supported "
+                        "by the sync native transport; use an http proxy URL or another "
+                        "transport",
+                        request,
+                    ),
+                    request=request,
+                )
+        via_proxy = proxy is not None
+        try:
+            sock = socket.create_connection((where.host, where.port), timeout=timeout.connect)
+        except TimeoutError as exc:
+            raise _native.connect_timeout(request) from exc
+        except OSError as exc:
+            raise _native.connect_failure(exc, request, via_proxy=via_proxy) from exc
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if where_context is not None:
+                sock = self._wrap(sock, where_context, where.host, request, timeout, via_proxy)
+            conn = _SyncConnection(sock, key)
+            if proxy is not None and context is not None:
+                self._tunnel(conn, origin, proxy, request, timeout)
+                conn.sock = self._wrap(sock, context, origin.host, request, timeout, False)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                sock.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _wrap(
+        sock: socket.socket,
+        context: ssl.SSLContext,
+        host: str,
+        request: Request,
+        timeout: Timeout,
+        via_proxy: bool,
+    ) -> ssl.SSLSocket:
+        """TLS over ``sock``, the handshake under the connect timeout."""
+        sock.settimeout(timeout.connect)
+        try:
+            return context.wrap_socket(sock, server_hostname=host)
+        except TimeoutError as exc:
+            raise _native.connect_timeout(request) from exc
+        except OSError as exc:
+            raise _native.connect_failure(exc, request, via_proxy=via_proxy) from exc
+
+    @staticmethod
+    def _tunnel(
+        conn: _SyncConnection,
+        origin: _native.Origin,
+        proxy: str,
+        request: Request,
+        timeout: Timeout,
+    ) -> None:
+        """``CONNECT host:port`` through the proxy; the tunnel is open on a 2xx."""
+        parser = _h1.ResponseParser(head_only=True)
+        try:
+            conn.sock.settimeout(timeout.write)
+            conn.sock.sendall(_native.connect_head(origin, proxy))
+            while not parser.head_done:
+                conn.fill(parser, _common.headers_timeout(timeout))
+        except TimeoutError as exc:
+            raise errors.ProxyError(
+                _common.message("the proxy did not answer CONNECT in time", request),
+                request=request,
+            ) from exc
+        except (OSError, _Closed, errors.ProtocolError) as exc:
+            raise errors.ProxyError(
+                _common.message("the proxy closed the tunnel before answering", request),
+                request=request,
+            ) from exc
+        refused = _native.tunnel_refused(parser, request)
+        if refused is not None:
+            raise refused
+
+    def _release(self, conn: _SyncConnection) -> None:
+        """The response was read to its end: keep the connection for the next request."""
+        parser = conn.parser
+        keep = (
+            not self._closed
+            and parser is not None
+            and parser.keep_alive
+            and not parser.extra
+            and not conn.dead
+        )
+        if keep:
+            with self._lock:
+                if self._idle_count < self._options.max_keepalive and not self._closed:
+                    self._idle.setdefault(conn.key, []).append(conn)
+                    self._idle_count += 1
+                    return
+        conn.close()
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            conns = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+            self._idle_count = 0
+        for conn in conns:
+            conn.close()
+
+
+class _SyncStream:
+    """The body as it arrives (at most 64 KiB a chunk); closing it frees the slot once."""
+
+    __slots__ = ("_conn", "_done", "_parser", "_read", "_request", "_transport")
+
+    def __init__(
+        self,
+        transport: NativeSyncTransport,
+        conn: _SyncConnection,
+        parser: _h1.ResponseParser,
+        request: Request,
+        read: float | None,
+    ) -> None:
+        self._transport = transport
+        self._conn = conn
+        self._parser = parser
+        self._request = request
+        self._read = read
+        self._done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        decoder = _native.decoder(self._parser.headers)
+        try:
+            if decoder is None:
+                while piece := self._next():
+                    yield piece
+            else:
+                while piece := self._next():
+                    yield from decoder.feed(piece)
+                yield from decoder.flush()
+        except Exception as exc:
+            self.close()
+            if isinstance(exc, errors.SDKError):
+                if isinstance(exc, errors.RequestError) and exc.request is None:
+                    exc.request = self._request
+                raise
+            raise _native.read_failure(exc, self._request, None, reading=True) from exc
+        self._finish()
+
+    def _next(self) -> bytes:
+        """The next piece of body, or b"" at its end."""
+        parser, conn, request = self._parser, self._conn, self._request
+        while True:
+            piece = parser.take(_common.CHUNK_SIZE)
+            if piece or parser.complete:
+                return piece
+            try:
+                conn.fill(parser, self._read)
+            except TimeoutError as exc:
+                raise _native.read_timeout(request) from exc
+            except _Closed:
+                raise _native.closed_early(request, reading=True) from _native.eof()
+            except errors.SDKError as exc:
+                raise _native.read_failure(exc, request, None, reading=True) from exc
+
+    def _finish(self) -> None:
+        if not self._done:
+            self._done = True
+            self._transport._release(self._conn)
+            self._transport._free.release()
+
+    def close(self) -> None:
+        if not self._done:
+            self._done = True
+            parser = self._parser
+            if parser.complete and not parser.body:
+                self._transport._release(self._conn)
+            else:
+                self._conn.close()  # unread body: the connection is spent
+            self._transport._free.release()
