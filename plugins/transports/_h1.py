@@ -50,7 +50,8 @@ def _httptools() -> Any:
 
 
 class HeadTooLarge(Exception):
-    """Raised inside a parser callback: the head passed ``MAX_HEADERS`` fields."""
+    """Raised inside a parser callback: the head passed ``MAX_HEADERS`` fields or
+    ``MAX_HEAD`` bytes (its message is the ProtocolError's)."""
 
 
 class ResponseParser:
@@ -64,6 +65,7 @@ class ResponseParser:
     """
 
     __slots__ = (
+        "_fields",
         "_parser",
         "_reason",
         "_seen",
@@ -97,6 +99,7 @@ class ResponseParser:
         self.head_only = head_only
         self._reason = b""
         self._seen = 0
+        self._fields = 0
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.version = "HTTP/1.1"
@@ -123,17 +126,18 @@ class ResponseParser:
         httptools = _httptools()
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            # 101 Switching Protocols (or a 2xx to CONNECT): the head is all there is of it
-            # for HTTP; what follows belongs to another protocol.
+        except httptools.HttpParserUpgrade as exc:
+            # 101 Switching Protocols: the head is all there is of it for HTTP; what follows
+            # (in this read or a later one) belongs to another protocol.
             self.complete = True
             self.keep_alive = False
+            offset = exc.args[0] if exc.args and isinstance(exc.args[0], int) else len(data)
+            if offset < len(data):
+                self.extra = True
             return
         except httptools.HttpParserCallbackError as exc:
             if isinstance(exc.__context__, HeadTooLarge):
-                raise errors.ProtocolError(
-                    f"the response head has more than {MAX_HEADERS} header fields"
-                ) from None
+                raise errors.ProtocolError(str(exc.__context__)) from None
             raise
         except httptools.HttpParserError as exc:
             if self.complete:  # garbage after the end: the message itself is whole
@@ -183,16 +187,30 @@ class ResponseParser:
     def on_status(self, status: bytes) -> None:
         if not self.head_done:
             self._reason += status  # llhttp hands a status split across reads in pieces
+            self._count(len(status))
 
     def on_header(self, name: bytes, value: bytes | None) -> None:
         if self.head_done:
             return  # a trailer field of a chunked body: not headers
         headers = self.headers
-        headers.append((name, value or b""))
+        value = value or b""
+        headers.append((name, value))
+        self._count(len(name) + len(value) + 4)
         if len(headers) > MAX_HEADERS:
-            raise HeadTooLarge
+            raise HeadTooLarge(f"the response head has more than {MAX_HEADERS} header fields")
+
+    def _count(self, size: int) -> None:
+        """Bound the head however it arrives: ``feed`` sees only what is still unparsed after
+        a read, so a head that ends inside one large read is measured here, field by field
+        (interim responses included)."""
+        self._fields += size
+        if self._fields > MAX_HEAD:
+            raise HeadTooLarge(f"the response head is larger than {MAX_HEAD} bytes")
 
     def on_headers_complete(self) -> None:
+        if self.head_done:
+            self.extra = True  # a second message in the same read: not this one's head
+            return
         parser = self._parser
         status = parser.get_status_code()
         if 100 <= status < 200 and status != 101:
@@ -206,15 +224,21 @@ class ResponseParser:
         if self.head_only or status in _NO_BODY_STATUS:
             self.complete = True
             return
-        framed = False
+        # RFC 9112 6.3: a Transfer-Encoding frames the body only when chunked is its final
+        # coding (otherwise the body lasts until the close), and overrides a Content-Length.
+        length = False
+        coding = None
         for name, value in self.headers:
             lowered = name.lower()
             if lowered == b"content-length":
-                framed = True
+                length = True
             elif lowered == b"transfer-encoding":
-                framed = True
-                if value.rsplit(b",", 1)[-1].strip().lower() == b"chunked":
-                    self.chunked = True
+                coding = value
+        if coding is not None:
+            self.chunked = coding.rsplit(b",", 1)[-1].strip().lower() == b"chunked"
+            framed = self.chunked
+        else:
+            framed = length
         if not framed:
             self.until_close = True
             self.keep_alive = False

@@ -152,10 +152,6 @@ def test_101_switching_protocols_ends_the_message_at_its_head() -> None:
         assert parser.body == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: bytes after a 101 head set `extra` only when they come in a later feed",
-)
 def test_bytes_after_a_101_head_read_the_same_however_split() -> None:
     head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"
     assert _snapshot(_parse(head + b"raw")) == _snapshot(_parse(head + b"raw", [len(head)]))
@@ -227,11 +223,6 @@ def test_eof_does_not_end_a_framed_body_cut_short() -> None:
     assert not parser.complete and not parser.head_done
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a Transfer-Encoding whose last coding is not chunked is treated as framed, "
-    "so eof() never ends its until-close body (RFC 9112 6.3 item 4)",
-)
 def test_a_transfer_coding_that_does_not_end_in_chunked_lasts_until_close() -> None:
     parser = _parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nhello")
     assert not parser.keep_alive and not parser.chunked
@@ -250,6 +241,14 @@ def test_bytes_past_the_end_of_the_message_set_extra(after: bytes) -> None:
         assert parser.complete and parser.extra
         assert b"".join(parser.body) == b"ok"
         assert parser.status == 200 and parser.headers == [(b"Content-Length", b"2")]
+
+
+def test_a_second_response_in_the_same_feed_does_not_overwrite_the_first() -> None:
+    data = _OK + b"HTTP/1.0 666 Smuggled\r\nContent-Length: 0\r\n\r\n"
+    whole, cut = _parse(data), _parse(data, [len(_OK)])
+    assert whole.extra and cut.extra
+    assert (whole.status, whole.version) == (cut.status, cut.version) == (200, "HTTP/1.1")
+    assert whole.keep_alive == cut.keep_alive
 
 
 def test_take_hands_the_body_over_in_pieces_no_longer_than_limit() -> None:
@@ -331,11 +330,6 @@ def test_a_head_larger_than_max_head_fed_in_pieces_is_a_protocol_error() -> None
         _parse(data, list(range(4096, len(data), 4096)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: MAX_HEAD is checked only while the head is unfinished after a feed, so a "
-    "head of any size that completes inside one feed (up to a 256 KiB socket read) passes",
-)
 def test_a_head_larger_than_max_head_in_one_piece_is_a_protocol_error() -> None:
     with pytest.raises(errors.ProtocolError, match="larger than"):
         _parse(_big_head())
