@@ -14,6 +14,8 @@ SDK                                    raw peer                            targe
 ``hookwire.AsyncClient(transport="pyreqwest")`` ``aiohttp.ClientSession``       <= 1.00x
 ``hookwire.AsyncClient(transport="native")``  ``aiohttp.ClientSession``         <= 1.00x
 ``hookwire.AsyncClient(transport="native")``  ``pyreqwest.client.Client``       <= 1.00x
+``hookwire.Client(transport="native")``       ``pyreqwest`` ``SyncClient``, ``http.client``,
+                                              ``requests.Session``, ``httpx.Client``  <= 1.00x
 =====================================  ==================================  ========
 
 Sync: sequential ``GET`` + ``.json()``. Async: 64 concurrent ``GET`` + ``.json()``
@@ -26,7 +28,7 @@ per request (server time excluded, so this ratio is the SDK's overhead undiluted
 adds a cProfile of the SDK side of each pair, sorted by own time.
 
 Usage: ``python benchmarks/bench_http.py [--rounds 15] [--requests 400] [--batches 24] [--profile]
-[--only requests|httpx|aiohttp|httpx-async|pyreqwest|native]`` (pyreqwest pairs need
+[--only requests|httpx|aiohttp|httpx-async|pyreqwest|native|native-sync] [--loop uvloop]`` (pyreqwest pairs need
 ``hookwire[pyreqwest]``, native pairs ``hookwire[native]``, and their raw peers).
 """
 
@@ -180,6 +182,62 @@ def bench_httpx(url: str, args: argparse.Namespace) -> Pair:
             args,
         )
         if args.profile:
+            profile_sync(lambda u: client.get(u).json(), url, args.requests * 4)
+    return pair
+
+
+def bench_native_sync(url: str, args: argparse.Namespace, *, peer: str) -> Pair:
+    """``Client(transport="native")`` (hookwire's own HTTP/1.1 on blocking sockets) against
+    the fastest raw sync Python clients: pyreqwest's ``SyncClient`` (Rust), and the standard
+    library's ``http.client`` on one kept-alive connection (no pool, no URL parsing: the
+    floor of what Python itself costs), and requests and httpx as most code uses them."""
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(hookwire.Client(transport="native"))
+        raw_get: Callable[[str], object]
+        if peer == "pyreqwest":
+            from pyreqwest.client import SyncClientBuilder
+
+            raw = stack.enter_context(SyncClientBuilder().build())
+
+            def raw_get(u: str) -> object:
+                return raw.get(u).build().send().json()
+
+            name = "pyreqwest SyncClient"
+        elif peer == "http.client":
+            import http.client
+            import json
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(url)
+            conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
+            stack.callback(conn.close)
+
+            def raw_get(u: str) -> object:
+                conn.request("GET", parts.path)
+                return json.loads(conn.getresponse().read())
+
+            name = "http.client.HTTPConnection"
+        elif peer == "requests":
+            import requests
+
+            session = stack.enter_context(requests.Session())
+
+            def raw_get(u: str) -> object:
+                return session.get(u).json()
+
+            name = "requests.Session"
+        else:
+            import httpx
+
+            raw_httpx = stack.enter_context(httpx.Client())
+
+            def raw_get(u: str) -> object:
+                return raw_httpx.get(u).json()
+
+            name = "httpx.Client"
+        pair = Pair(f"Client(native) vs {name}", 1.0)
+        run_sync_pair(pair, lambda u: client.get(u).json(), raw_get, url, args)
+        if args.profile and peer == "pyreqwest":
             profile_sync(lambda u: client.get(u).json(), url, args.requests * 4)
     return pair
 
@@ -394,7 +452,15 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=24, help="async batches of 64 per round")
     parser.add_argument("--warmup", type=int, default=200, help="sync warm-up requests")
     parser.add_argument("--profile", action="store_true", help="cProfile the SDK side")
-    choices = ["requests", "httpx", "aiohttp", "httpx-async", "pyreqwest", "native"]
+    choices = [
+        "requests",
+        "httpx",
+        "aiohttp",
+        "httpx-async",
+        "pyreqwest",
+        "native",
+        "native-sync",
+    ]
     parser.add_argument("--only", choices=choices, action="append")
     parser.add_argument(
         "--loop",
@@ -422,6 +488,9 @@ def main() -> None:
         if "pyreqwest" in only:
             pairs.append(run(bench_pyreqwest(url, args, peer="pyreqwest")))
             pairs.append(run(bench_pyreqwest(url, args, peer="aiohttp")))
+        if "native-sync" in only:
+            for peer in ("pyreqwest", "http.client", "requests", "httpx"):
+                pairs.append(bench_native_sync(url, args, peer=peer))
         if "native" in only:
             pairs.append(run(bench_native(url, args, peer="aiohttp")))
             pairs.append(run(bench_native(url, args, peer="pyreqwest")))

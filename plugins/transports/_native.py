@@ -129,7 +129,40 @@ class Outgoing(NamedTuple):
 def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> Outgoing:
     """The request's head as it goes: Host first, then its own headers (``wire_pairs``), a
     proxy's login for a plain-http request through it (sent in absolute form), then framing:
-    Content-Length for a body in memory or of known size, chunked for any other stream."""
+    Content-Length for a body in memory or of known size, chunked for any other stream.
+
+    For a body in memory (or none), everything but the Content-Length is a function of the
+    method, URL, headers and proxy alone, so it is built once per combination (``_HEADS``):
+    an API client sends the same few again and again.
+    """
+    content = request.content
+    if request.stream is not None:
+        head, chunked = _head(request, origin, target, proxy)
+        return Outgoing(head + b"\r\n", None, True, chunked)
+    key = (request.method, request.url, tuple(request.headers.multi_items()), proxy)
+    known = _HEADS.get(key)
+    if known is None:
+        known = _head(request, origin, target, proxy)
+        if len(_HEADS) >= _HEADS_LIMIT:
+            _HEADS.clear()
+        _HEADS[key] = known
+    prefix, framed = known
+    if framed or not (content or request.method in _LENGTH_METHODS):
+        return Outgoing(prefix + b"\r\n", content or None, False, False)
+    return Outgoing(
+        prefix + b"Content-Length: %d\r\n\r\n" % len(content or b""), content or None, False, False
+    )
+
+
+#: Heads built for bodies in memory, keyed on (method, URL, header pairs, proxy); the value is
+#: the head without its final blank line and whether the caller framed the body itself.
+_HEADS: dict[tuple[str, str, tuple[tuple[str, str], ...], str | None], tuple[bytes, bool]] = {}
+_HEADS_LIMIT = 256
+
+
+def _head(request: Request, origin: Origin, target: str, proxy: str | None) -> tuple[bytes, bool]:
+    """The head without its last CRLF; then for a stream whether it goes chunked, for a
+    body in memory whether the caller framed it (Content-Length or Transfer-Encoding)."""
     pairs, names = _common.wire_pairs(request)
     if "host" not in names:
         pairs.insert(0, ("Host", origin.host_header))
@@ -138,21 +171,17 @@ def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> O
         login = proxy_login(proxy)
         if login is not None and "proxy-authorization" not in names:
             pairs.append(("Proxy-Authorization", login))
-    content = request.content
-    streamed = request.stream is not None
     framed = "content-length" in names or "transfer-encoding" in names
-    chunked = False
-    if streamed:
+    flag = framed
+    if request.stream is not None:
+        flag = False
         if not framed and not (pairs and pairs[-1][0] == "Content-Length"):  # added last
             pairs.append(("Transfer-Encoding", "chunked"))
-            chunked = True
+            flag = True
         elif "transfer-encoding" in names:
             codings = request.headers.get("transfer-encoding", "")
-            chunked = codings.rsplit(",", 1)[-1].strip().lower() == "chunked"
-    elif not framed and (content or request.method in _LENGTH_METHODS):
-        pairs.append(("Content-Length", str(len(content or b""))))
-    head = _h1.request_head(request.method, target, pairs)
-    return Outgoing(head, content or None, streamed, chunked)
+            flag = codings.rsplit(",", 1)[-1].strip().lower() == "chunked"
+    return _h1.request_head(request.method, target, pairs)[:-2], flag
 
 
 def connect_head(origin: Origin, proxy: str) -> bytes:

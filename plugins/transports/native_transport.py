@@ -60,8 +60,10 @@ class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection: the event loop feeds it, one exchange at a time reads it."""
 
     __slots__ = (
+        "_due",
         "_loop",
         "_sock",
+        "_timer",
         "_waiter",
         "closed",
         "dead",
@@ -85,6 +87,9 @@ class _Connection(asyncio.Protocol):
         #: This connection's parser, kept between exchanges (``reset`` for each).
         self.spare: _h1.ResponseParser | None = None
         self._waiter: asyncio.Future[bool] | None = None
+        #: The read timer (see ``wait``) and the loop time the current wait gives up at.
+        self._timer: asyncio.TimerHandle | None = None
+        self._due: float | None = None
         self.error: Exception | None = None
         self.lost = False  # the connection is gone (closed by either side, or broken)
         self.dead = False  # must not be used again
@@ -125,6 +130,9 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.dead = True
+        if self._timer is not None:
+            self._timer.cancel()  # it holds this connection alive until it fires
+            self._timer = None
         if self.parser is not None and exc is None:
             self.parser.eof()
         elif exc is not None and self.error is None:
@@ -157,20 +165,39 @@ class _Connection(asyncio.Protocol):
 
     async def wait(self, seconds: float | None) -> bool:
         """Wait for the protocol to have news (bytes, the end, room to write); False when
-        ``seconds`` passed first."""
+        ``seconds`` passed first.
+
+        The timer is lazy: one per connection, left armed when news comes first and, when it
+        fires, re-armed for the latest wait's due time instead of expiring it. A timer per
+        wait cost a TimerHandle, a heap push and a cancel on every exchange, although a
+        read timeout almost never fires.
+        """
         waiter: asyncio.Future[bool] = self._loop.create_future()
         self._waiter = waiter
-        if seconds is None:
-            try:
-                return await waiter
-            finally:
-                self._waiter = None
-        timer = self._loop.call_later(seconds, _expire, waiter)
+        if seconds is not None:
+            due = self._due = self._loop.time() + seconds
+            timer = self._timer
+            if timer is None or timer.when() > due:
+                if timer is not None:
+                    timer.cancel()
+                self._timer = self._loop.call_at(due, self._on_timer)
         try:
             return await waiter
         finally:
-            timer.cancel()
             self._waiter = None
+            self._due = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        due = self._due
+        if due is None:
+            return  # nobody is waiting: stay unarmed until the next wait
+        if self._loop.time() >= due:
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(False)  # the wait's time is up, with no news
+        else:
+            self._timer = self._loop.call_at(due, self._on_timer)
 
     def resume(self) -> None:
         """The consumer took body bytes: read ahead again if it had stopped."""
@@ -188,11 +215,6 @@ class _Connection(asyncio.Protocol):
         self.dead = True
         if self.transport is not None:
             self.transport.abort()
-
-
-def _expire(waiter: asyncio.Future[bool]) -> None:
-    if not waiter.done():
-        waiter.set_result(False)  # the timer fired before any news
 
 
 class NativeTransport(AsyncBaseTransport):
