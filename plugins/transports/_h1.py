@@ -195,7 +195,9 @@ class ResponseParser:
         headers = self.headers
         value = value or b""
         headers.append((name, value))
-        self._count(len(name) + len(value) + 4)
+        self._fields += len(name) + len(value) + 4  # _count, inlined: four times a response
+        if self._fields > MAX_HEAD:
+            raise HeadTooLarge(f"the response head is larger than {MAX_HEAD} bytes")
         if len(headers) > MAX_HEADERS:
             raise HeadTooLarge(f"the response head has more than {MAX_HEADERS} header fields")
 

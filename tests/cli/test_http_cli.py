@@ -16,7 +16,7 @@ def _transports() -> list[str]:
     return sorted(PluginHost().transports())
 
 
-@pytest.mark.parametrize("transport", ["requests", "httpx", "aiohttp"])
+@pytest.mark.parametrize("transport", ["requests", "httpx", "aiohttp", "native"])
 def test_get_with_query_and_header_on_every_transport(
     hookwire: Run, mock_server, transport: str
 ) -> None:

@@ -32,7 +32,7 @@ def _request_part(stdout: str) -> tuple[str, list[tuple[str, str]], str]:
     return line, pairs, body  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize("transport", ["requests", "httpx", "aiohttp"])
+@pytest.mark.parametrize("transport", ["requests", "httpx", "aiohttp", "native"])
 def test_verbose_shows_every_header_the_server_received(
     hookwire: Run, mock_server, transport: str
 ) -> None:

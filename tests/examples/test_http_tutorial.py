@@ -51,7 +51,7 @@ def server(mock_server: Any) -> Any:
 
 
 @pytest.mark.network
-@pytest.mark.parametrize("transport", ["requests", "httpx"])
+@pytest.mark.parametrize("transport", ["requests", "httpx", "native"])
 def test_tutorial_sync(server: Any, transport: str, capsys: pytest.CaptureFixture[str]) -> None:
     seen = tutorial.main(server.url, transport=transport, async_transport=None)
 
@@ -132,6 +132,12 @@ ASYNC_TRANSPORTS = [
         "aiohttp",
         marks=pytest.mark.skipif(
             importlib.util.find_spec("aiohttp") is None, reason="aiohttp extra not installed"
+        ),
+    ),
+    pytest.param(
+        "native",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("httptools") is None, reason="native extra not installed"
         ),
     ),
 ]

@@ -22,11 +22,11 @@ from hookwire.errors import (
 )
 from hookwire.llm import LLM, StreamTimeout
 
-SYNC = ["requests", "httpx"]
+SYNC = ["requests", "httpx", "native"]
 #: 200 abandoned streams on the fastest transport of each colour; fewer on httpx, whose
 #: connection setup is slower, to keep the suite quick (a leak shows after 2 either way).
-ABANDON = {"requests": 200, "aiohttp": 200, "httpx": 60}
-ASYNC = ["httpx", "aiohttp"]
+ABANDON = {"requests": 200, "aiohttp": 200, "httpx": 60, "native": 200}
+ASYNC = ["httpx", "aiohttp", "native"]
 TOOLS = [
     {
         "type": "function",
