@@ -28,8 +28,9 @@ per request (server time excluded, so this ratio is the SDK's overhead undiluted
 adds a cProfile of the SDK side of each pair, sorted by own time.
 
 Usage: ``python benchmarks/bench_http.py [--rounds 15] [--requests 400] [--batches 24] [--profile]
-[--only requests|httpx|aiohttp|httpx-async|pyreqwest|native|native-sync] [--loop uvloop]`` (pyreqwest pairs need
-``hookwire[pyreqwest]``, native pairs ``hookwire[native]``, and their raw peers).
+[--only requests|httpx|aiohttp|httpx-async|pyreqwest|native|native-sync] [--loop uvloop]``
+(pyreqwest pairs need ``hookwire[pyreqwest]``, native pairs ``hookwire[native]``, and their
+raw peers).
 """
 
 from __future__ import annotations
