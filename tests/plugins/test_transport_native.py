@@ -339,6 +339,68 @@ async def test_a_pooled_connection_closed_by_the_server_is_replaced_not_sent_on(
         assert server.conns() == [1, 2]  # one request on each: none lost on the dead one
 
 
+async def test_a_request_that_said_connection_close_is_not_reused(
+    transport: NativeTransport,
+) -> None:
+    async with _Server() as server:  # answers keep-alive and goes on reading
+        headers = {**_HEADERS, "Connection": "close"}
+        for _ in range(2):
+            assert await _fetch(transport, "GET", server.url + "/", headers=headers) == (
+                200,
+                b"ok",
+            )
+        assert server.conns() == [1, 2]
+
+
+async def test_a_body_cut_short_is_a_read_error_and_not_reused(
+    transport: NativeTransport,
+) -> None:
+    async def short(ex: _Exchange) -> bool:
+        ex.writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        return False  # and hang up
+
+    async with _Server(short) as server:
+        with pytest.raises(errors.ReadError) as caught:
+            await _fetch(transport, "GET", server.url + "/short")
+        assert caught.value.request is not None
+        assert not transport._conns and transport._idle_count == 0
+        _all_free(transport)
+
+
+async def test_an_idle_connection_of_another_origin_is_evicted_at_the_bound() -> None:
+    transport = NativeTransport(TransportOptions(max_connections=1, max_keepalive=1))
+    try:
+        async with _Server() as a, _Server() as b:
+            assert await _fetch(transport, "GET", a.url + "/") == (200, b"ok")
+            assert await _fetch(transport, "GET", b.url + "/") == (200, b"ok")
+            await _until(lambda: a.hung_up == [1])  # a's idle connection made room for b's
+            assert len(transport._conns) == 1 and transport._idle_count == 1
+            assert await _fetch(transport, "GET", a.url + "/") == (200, b"ok")
+            assert a.accepted == 2
+    finally:
+        await transport.aclose()
+
+
+async def test_at_most_max_keepalive_connections_stay_idle() -> None:
+    async def slow(ex: _Exchange) -> bool:
+        await asyncio.sleep(0.02)
+        ex.writer.write(_OK)
+        await ex.writer.drain()
+        return True
+
+    transport = NativeTransport(TransportOptions(max_connections=3, max_keepalive=1))
+    try:
+        async with _Server(slow) as server:
+            results = await asyncio.gather(
+                *[_fetch(transport, "GET", f"{server.url}/{i}") for i in range(3)]
+            )
+            assert results == [(200, b"ok")] * 3 and server.accepted == 3
+            assert transport._idle_count == 1 and len(transport._conns) == 1
+            await _until(lambda: len(server.hung_up) == 2)
+    finally:
+        await transport.aclose()
+
+
 # -- the pool bound ---------------------------------------------------------------------------
 
 
@@ -580,6 +642,63 @@ async def test_an_early_413_while_uploading_is_returned(transport: NativeTranspo
         _all_free(transport)
     await _settle()
     assert finished == [True]  # the body generator was closed, not left suspended
+
+
+async def test_an_early_keep_alive_reply_to_an_unfinished_upload_spends_the_connection(
+    transport: NativeTransport,
+) -> None:
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"y" * 1000
+            await asyncio.sleep(0)
+
+    async def reply(ex: _Exchange) -> bool:
+        if ex.line.startswith(b"POST"):  # answers at once, keep-alive, then reads on
+            ex.writer.write(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 4\r\n\r\nbig!")
+            await ex.writer.drain()
+            return await _hang_until_hangup(ex)  # what follows is still the POST's body
+        ex.writer.write(_OK)
+        await ex.writer.drain()
+        return True
+
+    async with _Server(reply, read_bodies=False) as server:
+        assert await _fetch(transport, "POST", server.url + "/up", stream=endless()) == (
+            413,
+            b"big!",
+        )
+        second = await _fetch(
+            transport, "GET", server.url + "/next", timeout=hookwire.Timeout(read=0.3)
+        )
+        assert second == (200, b"ok")
+        assert server.conns() == [1, 2]
+
+
+async def test_an_early_reply_while_the_upload_waits_to_drain_is_returned(
+    transport: NativeTransport,
+) -> None:
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            yield b"y" * (1024 * 1024)
+
+    async def late_refusal(ex: _Exchange) -> bool:
+        await asyncio.sleep(0.2)  # the client fills the socket and waits for it to drain
+        ex.writer.write(
+            b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbig!"
+        )
+        await ex.writer.drain()
+        await asyncio.sleep(5)  # never reads the rest
+        return False
+
+    async with _Server(late_refusal, read_bodies=False) as server:
+        status, body = await _fetch(
+            transport,
+            "POST",
+            server.url + "/up",
+            stream=endless(),
+            timeout=hookwire.Timeout(write=1, read=2),
+        )
+        assert (status, body) == (413, b"big!")  # not a WriteTimeout
+        _all_free(transport)
 
 
 async def _never_read(ex: _Exchange) -> bool:
