@@ -118,12 +118,14 @@ class Targets:
 
 class Outgoing(NamedTuple):
     """A request ready to write: its head, its body in memory (None when streamed or empty),
-    and whether a streamed body goes chunked."""
+    whether a streamed body goes chunked, and whether the connection may be kept after it
+    (False when the request itself says ``Connection: close``, RFC 9112 9.6)."""
 
     head: bytes
     content: bytes | None
     streamed: bool
     chunked: bool
+    keep: bool = True
 
 
 def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> Outgoing:
@@ -137,8 +139,8 @@ def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> O
     """
     content = request.content
     if request.stream is not None:
-        head, chunked = _head(request, origin, target, proxy)
-        return Outgoing(head + b"\r\n", None, True, chunked)
+        head, chunked, keep = _head(request, origin, target, proxy)
+        return Outgoing(head + b"\r\n", None, True, chunked, keep)
     key = (request.method, request.url, tuple(request.headers.multi_items()), proxy)
     known = _HEADS.get(key)
     if known is None:
@@ -146,24 +148,33 @@ def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> O
         if len(_HEADS) >= _HEADS_LIMIT:
             _HEADS.clear()
         _HEADS[key] = known
-    prefix, framed = known
+    prefix, framed, keep = known
+    body = content or None
     if framed or not (content or request.method in _LENGTH_METHODS):
-        return Outgoing(prefix + b"\r\n", content or None, False, False)
-    return Outgoing(
-        prefix + b"Content-Length: %d\r\n\r\n" % len(content or b""), content or None, False, False
-    )
+        return Outgoing(prefix + b"\r\n", body, False, False, keep)
+    length = b"Content-Length: %d\r\n\r\n" % len(content or b"")
+    return Outgoing(prefix + length, body, False, False, keep)
 
 
 #: Heads built for bodies in memory, keyed on (method, URL, header pairs, proxy); the value is
-#: the head without its final blank line and whether the caller framed the body itself.
-_HEADS: dict[tuple[str, str, tuple[tuple[str, str], ...], str | None], tuple[bytes, bool]] = {}
+#: the head without its final blank line, whether the caller framed the body itself, and
+#: whether the connection may be kept after it.
+_HEADS: dict[
+    tuple[str, str, tuple[tuple[str, str], ...], str | None], tuple[bytes, bool, bool]
+] = {}
 _HEADS_LIMIT = 256
 
 
-def _head(request: Request, origin: Origin, target: str, proxy: str | None) -> tuple[bytes, bool]:
+def _head(
+    request: Request, origin: Origin, target: str, proxy: str | None
+) -> tuple[bytes, bool, bool]:
     """The head without its last CRLF; then for a stream whether it goes chunked, for a
-    body in memory whether the caller framed it (Content-Length or Transfer-Encoding)."""
+    body in memory whether the caller framed it (Content-Length or Transfer-Encoding); then
+    whether the request leaves the connection open (no ``Connection: close`` of its own)."""
     pairs, names = _common.wire_pairs(request)
+    keep = "connection" not in names or "close" not in (
+        request.headers.get("connection", "").lower()
+    )
     if "host" not in names:
         pairs.insert(0, ("Host", origin.host_header))
     if proxy is not None and origin.scheme == "http":
@@ -181,7 +192,7 @@ def _head(request: Request, origin: Origin, target: str, proxy: str | None) -> t
         elif "transfer-encoding" in names:
             codings = request.headers.get("transfer-encoding", "")
             flag = codings.rsplit(",", 1)[-1].strip().lower() == "chunked"
-    return _h1.request_head(request.method, target, pairs)[:-2], flag
+    return _h1.request_head(request.method, target, pairs)[:-2], flag, keep
 
 
 def connect_head(origin: Origin, proxy: str) -> bytes:

@@ -127,6 +127,8 @@ class NativeSyncTransport(BaseTransport):
                 parser.reset(head_only=request.method == "HEAD")
             self._send(conn, parser, outgoing, request, timeout, head)
             self._read_head(conn, parser, request, timeout, head)
+            if not outgoing.keep:
+                parser.keep_alive = False  # the request asked to close: RFC 9112 9.6
         except BaseException as exc:
             if conn is not None:
                 conn.close()
@@ -172,7 +174,7 @@ class NativeSyncTransport(BaseTransport):
         head: _common.HeadDeadline | None,
     ) -> None:
         sock = conn.sock
-        data, content, streamed, chunked = outgoing
+        data, content, streamed, chunked, _ = outgoing
         try:
             sock.settimeout(timeout.write)
             if not streamed:
@@ -187,6 +189,7 @@ class NativeSyncTransport(BaseTransport):
         except TimeoutError as exc:
             raise _native.write_timeout(request) from exc
         except OSError as exc:
+            conn.dead = True  # the body did not all go: never reuse the connection
             if _common.is_tls_failure(exc) or not self._answered_early(conn, parser, timeout):
                 raise _native.send_failure(exc, request) from exc
 

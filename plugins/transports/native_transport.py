@@ -265,6 +265,8 @@ class NativeTransport(AsyncBaseTransport):
             await self._send(conn, parser, outgoing, request, timeout)
             if not parser.head_done:
                 await self._read_head(conn, parser, request, timeout, head)
+            if not outgoing.keep:
+                parser.keep_alive = False  # the request asked to close: RFC 9112 9.6
         except BaseException as exc:
             if conn is not None:
                 self._discard(conn)
@@ -303,7 +305,7 @@ class NativeTransport(AsyncBaseTransport):
         timeout: Timeout,
     ) -> None:
         transport = conn.transport
-        head, content, streamed, chunked = outgoing
+        head, content, streamed, chunked, _ = outgoing
         if not streamed:
             transport.write(head + content if content else head)
             # A body larger than the socket takes at once: wait for it to go, under ``write``
@@ -318,7 +320,10 @@ class NativeTransport(AsyncBaseTransport):
             if not piece:
                 continue
             if conn.lost or parser.head_done:
-                break  # the server answered (or hung up) before taking the whole body
+                # The server answered (or hung up) before taking the whole body: what it
+                # would read next is the rest of this body, so the connection is spent.
+                conn.dead = True
+                break
             transport.write(_h1.chunk(piece) if chunked else piece)
             while not conn.writable and not conn.lost and not parser.head_done:
                 if not await conn.wait(timeout.write):
