@@ -580,6 +580,28 @@ async def test_a_stalled_body_is_a_read_timeout(transport: NativeTransport) -> N
 # -- request bodies ---------------------------------------------------------------------------
 
 
+async def test_each_body_in_memory_gets_its_own_length_and_headers(
+    transport: NativeTransport,
+) -> None:
+    """The same method, URL and headers with another body, or another header value, is
+    another head (the transport keeps heads it built before)."""
+    async with _Server() as server:
+        url = server.url + "/same"
+        for content in (b"abc", b"abcdefgh", b"", b"x" * 70000):
+            assert await _fetch(transport, "POST", url, content=content) == (200, b"ok")
+            assert server.last.header("content-length") == [str(len(content)).encode()]
+            assert server.last.body == content
+        for token in ("one", "two"):
+            headers = {**_HEADERS, "Authorization": f"Bearer {token}"}
+            await _fetch(transport, "POST", url, content=b"z", headers=headers)
+            assert server.last.header("authorization") == [f"Bearer {token}".encode()]
+        await _fetch(transport, "GET", url)
+        assert server.last.header("content-length") == []  # GET with no body: no framing
+        await _fetch(transport, "PUT", url)
+        assert server.last.header("content-length") == [b"0"]
+        assert len(set(server.conns())) == 1  # every body framed right: one connection
+
+
 async def test_a_streamed_upload_is_chunked(transport: NativeTransport) -> None:
     async def body() -> AsyncIterator[bytes]:
         yield b"ab"
@@ -915,6 +937,67 @@ async def test_a_tunnel_to_an_untrusted_origin_is_a_tls_error(
                 )
             _all_free(transport)
             assert not transport._conns
+    finally:
+        await transport.aclose()
+
+
+async def test_bytes_after_a_connect_200_are_a_proxy_error(transport: NativeTransport) -> None:
+    async with _ConnectProxy(b"HTTP/1.1 200 OK\r\n\r\nGARBAGE") as proxy:
+        with pytest.raises(errors.ProxyError):
+            await _fetch(
+                transport,
+                "GET",
+                "https://origin.invalid/",
+                extensions={"proxy": f"http://127.0.0.1:{proxy.port}"},
+            )
+        _all_free(transport)
+        assert not transport._conns
+
+
+async def test_a_proxy_that_never_answers_connect_is_a_proxy_error(
+    transport: NativeTransport,
+) -> None:
+    async with _Server(_hang_until_hangup) as proxy:
+        with pytest.raises(errors.ProxyError):
+            await _fetch(
+                transport,
+                "GET",
+                "https://origin.invalid/",
+                extensions={"proxy": proxy.url},
+                timeout=hookwire.Timeout(read=0.2),
+            )
+        assert proxy.last.line == b"CONNECT origin.invalid:443 HTTP/1.1"
+        _all_free(transport)
+        await _until(lambda: proxy.hung_up == [1])
+
+
+async def test_https_direct_with_the_callers_ca_and_one_pool_per_tls_setting(
+    tls_ca: tuple[ssl.SSLContext, str, Any],
+) -> None:
+    from hookwire.transports import TLSSettings
+
+    server_context, ca_file, _ = tls_ca
+    transport = NativeTransport()  # certifi by default: does not know the test CA
+    try:
+        async with _TLSServer(server_context) as server:
+            with pytest.raises(errors.TLSError):
+                await _fetch(transport, "GET", server.url + "/")
+            own = {"tls": TLSSettings(ca_file, None)}
+            for _ in range(2):
+                assert await _fetch(transport, "GET", server.url + "/", extensions=own) == (
+                    200,
+                    b"ok",
+                )
+            unverified = {"tls": TLSSettings(False, None)}
+            assert await _fetch(transport, "GET", server.url + "/", extensions=unverified) == (
+                200,
+                b"ok",
+            )
+            assert server.conns() == [1, 1, 2]  # a verified and an unverified never share
+            by_name = f"https://localhost:{server.port}/"
+            assert await _fetch(transport, "GET", by_name, extensions=own) == (200, b"ok")
+            assert server.last.header("host") == [f"localhost:{server.port}".encode()]
+            _all_free(transport)
     finally:
         await transport.aclose()
 
