@@ -286,6 +286,60 @@ async def test_a_body_sent_after_a_head_reply_spends_the_connection(
         assert server.conns() == [1, 2]
 
 
+async def test_interim_responses_then_the_final_one(transport: NativeTransport) -> None:
+    async def interim(ex: _Exchange) -> bool:
+        ex.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await ex.writer.drain()
+        ex.writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n")
+        await ex.writer.drain()
+        ex.writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok")
+        await ex.writer.drain()
+        return True
+
+    async with _Server(interim) as server:
+        response = await transport.handle_async_request(
+            _request("POST", server.url + "/", content=b"abcd")
+        )
+        assert (response.status_code, response.reason_phrase) == (201, "Created")
+        assert "link" not in response.headers
+        assert await response.aread() == b"ok"
+        assert await _fetch(transport, "GET", server.url + "/") == (201, b"ok")
+        assert server.conns() == [1, 1]
+        assert server.exchanges[0].body == b"abcd"
+
+
+async def test_a_chunked_reply_with_trailers_is_read_and_reused(
+    transport: NativeTransport,
+) -> None:
+    reply = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+        b"3\r\nabc\r\n2\r\nde\r\n0\r\nX-Sum: 5\r\n\r\n"
+    )
+    async with _Server(reply) as server:
+        for _ in range(2):
+            response = await transport.handle_async_request(_request("GET", server.url + "/"))
+            assert await response.aread() == b"abcde"
+            assert "x-sum" not in response.headers
+        assert server.conns() == [1, 1]
+
+
+async def test_101_is_returned_and_its_connection_never_pooled(
+    transport: NativeTransport,
+) -> None:
+    reply = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"
+
+    async def upgrade(ex: _Exchange) -> bool:
+        ex.writer.write(reply + b"not-http")
+        await ex.writer.drain()
+        return await _hang_until_hangup(ex)
+
+    async with _Server(upgrade) as server:
+        assert await _fetch(transport, "GET", server.url + "/") == (101, b"")
+        assert transport._idle_count == 0 and not transport._conns
+        _all_free(transport)
+        await _until(lambda: server.hung_up == [1])
+
+
 async def test_bytes_past_the_end_are_never_read_as_the_next_reply(
     transport: NativeTransport,
 ) -> None:
@@ -451,6 +505,31 @@ async def test_concurrent_requests_never_exceed_max_connections() -> None:
 # -- cancellation -----------------------------------------------------------------------------
 
 
+async def test_a_cancelled_pool_waiter_takes_no_slot() -> None:
+    transport = NativeTransport(TransportOptions(max_connections=1, max_keepalive=1))
+    try:
+        async with _Server() as server:
+            held = await transport.handle_async_request(_request("GET", server.url + "/a"))
+            waiter = asyncio.create_task(
+                transport.handle_async_request(
+                    _request("GET", server.url + "/b", timeout=hookwire.Timeout(pool=None))
+                )
+            )
+            await _until(lambda: bool(transport._slots._waiters))
+            waiter.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiter
+            assert await held.aread() == b"ok"
+            _all_free(transport)
+            assert await _fetch(transport, "GET", server.url + "/c") == (200, b"ok")
+            assert [e.line for e in server.exchanges] == [
+                b"GET /a HTTP/1.1",
+                b"GET /c HTTP/1.1",
+            ]
+    finally:
+        await transport.aclose()
+
+
 async def test_cancelled_while_waiting_for_the_head(transport: NativeTransport) -> None:
     async with _Server(_hang_until_hangup) as server:
         task = asyncio.create_task(
@@ -558,6 +637,52 @@ async def test_a_dripping_head_is_cut_off_by_the_total_deadline() -> None:
         with pytest.raises(errors.DeadlineExceeded):
             await client.get(server.url + "/")
         _all_free(client._transport)
+
+
+async def test_the_read_timeout_restarts_whenever_bytes_arrive(
+    transport: NativeTransport,
+) -> None:
+    async def drip_body(ex: _Exchange) -> bool:
+        ex.writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n")
+        for byte in b"abcdef":
+            await asyncio.sleep(0.08)
+            ex.writer.write(bytes([byte]))
+            await ex.writer.drain()
+        return True
+
+    async with _Server(drip_body) as server:
+        # 0.48 s of body in all, never 0.2 s without a byte: no timeout
+        status, body = await _fetch(
+            transport, "GET", server.url + "/", timeout=hookwire.Timeout(read=0.2)
+        )
+        assert (status, body) == (200, b"abcdef")
+
+
+async def test_each_exchange_on_a_reused_connection_has_its_own_read_timeout(
+    transport: NativeTransport,
+) -> None:
+    async def reply(ex: _Exchange) -> bool:
+        if ex.line.startswith(b"GET /stall"):
+            ex.writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+            await ex.writer.drain()
+            return await _hang_until_hangup(ex)
+        if ex.line.startswith(b"GET /slow"):
+            await asyncio.sleep(0.3)
+        ex.writer.write(_OK)
+        await ex.writer.drain()
+        return True
+
+    async with _Server(reply) as server:
+        short, none = hookwire.Timeout(read=0.1), hookwire.Timeout(read=None)
+        # a short timeout first, then none: its timer must not cut the second one short
+        assert await _fetch(transport, "GET", server.url + "/fast", timeout=short) == (200, b"ok")
+        assert await _fetch(transport, "GET", server.url + "/slow", timeout=none) == (200, b"ok")
+        # a long one, then a short one on the same connection: the short one still applies
+        long = hookwire.Timeout(read=30)
+        assert await _fetch(transport, "GET", server.url + "/fast", timeout=long) == (200, b"ok")
+        with pytest.raises(errors.ReadTimeout):
+            await _fetch(transport, "GET", server.url + "/stall", timeout=short)
+        assert server.conns() == [1, 1, 1, 1]
 
 
 async def test_a_stalled_body_is_a_read_timeout(transport: NativeTransport) -> None:
