@@ -1151,6 +1151,79 @@ async def test_a_407_on_connect_is_a_proxy_error_naming_no_credentials(
 # -- URLs and what reaches the wire -----------------------------------------------------------
 
 
+async def test_the_request_line_keeps_the_urls_escapes_and_drops_the_fragment(
+    transport: NativeTransport,
+) -> None:
+    async with _Server() as server:
+        await _fetch(transport, "GET", server.url)  # no path at all
+        assert server.last.line == b"GET / HTTP/1.1"
+        await _fetch(transport, "GET", server.url + "/a%2Fb/%41 c?x=%7E+y&s=a b#frag")
+        assert server.last.line == b"GET /a%2Fb/%41%20c?x=%7E+y&s=a%20b HTTP/1.1"
+        await _fetch(transport, "GET", server.url + "/caf\u00e9?q=\u2603")
+        assert server.last.line == b"GET /caf%C3%A9?q=%E2%98%83 HTTP/1.1"
+
+
+async def test_an_idn_host_and_a_non_ascii_header_value_on_the_wire(
+    transport: NativeTransport,
+) -> None:
+    async with _Server() as proxy:  # through a proxy: no DNS for the made-up host
+        headers = {**_HEADERS, "X-Name": "na\u00efve \u2603"}
+        await _fetch(
+            transport,
+            "GET",
+            "http://b\u00fccher.invalid:8080/p",
+            headers=headers,
+            extensions={"proxy": proxy.url},
+        )
+        assert proxy.last.line == b"GET http://xn--bcher-kva.invalid:8080/p HTTP/1.1"
+        assert proxy.last.header("host") == [b"xn--bcher-kva.invalid:8080"]
+        assert proxy.last.header("x-name") == ["na\u00efve \u2603".encode()]
+
+
+async def test_the_client_hands_its_proxy_to_the_transport() -> None:
+    async with _Server() as proxy:
+        proxy_url = f"http://us%40er:p%3A{_PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+        async with hookwire.AsyncClient(
+            transport="native", proxy=proxy_url, trust_env=False
+        ) as client:
+            response = await client.get("http://origin.invalid/x?y=1")
+        assert response.status_code == 200 and response.content == b"ok"
+        import base64
+
+        login = base64.b64encode(f"us@er:p:{_PROXY_PASSWORD}".encode())  # unescaped
+        assert proxy.last.line == b"GET http://origin.invalid/x?y=1 HTTP/1.1"
+        assert proxy.last.header("proxy-authorization") == [b"Basic " + login]
+
+
+async def test_a_head_past_the_bounds_over_the_wire_is_a_protocol_error(
+    transport: NativeTransport,
+) -> None:
+    from hookwire.plugins.transports import _h1
+
+    async def huge(ex: _Exchange) -> bool:
+        ex.writer.write(b"HTTP/1.1 200 OK\r\n")
+        for i in range(200):  # 200 x 1 KiB fields, written apart: many reads
+            ex.writer.write(b"X-%d: %s\r\n" % (i, b"v" * 1024))
+            await ex.writer.drain()
+            await asyncio.sleep(0)
+        ex.writer.write(b"Content-Length: 0\r\n\r\n")
+        return await _hang_until_hangup(ex)
+
+    async def many(ex: _Exchange) -> bool:
+        fields = b"".join(b"X-%d: v\r\n" % i for i in range(_h1.MAX_HEADERS + 1))
+        ex.writer.write(b"HTTP/1.1 200 OK\r\n" + fields + b"Content-Length: 0\r\n\r\n")
+        return await _hang_until_hangup(ex)
+
+    for reply in (huge, many):
+        async with _Server(reply) as server:
+            with pytest.raises(errors.ProtocolError) as caught:
+                await _fetch(transport, "GET", server.url + "/")
+            assert caught.value.request is not None
+            _all_free(transport)
+            assert not transport._conns
+            await _until(lambda: server.hung_up == [1])
+
+
 async def test_userinfo_in_the_url_never_reaches_the_wire(transport: NativeTransport) -> None:
     async with _Server() as server:
         url = f"http://user:{_PROXY_PASSWORD}@127.0.0.1:{server.port}/u"
@@ -1213,6 +1286,19 @@ async def test_broken_framing_is_a_protocol_error_naming_the_request(
 
 
 # -- closing ----------------------------------------------------------------------------------
+
+
+async def test_aclose_while_a_request_waits_for_its_head_ends_it(
+    transport: NativeTransport,
+) -> None:
+    async with _Server(_hang_until_hangup) as server:
+        task = asyncio.create_task(_fetch(transport, "GET", server.url + "/"))
+        await _until(lambda: bool(server.exchanges))
+        await transport.aclose()
+        with pytest.raises(errors.TransportError):  # a typed error, not a hang
+            await task
+        _all_free(transport)
+        await _until(lambda: server.hung_up == [1])
 
 
 def _sockets_to(port: int) -> list[Any]:
