@@ -1182,7 +1182,8 @@ async def test_an_idn_host_and_a_non_ascii_header_value_on_the_wire(
 
 async def test_the_client_hands_its_proxy_to_the_transport() -> None:
     async with _Server() as proxy:
-        proxy_url = f"http://us%40er:p%3A{_PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+        login = f"us%40er:p%3A{_PROXY_PASSWORD}"  # pragma: allowlist secret
+        proxy_url = f"http://{login}@127.0.0.1:{proxy.port}"
         async with hookwire.AsyncClient(
             transport="native", proxy=proxy_url, trust_env=False
         ) as client:
@@ -1190,9 +1191,9 @@ async def test_the_client_hands_its_proxy_to_the_transport() -> None:
         assert response.status_code == 200 and response.content == b"ok"
         import base64
 
-        login = base64.b64encode(f"us@er:p:{_PROXY_PASSWORD}".encode())  # unescaped
+        token = base64.b64encode(f"us@er:p:{_PROXY_PASSWORD}".encode())  # unescaped
         assert proxy.last.line == b"GET http://origin.invalid/x?y=1 HTTP/1.1"
-        assert proxy.last.header("proxy-authorization") == [b"Basic " + login]
+        assert proxy.last.header("proxy-authorization") == [b"Basic " + token]
 
 
 async def test_a_head_past_the_bounds_over_the_wire_is_a_protocol_error(
