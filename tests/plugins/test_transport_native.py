@@ -286,6 +286,29 @@ async def test_a_body_sent_after_a_head_reply_spends_the_connection(
         assert server.conns() == [1, 2]
 
 
+async def test_an_empty_body_with_a_content_encoding_decodes_to_nothing(
+    transport: NativeTransport,
+) -> None:
+    async def reply(ex: _Exchange) -> bool:
+        path = ex.line.split(b" ")[1]
+        gzip = b"HTTP/1.1 %s\r\nContent-Encoding: gzip\r\n%s\r\n"
+        ex.writer.write(
+            {
+                b"/head": gzip % (b"200 OK", b"Content-Length: 20\r\n"),
+                b"/304": gzip % (b"304 Not Modified", b""),
+                b"/empty": gzip % (b"200 OK", b"Content-Length: 0\r\n"),
+            }[path]
+        )
+        await ex.writer.drain()
+        return True
+
+    async with _Server(reply) as server:
+        assert await _fetch(transport, "HEAD", server.url + "/head") == (200, b"")
+        assert await _fetch(transport, "GET", server.url + "/304") == (304, b"")
+        assert await _fetch(transport, "GET", server.url + "/empty") == (200, b"")
+        assert server.conns() == [1, 1, 1]
+
+
 async def test_interim_responses_then_the_final_one(transport: NativeTransport) -> None:
     async def interim(ex: _Exchange) -> bool:
         ex.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -846,6 +869,22 @@ async def test_an_early_reply_while_the_upload_waits_to_drain_is_returned(
         )
         assert (status, body) == (413, b"big!")  # not a WriteTimeout
         _all_free(transport)
+
+
+async def test_a_body_generator_that_raises_is_a_typed_error_and_spends_the_connection(
+    transport: NativeTransport,
+) -> None:
+    async def broken() -> AsyncIterator[bytes]:
+        yield b"abc"
+        raise ValueError("the caller's generator broke")
+
+    async with _Server(_hang_until_hangup, read_bodies=False) as server:
+        with pytest.raises(errors.TransportError) as caught:
+            await _fetch(transport, "POST", server.url + "/up", stream=broken())
+        assert isinstance(caught.value.__cause__, ValueError)  # chained, not swallowed
+        _all_free(transport)
+        assert not transport._conns
+        await _until(lambda: server.hung_up == [1])  # no half-sent body left to finish
 
 
 async def _never_read(ex: _Exchange) -> bool:
