@@ -887,6 +887,35 @@ async def test_a_body_generator_that_raises_is_a_typed_error_and_spends_the_conn
         await _until(lambda: server.hung_up == [1])  # no half-sent body left to finish
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a streamed body is written raw against the declared Content-Length without "
+    "counting; too long and the excess opens the next request on the pooled connection, too "
+    "short and the call hangs until the read timeout (httpx refuses both at once)",
+)
+@pytest.mark.parametrize("size", [3, 8], ids=["short", "long"])
+async def test_a_streamed_body_that_breaks_its_content_length_is_refused(
+    transport: NativeTransport, size: int
+) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b"x" * size
+
+    async with _Server() as server:
+        headers = {**_HEADERS, "Content-Length": "5"}
+        with pytest.raises((errors.InvalidRequest, errors.TransportError), match=r"(?i)length"):
+            await _fetch(
+                transport,
+                "POST",
+                server.url + "/cl",
+                stream=body(),
+                headers=headers,
+                timeout=hookwire.Timeout(read=0.5),
+            )
+        assert await _fetch(transport, "GET", server.url + "/next") == (200, b"ok")
+        assert [e.line for e in server.exchanges][-1] == b"GET /next HTTP/1.1"
+        _all_free(transport)
+
+
 async def _never_read(ex: _Exchange) -> bool:
     await asyncio.sleep(5)  # the kernel buffers fill; the client cannot drain
     return False
