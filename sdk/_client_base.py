@@ -13,7 +13,7 @@ from typing import Any
 
 from hookwire import _tls
 from hookwire._clock import Clock
-from hookwire._content import DataInput, FilesInput, encode_body
+from hookwire._content import ContentInput, DataInput, FilesInput, encode_body
 from hookwire._cookies import Cookies
 from hookwire._headers import HeaderInput, Headers
 from hookwire._models import DEFAULT_MAX_BODY, Request, Response
@@ -246,7 +246,7 @@ class BaseClient:
         params: QueryParams = None,
         headers: HeaderInput = None,
         cookies: Mapping[str, str] | None = None,
-        content: bytes | str | None = None,
+        content: ContentInput = None,
         data: DataInput = None,
         files: FilesInput | None = None,
         json: Any = None,

@@ -21,6 +21,8 @@ DataInput = (
     Mapping[str, Any] | Sequence[tuple[str, Any]] | bytes | str | IO[bytes] | Iterable[bytes] | None
 )
 
+#: ``content=``: the body as bytes or text, or a file or (async) iterable of bytes to stream.
+ContentInput = bytes | str | IO[bytes] | Iterable[bytes] | AsyncIterable[bytes] | None
 Body = tuple[bytes | None, Any, str | None]
 """(content, stream, content_type) - exactly one of content/stream is set, or neither."""
 
@@ -95,7 +97,7 @@ def encode_multipart(
 
 def encode_body(
     *,
-    content: bytes | str | None = None,
+    content: ContentInput = None,
     data: DataInput = None,
     files: FilesInput | None = None,
     json: Any = None,
@@ -116,7 +118,18 @@ def encode_body(
     if json is not None:
         return encode_json(json), None, "application/json"
     if content is not None:
-        return (content.encode() if isinstance(content, str) else bytes(content)), None, None
+        if isinstance(content, str):
+            return content.encode(), None, None
+        if isinstance(content, (bytes, bytearray, memoryview)):
+            return bytes(content), None, None
+        # A file or an iterator of bytes streams, as httpx's content= does (bytes() of a
+        # generator used to fail with a TypeError that named nothing the caller passed).
+        if hasattr(content, "read") or isinstance(content, (Iterable, AsyncIterable)):
+            return None, content, None
+        raise InvalidRequest(
+            f"content= must be bytes, str, a file or an iterable of bytes, "
+            f"not {type(content).__name__}"
+        )
     if data is None:
         return None, None, None
     if isinstance(data, (bytes, bytearray, memoryview)):

@@ -58,3 +58,17 @@ def test_unparseable_urls_raise_invalid_url_without_leaking(url: str) -> None:
     assert "pw" not in str(info.value)
     with hookwire.Client(base_url="http://h/") as client, pytest.raises(hookwire.InvalidURL):
         client.build_request("GET", url)
+
+
+def test_content_takes_an_iterator_of_bytes_as_a_stream_and_names_a_wrong_type(
+    mock_server,  # type: ignore[no-untyped-def]
+) -> None:
+    """``content=`` a generator used to die in ``bytes(generator)`` with a TypeError that
+    named nothing the caller passed; it streams now, as httpx's ``content=`` does."""
+    with hookwire.Client() as client:
+        request = client.build_request("POST", "http://h/", content=iter([b"a", b"b"]))
+        assert request.content is None and request.stream is not None
+        sent = client.post(mock_server.join("/post"), content=(p for p in (b"ab", b"cd")))
+        assert sent.json()["data"] == "abcd"
+        with pytest.raises(hookwire.InvalidRequest, match=r"content= must be bytes.*int"):
+            client.build_request("POST", "http://h/", content=12)  # type: ignore[arg-type]
