@@ -1211,6 +1211,32 @@ async def test_https_direct_with_the_callers_ca_and_one_pool_per_tls_setting(
         await transport.aclose()
 
 
+async def test_a_tls_handshake_that_never_completes_is_a_connect_timeout(
+    transport: NativeTransport,
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await reader.read()  # takes the ClientHello, answers nothing
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        for extensions in ({}, {"proxy": f"http://127.0.0.1:{port}"}):  # direct, then CONNECT
+            with pytest.raises(errors.ConnectTimeout):
+                await _fetch(
+                    transport,
+                    "GET",
+                    f"https://127.0.0.1:{port}/",
+                    extensions=extensions,
+                    timeout=hookwire.Timeout(connect=0.2, read=5),
+                )
+            _all_free(transport)
+            assert not transport._conns
+    finally:
+        server.close()
+
+
 async def test_a_407_on_connect_is_a_proxy_error_naming_no_credentials(
     transport: NativeTransport,
 ) -> None:
