@@ -1365,6 +1365,30 @@ async def test_a_non_http_scheme_is_refused_unsent(transport: NativeTransport, s
         _all_free(transport)
 
 
+@pytest.mark.parametrize(
+    ("url", "proxy", "error"),
+    [
+        ("http://127.0.0.1:99999/", None, errors.InvalidURL),
+        ("http://[::1/", None, errors.InvalidURL),
+        ("http:///no-host", None, errors.InvalidURL),
+        ("http://host:abc/", None, errors.InvalidURL),
+        ("http://origin.invalid/", "socks5://u:{pw}@127.0.0.1:1080", errors.ProxyError),
+        ("https://origin.invalid/", "socks5://127.0.0.1:1080", errors.ProxyError),
+        ("http://origin.invalid/", "http://u:{pw}@127.0.0.1:99999", errors.ProxyError),
+        ("http://origin.invalid/", "http://[bad", errors.ProxyError),
+    ],
+)
+async def test_bad_urls_and_proxies_are_typed_errors_before_anything_is_sent(
+    transport: NativeTransport, url: str, proxy: str | None, error: type[Exception]
+) -> None:
+    extensions = {} if proxy is None else {"proxy": proxy.format(pw=_PROXY_PASSWORD)}
+    with pytest.raises(error) as caught:
+        await _fetch(transport, "GET", url, extensions=extensions)
+    assert _PROXY_PASSWORD not in str(caught.value)
+    _all_free(transport)
+    assert not transport._conns
+
+
 async def test_an_ipv6_literal_goes_in_brackets_in_the_host_header(
     transport: NativeTransport,
 ) -> None:
