@@ -401,6 +401,24 @@ async def test_an_until_close_body_is_read_to_eof_and_not_reused(
         _all_free(transport)
 
 
+async def test_an_unsolicited_408_on_an_idle_connection_is_never_read_as_a_reply(
+    transport: NativeTransport,
+) -> None:
+    async def reply(ex: _Exchange) -> bool:
+        ex.writer.write(_OK)
+        await ex.writer.drain()
+        if ex.conn == 1:  # then, idle, the server gives up on the connection as some do
+            ex.writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")
+            await ex.writer.drain()
+        return True  # and keeps it open
+
+    async with _Server(reply) as server:
+        assert await _fetch(transport, "GET", server.url + "/1") == (200, b"ok")
+        await _settle()
+        assert await _fetch(transport, "GET", server.url + "/2") == (200, b"ok")
+        assert server.conns() == [1, 2]
+
+
 async def test_a_pooled_connection_closed_by_the_server_is_replaced_not_sent_on(
     transport: NativeTransport,
 ) -> None:
