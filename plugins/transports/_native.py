@@ -126,6 +126,9 @@ class Outgoing(NamedTuple):
     streamed: bool
     chunked: bool
     keep: bool = True
+    #: The Content-Length a streamed, unchunked body declared (the caller's, or its file's
+    #: size): the faces count what they send against it.
+    length: int | None = None
 
 
 def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> Outgoing:
@@ -140,7 +143,8 @@ def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> O
     content = request.content
     if request.stream is not None:
         head, chunked, keep = _head(request, origin, target, proxy)
-        return Outgoing(head + b"\r\n", None, True, chunked, keep)
+        length = None if chunked else _declared_length(head)
+        return Outgoing(head + b"\r\n", None, True, chunked, keep, length)
     key = (request.method, request.url, tuple(request.headers.multi_items()), proxy)
     known = _HEADS.get(key)
     if known is None:
@@ -152,8 +156,8 @@ def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> O
     body = content or None
     if framed or not (content or request.method in _LENGTH_METHODS):
         return Outgoing(prefix + b"\r\n", body, False, False, keep)
-    length = b"Content-Length: %d\r\n\r\n" % len(content or b"")
-    return Outgoing(prefix + length, body, False, False, keep)
+    framing = b"Content-Length: %d\r\n\r\n" % len(content or b"")
+    return Outgoing(prefix + framing, body, False, False, keep)
 
 
 #: Heads built for bodies in memory, keyed on (method, URL, header pairs, proxy); the value is
@@ -193,6 +197,49 @@ def _head(
             codings = request.headers.get("transfer-encoding", "")
             flag = codings.rsplit(",", 1)[-1].strip().lower() == "chunked"
     return _h1.request_head(request.method, target, pairs)[:-2], flag, keep
+
+
+def _declared_length(head: bytes) -> int | None:
+    """The Content-Length a head carries (None without one, or with one that is no number:
+    the body then goes as it comes, as before)."""
+    at = head.lower().find(b"\r\ncontent-length:")
+    if at < 0:
+        return None
+    value = head[at + 17 :].split(b"\r\n", 1)[0].strip()
+    return int(value) if value.isdigit() else None
+
+
+class BodyCounter:
+    """Counts a streamed body against the Content-Length it declared; an InvalidRequest
+    naming both lengths when it runs over (before the excess is sent) or ends short (the
+    server would wait for the rest, or read the next request as it)."""
+
+    __slots__ = ("_declared", "_request", "sent")
+
+    def __init__(self, declared: int, request: Request) -> None:
+        self._declared = declared
+        self._request = request
+        self.sent = 0
+
+    def add(self, piece: bytes) -> None:
+        self.sent += len(piece)
+        if self.sent > self._declared:
+            raise errors.InvalidRequest(
+                _common.message(
+                    f"the streamed body is longer than its Content-Length ({self._declared})",
+                    self._request,
+                )
+            )
+
+    def done(self) -> None:
+        if self.sent != self._declared:
+            raise errors.InvalidRequest(
+                _common.message(
+                    f"the streamed body ended after {self.sent} of the {self._declared} bytes "
+                    "its Content-Length declared",
+                    self._request,
+                )
+            )
 
 
 def connect_head(origin: Origin, proxy: str) -> bytes:

@@ -174,16 +174,22 @@ class NativeSyncTransport(BaseTransport):
         head: _common.HeadDeadline | None,
     ) -> None:
         sock = conn.sock
-        data, content, streamed, chunked, _ = outgoing
+        data, content, streamed, chunked = outgoing[:4]
         try:
             sock.settimeout(timeout.write)
             if not streamed:
                 sock.sendall(data + content if content else data)
                 return
             sock.sendall(data)
+            length = outgoing.length
+            counter = None if length is None else _native.BodyCounter(length, request)
             for piece in request.iter_body():
                 if piece:
+                    if counter is not None:
+                        counter.add(piece)  # refused before the excess goes out
                     sock.sendall(_h1.chunk(piece) if chunked else piece)
+            if counter is not None:
+                counter.done()
             if chunked:
                 sock.sendall(_h1.LAST_CHUNK)
         except TimeoutError as exc:

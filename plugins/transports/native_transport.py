@@ -116,7 +116,7 @@ class _Connection(asyncio.Protocol):
             self.dead = True
             self.transport.close()
         else:
-            if parser.buffered > _READ_AHEAD and not self.paused:
+            if parser.buffered > _READ_AHEAD and not self.paused and not parser.complete:
                 self.paused = True
                 self.transport.pause_reading()
         self._wake()
@@ -150,8 +150,10 @@ class _Connection(asyncio.Protocol):
 
     def _wake(self) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(True)
+        if waiter is not None:
+            self._waiter = self._due = None
+            if not waiter.done():  # a waiter cancelled with its task is simply dropped
+                waiter.set_result(True)
 
     # -- the exchange's side --------------------------------------------------------------
 
@@ -163,29 +165,29 @@ class _Connection(asyncio.Protocol):
             and (not _common.is_readable(self._sock))
         )
 
-    async def wait(self, seconds: float | None) -> bool:
-        """Wait for the protocol to have news (bytes, the end, room to write); False when
-        ``seconds`` passed first.
+    def wait(self, seconds: float | None) -> asyncio.Future[bool]:
+        """A future for the protocol's next news (bytes, the end, room to write), to await:
+        True when news came, False when ``seconds`` passed first.
 
-        The timer is lazy: one per connection, left armed when news comes first and, when it
-        fires, re-armed for the latest wait's due time instead of expiring it. A timer per
-        wait cost a TimerHandle, a heap push and a cancel on every exchange, although a
-        read timeout almost never fires.
+        A plain function, not a coroutine: awaiting the future itself spares a coroutine
+        frame on every wait. The timer is lazy: one per connection, left armed when news
+        comes first and, when it fires, re-armed for the latest wait's due time instead of
+        expiring it. A timer per wait cost a TimerHandle, a heap push and a cancel on every
+        exchange, although a read timeout almost never fires.
         """
-        waiter: asyncio.Future[bool] = self._loop.create_future()
+        loop = self._loop
+        waiter: asyncio.Future[bool] = loop.create_future()
         self._waiter = waiter
-        if seconds is not None:
-            due = self._due = self._loop.time() + seconds
-            timer = self._timer
-            if timer is None or timer.when() > due:
-                if timer is not None:
-                    timer.cancel()
-                self._timer = self._loop.call_at(due, self._on_timer)
-        try:
-            return await waiter
-        finally:
-            self._waiter = None
+        if seconds is None:
             self._due = None
+            return waiter
+        due = self._due = loop.time() + seconds
+        timer = self._timer
+        if timer is None or timer.when() > due:
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(due, self._on_timer)
+        return waiter
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -194,6 +196,7 @@ class _Connection(asyncio.Protocol):
             return  # nobody is waiting: stay unarmed until the next wait
         if self._loop.time() >= due:
             waiter = self._waiter
+            self._waiter = self._due = None
             if waiter is not None and not waiter.done():
                 waiter.set_result(False)  # the wait's time is up, with no news
         else:
@@ -262,7 +265,13 @@ class NativeTransport(AsyncBaseTransport):
             else:
                 parser.reset(head_only=request.method == "HEAD")
             conn.parser = parser
-            await self._send(conn, parser, outgoing, request, timeout)
+            if outgoing.streamed:
+                await self._send_stream(conn, parser, outgoing, request, timeout)
+            else:
+                data, content = outgoing.head, outgoing.content
+                conn.transport.write(data + content if content else data)
+                if not conn.writable:
+                    await self._drain(conn, parser, request, timeout)
             if not parser.head_done:
                 await self._read_head(conn, parser, request, timeout, head)
             if not outgoing.keep:
@@ -296,7 +305,17 @@ class NativeTransport(AsyncBaseTransport):
             self._discard(conn)
         return None
 
-    async def _send(
+    async def _drain(
+        self, conn: _Connection, parser: _h1.ResponseParser, request: Request, timeout: Timeout
+    ) -> None:
+        """Wait for a body larger than the socket takes at once to go, under ``write`` (unless
+        the server answers first), so a slow reader is a WriteTimeout, not a read timeout on
+        a head the server has not had the body for."""
+        while not conn.writable and not conn.lost and not parser.head_done:
+            if not await conn.wait(timeout.write):
+                raise _native.write_timeout(request)
+
+    async def _send_stream(
         self,
         conn: _Connection,
         parser: _h1.ResponseParser,
@@ -304,18 +323,10 @@ class NativeTransport(AsyncBaseTransport):
         request: Request,
         timeout: Timeout,
     ) -> None:
+        """Write the head, then the body piece by piece as the socket drains."""
         transport = conn.transport
-        head, content, streamed, chunked, _ = outgoing
-        if not streamed:
-            transport.write(head + content if content else head)
-            # A body larger than the socket takes at once: wait for it to go, under ``write``
-            # (unless the server answers first), so a slow reader is a WriteTimeout, not a
-            # read timeout on a head the server has not had the body for.
-            while not conn.writable and not conn.lost and not parser.head_done:
-                if not await conn.wait(timeout.write):
-                    raise _native.write_timeout(request)
-            return
-        transport.write(head)
+        counter = None if outgoing.length is None else _native.BodyCounter(outgoing.length, request)
+        transport.write(outgoing.head)
         async for piece in request.aiter_body():
             if not piece:
                 continue
@@ -323,14 +334,16 @@ class NativeTransport(AsyncBaseTransport):
                 # The server answered (or hung up) before taking the whole body: what it
                 # would read next is the rest of this body, so the connection is spent.
                 conn.dead = True
-                break
-            transport.write(_h1.chunk(piece) if chunked else piece)
-            while not conn.writable and not conn.lost and not parser.head_done:
-                if not await conn.wait(timeout.write):
-                    raise _native.write_timeout(request)
-        else:
-            if chunked and not conn.lost:
-                transport.write(_h1.LAST_CHUNK)
+                return
+            if counter is not None:
+                counter.add(piece)  # refused before the excess goes out
+            transport.write(_h1.chunk(piece) if outgoing.chunked else piece)
+            if not conn.writable:
+                await self._drain(conn, parser, request, timeout)
+        if counter is not None and not (conn.lost or parser.head_done):
+            counter.done()
+        if outgoing.chunked and not conn.lost:
+            transport.write(_h1.LAST_CHUNK)
 
     async def _read_head(
         self,
@@ -460,11 +473,13 @@ class NativeTransport(AsyncBaseTransport):
             or not parser.keep_alive
             or parser.extra
             or conn.dead
-            or conn.paused
             or self._idle_count >= self._options.max_keepalive
         ):
             self._discard(conn)
             return
+        if conn.paused:  # the body is all taken: read again, so an idle close is noticed
+            conn.paused = False
+            conn.transport.resume_reading()
         self._idle.setdefault(conn.key, []).append(conn)
         self._idle_count += 1
 

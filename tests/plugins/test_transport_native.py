@@ -905,12 +905,6 @@ async def test_a_body_generator_that_raises_is_a_typed_error_and_spends_the_conn
         await _until(lambda: server.hung_up == [1])  # no half-sent body left to finish
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a streamed body is written raw against the declared Content-Length without "
-    "counting; too long and the excess opens the next request on the pooled connection, too "
-    "short and the call hangs until the read timeout (httpx refuses both at once)",
-)
 @pytest.mark.parametrize("size", [3, 8], ids=["short", "long"])
 async def test_a_streamed_body_that_breaks_its_content_length_is_refused(
     transport: NativeTransport, size: int
@@ -967,12 +961,6 @@ async def test_a_write_that_cannot_drain_is_a_write_timeout(
 # -- flow control -----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the read that completes a body over READ_AHEAD pauses reading, aread_all "
-    "never resumes it, and _release discards a paused connection: no body over 16 KiB read "
-    "with aread() (client.get) keeps its connection",
-)
 async def test_a_body_over_read_ahead_read_whole_keeps_its_connection() -> None:
     size = 4 * _common.READ_AHEAD
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (size, b"w" * size)

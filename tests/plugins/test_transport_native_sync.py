@@ -310,3 +310,17 @@ def test_tls_inside_tls_works_on_the_async_face(pki: tuple[ssl.SSLContext, str])
     finally:
         proxy.close()
         origin.close()
+
+
+@pytest.mark.parametrize("size", [3, 8], ids=["short", "long"])
+def test_a_streamed_body_that_breaks_its_content_length_is_refused(
+    keep_alive: _KeepAlive, size: int
+) -> None:
+    with _client(timeout=hookwire.Timeout(read=2)) as client:
+        with pytest.raises(errors.InvalidRequest, match="Content-Length") as info:
+            client.post(
+                keep_alive.url + "/cl", content=iter([b"x" * size]), headers={"Content-Length": "5"}
+            )
+        assert "5" in str(info.value) and info.value.__class__ is errors.InvalidRequest
+        assert client.get(keep_alive.url + "/next").text == "ok"  # on a fresh connection
+    assert keep_alive.lines[-1] == b"GET /next HTTP/1.1"
