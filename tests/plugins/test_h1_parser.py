@@ -352,6 +352,12 @@ def test_endless_interim_responses_are_stopped_by_the_head_bound() -> None:
     assert not parser.head_done
 
 
+def test_interim_responses_in_one_piece_are_bounded_too() -> None:
+    flood = b"HTTP/1.1 100 Continue\r\n\r\n" * (_h1.MAX_HEAD // 10) + _OK
+    with pytest.raises(errors.ProtocolError, match="larger than"):
+        _parse(flood)
+
+
 def _fields(n: int) -> bytes:
     lines = b"".join(b"X-%d: v\r\n" % i for i in range(n - 1))
     return b"HTTP/1.1 200 OK\r\n" + lines + b"Content-Length: 0\r\n\r\n"
