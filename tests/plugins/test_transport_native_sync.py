@@ -42,10 +42,14 @@ class _Threaded:
         self._handle = handle
         self._tls = tls
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._make_handler())
-        self._server.daemon_threads = True
+        # Not daemon threads: server_close() joins every handler (block_on_close), so none
+        # outlives the test and trips another test's thread count.
+        self._server.daemon_threads = False
+        self._server.block_on_close = True
         self.port = self._server.server_address[1]
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._serving = threading.Thread(target=self._server.serve_forever, args=(0.05,))
+        self._serving.start()
 
     def _make_handler(self) -> type[socketserver.BaseRequestHandler]:
         outer = self
@@ -66,6 +70,7 @@ class _Threaded:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._serving.join(5)
 
 
 class _KeepAlive:
@@ -94,7 +99,10 @@ class _KeepAlive:
                     length = int(line.split(b":", 1)[1])
             body = head.split(b"\r\n\r\n", 1)[1]
             while len(body) < length:
-                body += conn.recv(65536)
+                more = conn.recv(65536)
+                if not more:
+                    return  # the client gave up on this body
+                body += more
             closing = b"connection: close" in head.lower()
             conn.sendall(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
@@ -231,7 +239,7 @@ class _ThreadedConnectProxy:
             with contextlib.suppress(OSError):
                 dst.shutdown(socket.SHUT_WR)
 
-        back = threading.Thread(target=pipe, args=(upstream, conn), daemon=True)
+        back = threading.Thread(target=pipe, args=(upstream, conn))
         back.start()
         pipe(conn, upstream)
         back.join(5)
