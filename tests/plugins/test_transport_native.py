@@ -1478,9 +1478,11 @@ async def test_aclose_while_a_request_waits_for_its_head_ends_it(
 
 def _sockets_to(port: int) -> list[Any]:
     psutil = pytest.importorskip("psutil")
+    process = psutil.Process()
+    listing = getattr(process, "net_connections", None) or process.connections  # psutil < 6
     return [
         c
-        for c in psutil.Process().net_connections(kind="tcp")
+        for c in listing(kind="tcp")
         if c.raddr and c.raddr.port == port and c.status != psutil.CONN_TIME_WAIT
     ]
 
