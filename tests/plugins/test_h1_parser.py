@@ -456,7 +456,7 @@ def _response_and_cuts(draw: Any) -> tuple[bytes, list[int]]:
     return data, sorted(cuts)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(_response_and_cuts())
 def test_random_splits_of_valid_responses_give_the_same_result(
     case: tuple[bytes, list[int]],
