@@ -218,6 +218,7 @@ class ResponseParser:
         if 100 <= status < 200 and status != 101:
             self.headers = []  # an interim response: the final one follows
             self._reason = b""
+            self._count(17)  # its status line and blank line count against the head bound
             return
         self.status = status
         self.version = "HTTP/" + parser.get_http_version()

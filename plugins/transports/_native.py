@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from hookwire import errors
+from hookwire.plugin import Headers, Response
 from hookwire.plugins.transports import _common, _h1
 from hookwire.transports import TLSSettings
 
@@ -240,6 +241,29 @@ class BodyCounter:
                     self._request,
                 )
             )
+
+
+def ready_parser(kept: _h1.ResponseParser | None, request: Request) -> _h1.ResponseParser:
+    """The connection's parser, reset for this exchange (made on its first)."""
+    head_only = request.method == "HEAD"
+    if kept is None:
+        return _h1.ResponseParser(head_only=head_only)
+    kept.reset(head_only=head_only)
+    return kept
+
+
+def response(parser: _h1.ResponseParser, stream: object, request: Request) -> Response:
+    """The Response for a parsed head, its body to come from ``stream``."""
+    return Response(
+        parser.status,
+        headers=Headers.from_wire(
+            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in parser.headers]
+        ),
+        stream=stream,  # type: ignore[arg-type]
+        request=request,
+        reason_phrase=parser.reason,
+        http_version=parser.version,
+    )
 
 
 def connect_head(origin: Origin, proxy: str) -> bytes:

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from hookwire import errors
-from hookwire.plugin import Headers, PluginHost, Request, Response
+from hookwire.plugin import PluginHost, Request, Response
 from hookwire.plugins.transports import _common, _h1, _native
 from hookwire.plugins.transports._native import PoolKey
 from hookwire.transports import BaseTransport, TransportOptions
@@ -120,11 +120,7 @@ class NativeSyncTransport(BaseTransport):
             conn = self._pooled(key)
             if conn is None:
                 conn = self._connect(key, origin, proxy, request, timeout)
-            parser = conn.parser
-            if parser is None:
-                parser = conn.parser = _h1.ResponseParser(head_only=request.method == "HEAD")
-            else:
-                parser.reset(head_only=request.method == "HEAD")
+            parser = conn.parser = _native.ready_parser(conn.parser, request)
             self._send(conn, parser, outgoing, request, timeout, head)
             self._read_head(conn, parser, request, timeout, head)
             if not outgoing.keep:
@@ -136,16 +132,8 @@ class NativeSyncTransport(BaseTransport):
             if isinstance(exc, Exception) and not isinstance(exc, errors.SDKError):
                 raise _native.send_failure(exc, request) from exc
             raise
-        headers = Headers.from_wire(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in parser.headers]
-        )
-        return Response(
-            parser.status,
-            headers=headers,
-            stream=_SyncStream(self, conn, parser, request, timeout.read),
-            request=request,
-            reason_phrase=parser.reason,
-            http_version=parser.version,
+        return _native.response(
+            parser, _SyncStream(self, conn, parser, request, timeout.read), request
         )
 
     def _pooled(self, key: PoolKey) -> _SyncConnection | None:

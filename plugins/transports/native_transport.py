@@ -44,7 +44,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from hookwire import errors
-from hookwire.plugin import Headers, PluginHost, Request, Response, TransportRegister, hookimpl
+from hookwire.plugin import PluginHost, Request, Response, TransportRegister, hookimpl
 from hookwire.plugins.transports import _common, _h1, _native
 from hookwire.plugins.transports._native import PoolKey
 from hookwire.transports import AsyncBaseTransport, TransportOptions
@@ -220,6 +220,15 @@ class _Connection(asyncio.Protocol):
             self.transport.abort()
 
 
+def _bound_tls_buffer(transport: Any) -> None:
+    """Keep asyncio's TLS layer from reading far ahead of a paused response: its own buffer
+    of received ciphertext defaults to 256 KiB, on top of the body the protocol holds."""
+    limit = getattr(transport, "set_read_buffer_limits", None)
+    if limit is not None:
+        with contextlib.suppress(Exception):  # a loop whose TLS transport takes no limits
+            limit(high=_READ_AHEAD)
+
+
 class NativeTransport(AsyncBaseTransport):
     """Async HTTP/1.1 transport on asyncio protocols and llhttp (see the module docstring)."""
 
@@ -259,11 +268,7 @@ class NativeTransport(AsyncBaseTransport):
             conn = self._pooled(key)
             if conn is None:
                 conn = await self._connect(key, origin, proxy, request, timeout)
-            parser = conn.spare
-            if parser is None:
-                parser = conn.spare = _h1.ResponseParser(head_only=request.method == "HEAD")
-            else:
-                parser.reset(head_only=request.method == "HEAD")
+            parser = conn.spare = _native.ready_parser(conn.spare, request)
             conn.parser = parser
             if outgoing.streamed:
                 await self._send_stream(conn, parser, outgoing, request, timeout)
@@ -283,17 +288,8 @@ class NativeTransport(AsyncBaseTransport):
             if isinstance(exc, Exception) and not isinstance(exc, errors.SDKError):
                 raise _native.send_failure(exc, request) from exc
             raise
-        headers = Headers.from_wire(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in parser.headers]
-        )
-        return Response(
-            parser.status,
-            headers=headers,
-            stream=_Stream(self, conn, parser, request, timeout.read),
-            request=request,
-            reason_phrase=parser.reason,
-            http_version=parser.version,
-        )
+        stream = _Stream(self, conn, parser, request, timeout.read)
+        return _native.response(parser, stream, request)
 
     def _pooled(self, key: PoolKey) -> _Connection | None:
         idle = self._idle.get(key)
@@ -424,6 +420,8 @@ class NativeTransport(AsyncBaseTransport):
         except Exception as exc:
             raise _native.connect_failure(exc, request, via_proxy=proxy is not None) from exc
         self._conns.add(conn)
+        if where_context is not None:
+            _bound_tls_buffer(conn.transport)
         if proxy is None or context is None:
             return conn  # direct, or plain http through the proxy (absolute-form requests)
         try:
@@ -432,6 +430,7 @@ class NativeTransport(AsyncBaseTransport):
                 conn.transport = await loop.start_tls(
                     conn.transport, conn, context, server_hostname=origin.host
                 )
+                _bound_tls_buffer(conn.transport)
             except Exception as exc:
                 raise _native.connect_failure(exc, request, via_proxy=False) from exc
         except BaseException:
