@@ -30,6 +30,8 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import struct
+import sys
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -47,26 +49,90 @@ if TYPE_CHECKING:
 _RECV = _common.CHUNK_SIZE
 
 
-class _SyncConnection:
-    """A socket and the parser its responses go through."""
+#: Whether timeouts can be the kernel's (SO_RCVTIMEO/SO_SNDTIMEO on a blocking socket, a
+#: struct timeval): a Python socket with a timeout polls before every recv and send, so
+#: each costs two system calls instead of one.
+_KERNEL_TIMEOUTS = sys.platform.startswith(("linux", "darwin"))
+_UNSET = -1.0
 
-    __slots__ = ("dead", "key", "parser", "sock")
+
+def _timeval(seconds: float | None) -> bytes:
+    """A struct timeval for ``seconds`` (zero, the kernel's "no timeout", for None; never
+    zero for a positive timeout, however small)."""
+    if seconds is None:
+        return struct.pack("ll", 0, 0)
+    whole = int(seconds)
+    micro = int((seconds - whole) * 1_000_000)
+    if whole == 0 and micro == 0:
+        micro = 1
+    return struct.pack("ll", whole, micro)
+
+
+class _SyncConnection:
+    """A socket and the parser its responses go through.
+
+    On Linux and macOS the socket stays blocking and each phase's timeout is set in the
+    kernel, only when it changes (``_recv_for``, ``_send_for``): one system call per recv or
+    send instead of a poll and the call. A kernel timeout ends the call with EAGAIN, which
+    this class turns into ``TimeoutError`` as a Python socket timeout would be. Elsewhere,
+    or when the socket option is refused, it falls back to ``settimeout``.
+    """
+
+    __slots__ = ("_kernel", "_rcv", "_snd", "dead", "key", "parser", "sock")
 
     def __init__(self, sock: socket.socket, key: PoolKey) -> None:
         self.sock = sock
         self.key = key
         self.parser: _h1.ResponseParser | None = None
         self.dead = False
+        self._rcv = self._snd = _UNSET
+        self._kernel = _KERNEL_TIMEOUTS
+        if self._kernel:
+            try:
+                sock.settimeout(None)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(None))
+            except OSError:
+                self._kernel = False
 
     def reusable(self) -> bool:
         return not self.dead and not _common.is_readable(self.sock)
 
+    def wrapped(self, sock: socket.socket) -> None:
+        """Go on over ``sock``, the TLS socket now around this one (a tunnel's)."""
+        self.sock = sock
+        if self._kernel:
+            sock.settimeout(None)  # the handshake ran under a Python timeout; blocking again
+
+    def _recv_for(self, seconds: float | None) -> None:
+        if not self._kernel:
+            self.sock.settimeout(seconds)
+        elif seconds != self._rcv:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(seconds))
+            self._rcv = _UNSET if seconds is None else seconds
+
+    def send(self, data: bytes, seconds: float | None) -> None:
+        """``sendall`` under ``seconds`` (``TimeoutError`` when the socket did not drain)."""
+        sock = self.sock
+        if not self._kernel:
+            sock.settimeout(seconds)
+            sock.sendall(data)
+            return
+        if seconds != self._snd:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(seconds))
+            self._snd = _UNSET if seconds is None else seconds
+        try:
+            sock.sendall(data)
+        except (BlockingIOError, ssl.SSLWantWriteError) as exc:
+            raise TimeoutError("timed out") from exc
+
     def fill(self, parser: _h1.ResponseParser, seconds: float | None) -> None:
         """One recv into the parser (an EOF ends an until-close body); ``TimeoutError`` when
         nothing came within ``seconds``."""
-        sock = self.sock
-        sock.settimeout(seconds)
-        data = sock.recv(_RECV)
+        self._recv_for(seconds)
+        try:
+            data = self.sock.recv(_RECV)
+        except (BlockingIOError, ssl.SSLWantReadError) as exc:
+            raise TimeoutError("timed out") from exc
         if data:
             parser.feed(data)
         else:
@@ -161,25 +227,24 @@ class NativeSyncTransport(BaseTransport):
         timeout: Timeout,
         head: _common.HeadDeadline | None,
     ) -> None:
-        sock = conn.sock
         data, content, streamed, chunked = outgoing[:4]
+        write = timeout.write
         try:
-            sock.settimeout(timeout.write)
             if not streamed:
-                sock.sendall(data + content if content else data)
+                conn.send(data + content if content else data, write)
                 return
-            sock.sendall(data)
+            conn.send(data, write)
             length = outgoing.length
             counter = None if length is None else _native.BodyCounter(length, request)
             for piece in request.iter_body():
                 if piece:
                     if counter is not None:
                         counter.add(piece)  # refused before the excess goes out
-                    sock.sendall(_h1.chunk(piece) if chunked else piece)
+                    conn.send(_h1.chunk(piece) if chunked else piece, write)
             if counter is not None:
                 counter.done()
             if chunked:
-                sock.sendall(_h1.LAST_CHUNK)
+                conn.send(_h1.LAST_CHUNK, write)
         except TimeoutError as exc:
             raise _native.write_timeout(request) from exc
         except OSError as exc:
@@ -272,7 +337,7 @@ class NativeSyncTransport(BaseTransport):
             conn = _SyncConnection(sock, key)
             if proxy is not None and context is not None:
                 self._tunnel(conn, origin, proxy, request, timeout)
-                conn.sock = self._wrap(sock, context, origin.host, request, timeout, False)
+                conn.wrapped(self._wrap(sock, context, origin.host, request, timeout, False))
         except BaseException:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -308,8 +373,7 @@ class NativeSyncTransport(BaseTransport):
         """``CONNECT host:port`` through the proxy; the tunnel is open on a 2xx."""
         parser = _h1.ResponseParser(head_only=True)
         try:
-            conn.sock.settimeout(timeout.write)
-            conn.sock.sendall(_native.connect_head(origin, proxy))
+            conn.send(_native.connect_head(origin, proxy), timeout.write)
             while not parser.head_done:
                 conn.fill(parser, _common.headers_timeout(timeout))
         except TimeoutError as exc:
