@@ -5,9 +5,9 @@ is never charged to a client) serves every stream: ``--streams`` (1,000) concurr
 of ``--chunks`` (200) content chunks each (``X-Mock-Reply-Tokens``), all opened at once with
 ``asyncio.gather`` and read to the end. Contestants:
 
-- ``hookwire.LLM("openai-compatible", ...).astream`` on the ``aiohttp``, ``httpx`` and
-  ``pyreqwest`` transports (``max_connections=`` the stream count, as openai's pool allows
-  1,000);
+- ``hookwire.LLM("openai-compatible", ...).astream`` on the ``aiohttp``, ``httpx``,
+  ``pyreqwest`` and ``native`` transports (``max_connections=`` the stream count, as openai's
+  pool allows 1,000);
 - ``openai.AsyncOpenAI(...).chat.completions.create(stream=True)``.
 
 Each contestant runs in a fresh interpreter (``--worker``), so one's heap, pools and imports never
