@@ -1,10 +1,11 @@
 """The transport matrix shared by the contract and reliability suites.
 
 Each case is one (transport, face) pair: ``requests-sync``, ``httpx-sync``, ``httpx-async``,
-``aiohttp-async`` and ``pyreqwest-async`` (the last two skipped when their library is not
-installed). Test bodies are written once, against :class:`Harness`, which drives an
-``hookwire.Client`` directly or an ``hookwire.AsyncClient`` on a private event loop, so one body
-proves the same observable behaviour on all five.
+``aiohttp-async``, ``pyreqwest-async``, ``native-sync`` and ``native-async`` (the last four
+skipped when their library, aiohttp, pyreqwest or httptools, is not installed). Test bodies are
+written once, against :class:`Harness`, which drives an ``hookwire.Client`` directly or an
+``hookwire.AsyncClient`` on a private event loop, so one body proves the same observable
+behaviour on all seven.
 
 Usage from a ``conftest.py`` (pytest registers fixtures imported into a conftest's namespace;
 the ``as`` spelling marks them as deliberate re-exports)::

@@ -1,8 +1,9 @@
 """The contract suite's fixtures: the transport matrix, and a raw server for a gzip bomb.
 
 Every contract test takes ``make_client`` and runs once per (transport, face) pair:
-``requests-sync``, ``httpx-sync``, ``httpx-async``, ``aiohttp-async`` and ``pyreqwest-async``
-(the last two skipped when their library is not installed); the cases and the
+``requests-sync``, ``httpx-sync``, ``httpx-async``, ``aiohttp-async``, ``pyreqwest-async``,
+``native-sync`` and ``native-async`` (the last four skipped when their library is not
+installed); the cases and the
 :class:`~tests._transport_cases.Harness` the test bodies drive live in
 ``tests/_transport_cases.py``, shared with the reliability suite.
 """
