@@ -33,7 +33,7 @@ import ssl
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from hookwire import errors
@@ -78,13 +78,16 @@ class _SyncConnection:
     or when the socket option is refused, it falls back to ``settimeout``.
     """
 
-    __slots__ = ("_kernel", "_rcv", "_snd", "dead", "key", "parser", "sock")
+    __slots__ = ("_kernel", "_rcv", "_snd", "closed", "dead", "key", "on_close", "parser", "sock")
 
     def __init__(self, sock: socket.socket, key: PoolKey) -> None:
         self.sock = sock
         self.key = key
         self.parser: _h1.ResponseParser | None = None
         self.dead = False
+        self.closed = False
+        #: Told once when the socket is closed (the transport's count of open connections).
+        self.on_close: Callable[[_SyncConnection], None] | None = None
         self._rcv = self._snd = _UNSET
         self._kernel = _KERNEL_TIMEOUTS
         if self._kernel:
@@ -143,8 +146,13 @@ class _SyncConnection:
 
     def close(self) -> None:
         self.dead = True
+        if self.closed:
+            return
+        self.closed = True
         with contextlib.suppress(OSError):
             self.sock.close()
+        if self.on_close is not None:
+            self.on_close(self)
 
 
 class _Closed(Exception):
@@ -164,6 +172,8 @@ class NativeSyncTransport(BaseTransport):
         self._lock = threading.Lock()
         self._idle: dict[PoolKey, list[_SyncConnection]] = {}
         self._idle_count = 0
+        #: Every connection not yet closed, in use or idle: at most ``max_connections``.
+        self._open: set[_SyncConnection] = set()
         self._targets = _native.Targets()
         self._closed = False
 
@@ -324,25 +334,50 @@ class NativeSyncTransport(BaseTransport):
                     request=request,
                 )
         via_proxy = proxy is not None
+        self._make_room()
         try:
             sock = socket.create_connection((where.host, where.port), timeout=timeout.connect)
         except TimeoutError as exc:
             raise _native.connect_timeout(request) from exc
         except OSError as exc:
             raise _native.connect_failure(exc, request, via_proxy=via_proxy) from exc
+        conn: _SyncConnection | None = None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if where_context is not None:
                 sock = self._wrap(sock, where_context, where.host, request, timeout, via_proxy)
             conn = _SyncConnection(sock, key)
+            with self._lock:
+                self._open.add(conn)
+            conn.on_close = self._gone
             if proxy is not None and context is not None:
                 self._tunnel(conn, origin, proxy, request, timeout)
                 conn.wrapped(self._wrap(sock, context, origin.host, request, timeout, False))
         except BaseException:
             with contextlib.suppress(OSError):
                 sock.close()
+            if conn is not None:
+                conn.close()  # and out of the count
             raise
         return conn
+
+    def _make_room(self) -> None:
+        """At ``max_connections`` open, close the longest idle connection (of any origin)
+        before opening another, so idle ones never push the total past the bound."""
+        victim = None
+        with self._lock:
+            if len(self._open) >= self._options.max_connections and self._idle_count:
+                for idle in self._idle.values():
+                    if idle:
+                        victim = idle.pop(0)
+                        self._idle_count -= 1
+                        break
+        if victim is not None:
+            victim.close()
+
+    def _gone(self, conn: _SyncConnection) -> None:
+        with self._lock:
+            self._open.discard(conn)
 
     @staticmethod
     def _wrap(

@@ -79,6 +79,7 @@ class _KeepAlive:
 
     def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
         self.accepted = 0
+        self.hung_up = 0
         self.lines: list[bytes] = []
         self._lock = threading.Lock()
         self.server = _Threaded(self._handle, tls=tls)
@@ -87,6 +88,13 @@ class _KeepAlive:
     def _handle(self, conn: socket.socket) -> None:
         with self._lock:
             self.accepted += 1
+        try:
+            self._serve(conn)
+        finally:
+            with self._lock:
+                self.hung_up += 1  # the client closed (or the server gave up on) it
+
+    def _serve(self, conn: socket.socket) -> None:
         while True:
             head = read_head(conn)
             if not head:
@@ -172,6 +180,25 @@ def test_the_in_flight_bound_holds_across_threads(keep_alive: _KeepAlive) -> Non
                 client.get(keep_alive.url + "/waits")
             assert time.monotonic() - started < 5
         assert client.get(keep_alive.url + "/after").text == "ok"  # the slot came back
+
+
+def test_at_the_bound_an_idle_connection_of_another_origin_makes_room() -> None:
+    servers = [_KeepAlive() for _ in range(3)]
+    try:
+        with _client(max_connections=2) as client:
+            for server in servers:
+                assert client.get(server.url + "/").text == "ok"
+            deadline = time.monotonic() + 5
+            while servers[0].hung_up == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            # The first origin's idle connection was closed to open the third's; the other
+            # two stay pooled (and are used again without a new connect).
+            assert [s.hung_up for s in servers] == [1, 0, 0]
+            assert client.get(servers[2].url + "/again").text == "ok"
+            assert [s.accepted for s in servers] == [1, 1, 1]
+    finally:
+        for server in servers:
+            server.close()
 
 
 def test_threads_share_the_pool_without_losing_a_request(keep_alive: _KeepAlive) -> None:
@@ -300,23 +327,54 @@ def test_tls_inside_tls_is_refused_by_the_sync_face_naming_why(
         proxy.close()
 
 
+async def _tls_connect_proxy(
+    context: ssl.SSLContext, heads: list[bytes]
+) -> tuple[asyncio.AbstractServer, int]:
+    """A CONNECT proxy spoken to over TLS, on the running loop (one task per direction: an
+    SSL connection must not be read and written from two threads at once, as a threaded pipe
+    would)."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, ssl.SSLError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        heads.append(head)
+        host, _, port = head.split(b" ")[1].rpartition(b":")
+        up_reader, up_writer = await asyncio.open_connection(host.decode(), int(port))
+        writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    return server, server.sockets[0].getsockname()[1]
+
+
 def test_tls_inside_tls_works_on_the_async_face(pki: tuple[ssl.SSLContext, str]) -> None:
     server_tls, ca_file = pki
     origin = _KeepAlive(tls=server_tls)
-    proxy = _ThreadedConnectProxy(tls=server_tls)
+    heads: list[bytes] = []
 
     async def main() -> list[str]:
-        async with hookwire.AsyncClient(
-            transport="native", verify=ca_file, proxy=proxy.url(), trust_env=False
-        ) as client:
-            return [(await client.get(origin.url + f"/in/{i}")).text for i in range(2)]
+        proxy, port = await _tls_connect_proxy(server_tls, heads)
+        url = f"https://pu:{_PASSWORD}@127.0.0.1:{port}"
+        try:
+            async with hookwire.AsyncClient(
+                transport="native", verify=ca_file, proxy=url, trust_env=False
+            ) as client:
+                return [(await client.get(origin.url + f"/in/{i}")).text for i in range(2)]
+        finally:
+            proxy.close()
 
     try:
         assert asyncio.run(main()) == ["ok", "ok"]
-        assert len(proxy.heads) == 1 and proxy.heads[0].startswith(b"CONNECT 127.0.0.1:")
+        assert len(heads) == 1 and heads[0].startswith(b"CONNECT 127.0.0.1:")
+        assert b"Proxy-Authorization: Basic " in heads[0]
         assert origin.lines == [b"GET /in/0 HTTP/1.1", b"GET /in/1 HTTP/1.1"]
     finally:
-        proxy.close()
         origin.close()
 
 
@@ -330,5 +388,11 @@ def test_a_streamed_body_that_breaks_its_content_length_is_refused(
                 keep_alive.url + "/cl", content=iter([b"x" * size]), headers={"Content-Length": "5"}
             )
         assert "5" in str(info.value) and info.value.__class__ is errors.InvalidRequest
-        assert client.get(keep_alive.url + "/next").text == "ok"  # on a fresh connection
-    assert keep_alive.lines[-1] == b"GET /next HTTP/1.1"
+        assert client.get(keep_alive.url + "/next").text == "ok"
+    # On a fresh connection: the refused one was closed, never reused for /next. (The two
+    # server threads append their lines in either order.)
+    assert b"GET /next HTTP/1.1" in keep_alive.lines
+    deadline = time.monotonic() + 5
+    while keep_alive.hung_up < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (keep_alive.accepted, keep_alive.hung_up) == (2, 2)
