@@ -163,6 +163,9 @@ class Harness:
         try:
             self.run(self.client.aclose())
             self.run(asyncio.sleep(0))  # let transports finish closing their sockets
+            # Join the loop's resolver threads (getaddrinfo for a host name runs in its default
+            # executor): loop.close() alone lets them end later, inside some other test.
+            self.run(self._loop.shutdown_default_executor())
         finally:
             self._loop.close()
 

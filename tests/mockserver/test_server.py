@@ -15,7 +15,9 @@ from hookwire.mockserver.server import LiveServer
 
 
 def test_live_server_lifecycle():
-    before = threading.active_count()
+    # The threads alive before, not their count: one that an earlier test left winding down
+    # may end meanwhile, which says nothing about this server's own thread.
+    before = set(threading.enumerate())
     with LiveServer(MockConfig(dialect="vllm", api_key="sk-x")) as srv:
         assert srv.url == f"http://127.0.0.1:{srv.port}" and srv.port > 0
         assert srv.join("/health") == srv + "/health" == srv.url + "/health"
@@ -23,7 +25,7 @@ def test_live_server_lifecycle():
         assert httpx.get(srv.join("health")).status_code == 200
         assert "sk-x" not in repr(srv) + repr(srv.config)
         port = srv.port
-    assert threading.active_count() == before
+    assert set(threading.enumerate()) - before == set()
     with socket.socket() as s, pytest.raises(ConnectionRefusedError):
         s.connect(("127.0.0.1", port))
 
@@ -62,22 +64,22 @@ def _slow_startup_app(seconds):
 
 
 def test_start_timeout_is_a_clear_error_and_leaves_no_thread():
-    before = threading.active_count()
+    before = set(threading.enumerate())
     server = ThreadedServer(_slow_startup_app(0.5), startup_timeout=0.05)
     with pytest.raises(ServerStartError, match=r"not up within 0\.05s") as info:
         server.start()
     assert f"127.0.0.1:{server.port}" in str(info.value)
-    assert threading.active_count() == before
+    assert set(threading.enumerate()) - before == set()
     server.stop()  # idempotent after a failed start
 
 
 def test_bad_tls_files_name_the_cause():
-    before = threading.active_count()
+    before = set(threading.enumerate())
     server = LiveServer(app=create_app())
     server._ssl = {"ssl_certfile": "/nonexistent/cert.pem", "ssl_keyfile": None}
     with pytest.raises(ServerStartError, match="FileNotFoundError"):
         server.start()
-    assert threading.active_count() == before
+    assert set(threading.enumerate()) - before == set()
 
 
 def test_stop_is_idempotent_and_start_binds_afresh():

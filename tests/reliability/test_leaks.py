@@ -57,6 +57,16 @@ FACES = [
             importlib.util.find_spec("pyreqwest") is None, reason="pyreqwest is not installed"
         ),
     ),
+    *(
+        pytest.param(
+            ("native", is_async),
+            id=f"native-{'async' if is_async else 'sync'}",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("httptools") is None, reason="httptools is not installed"
+            ),
+        )
+        for is_async in (False, True)
+    ),
 ]
 
 
