@@ -1,7 +1,8 @@
 """What the ``native`` transport's two faces (asyncio and blocking sockets) share, none of it IO.
 
-The wire format itself is ``_h1``; here is what each face decides the same way around it:
-where a request goes (``Targets``: origin and request target, per URL), what its head says
+The wire format itself is ``_h1``; here is what each face decides the same way around it,
+all of it worked out for a request by ``Planner.plan`` before any IO: where a request goes
+(``Targets``: origin and request target, per URL; the pool key), what its head says
 (``frame``: Host, framing, a proxy's absolute form and login), the ``CONNECT`` for a tunnel,
 how a proxy URL is read, and what a failure becomes at the boundary (``connect_failure``,
 ``read_failure``, ``send_failure``), so the sync face cannot drift from the async one.
@@ -20,6 +21,7 @@ from hookwire.transports import TLSSettings
 
 if TYPE_CHECKING:
     from hookwire.plugin import ContentDecoder, Request
+    from hookwire.timeouts import Timeout
 
 #: (scheme, host, port, proxy URL, TLS setting): connections are pooled per key.
 PoolKey = tuple[str, str, int, "str | None", TLSSettings]
@@ -132,14 +134,17 @@ class Outgoing(NamedTuple):
     length: int | None = None
 
 
-def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> Outgoing:
+def frame(
+    request: Request, origin: Origin, target: str, proxy: str | None, heads: Heads
+) -> Outgoing:
     """The request's head as it goes: Host first, then its own headers (``wire_pairs``), a
     proxy's login for a plain-http request through it (sent in absolute form), then framing:
     Content-Length for a body in memory or of known size, chunked for any other stream.
 
     For a body in memory (or none), everything but the Content-Length is a function of the
-    method, URL, headers and proxy alone, so it is built once per combination (``_HEADS``):
-    an API client sends the same few again and again.
+    method, URL, headers and proxy alone, so it is built once per combination and kept in
+    ``heads``, the transport's own (an API client sends the same few again and again; the
+    cache goes with the transport, and with it the credentials its keys hold).
     """
     content = request.content
     if request.stream is not None:
@@ -147,12 +152,12 @@ def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> O
         length = None if chunked else _declared_length(head)
         return Outgoing(head + b"\r\n", None, True, chunked, keep, length)
     key = (request.method, request.url, tuple(request.headers.multi_items()), proxy)
-    known = _HEADS.get(key)
+    known = heads.get(key)
     if known is None:
         known = _head(request, origin, target, proxy)
-        if len(_HEADS) >= _HEADS_LIMIT:
-            _HEADS.clear()
-        _HEADS[key] = known
+        if len(heads) >= _HEADS_LIMIT:
+            heads.clear()
+        heads[key] = known
     prefix, framed, keep = known
     body = content or None
     if framed or not (content or request.method in _LENGTH_METHODS):
@@ -164,10 +169,45 @@ def frame(request: Request, origin: Origin, target: str, proxy: str | None) -> O
 #: Heads built for bodies in memory, keyed on (method, URL, header pairs, proxy); the value is
 #: the head without its final blank line, whether the caller framed the body itself, and
 #: whether the connection may be kept after it.
-_HEADS: dict[
-    tuple[str, str, tuple[tuple[str, str], ...], str | None], tuple[bytes, bool, bool]
-] = {}
+Heads = dict[tuple[str, str, tuple[tuple[str, str], ...], "str | None"], tuple[bytes, bool, bool]]
 _HEADS_LIMIT = 256
+
+
+class Plan(NamedTuple):
+    """What both faces work out before any IO: the phases' timeouts and the head deadline,
+    where the request goes (origin, proxy, pool key) and the bytes it goes as."""
+
+    timeout: Timeout
+    head: _common.HeadDeadline | None
+    origin: Origin
+    proxy: str | None
+    key: PoolKey
+    outgoing: Outgoing
+
+
+class Planner:
+    """A transport's per-request planning, and the caches it keeps (URL splits, heads)."""
+
+    __slots__ = ("_default_tls", "_heads", "_targets")
+
+    def __init__(self, default_tls: TLSSettings) -> None:
+        self._default_tls = default_tls
+        self._targets = Targets()
+        self._heads: Heads = {}
+
+    def plan(self, request: Request) -> Plan:
+        timeout = _common.timeouts(request)
+        origin, target = self._targets.split(request)
+        proxy = _common.proxy_for(request)
+        tls = _common.tls_of(request, self._default_tls)
+        return Plan(
+            timeout,
+            _common.head_deadline(timeout),
+            origin,
+            proxy,
+            (origin.scheme, origin.host, origin.port, proxy, tls),
+            frame(request, origin, target, proxy, self._heads),
+        )
 
 
 def _head(

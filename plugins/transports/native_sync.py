@@ -174,7 +174,7 @@ class NativeSyncTransport(BaseTransport):
         self._idle_count = 0
         #: Every connection not yet closed, in use or idle: at most ``max_connections``.
         self._open: set[_SyncConnection] = set()
-        self._targets = _native.Targets()
+        self._planner = _native.Planner(self._contexts.default)
         self._closed = False
 
     # -- one exchange -----------------------------------------------------------------------
@@ -182,13 +182,7 @@ class NativeSyncTransport(BaseTransport):
     def handle_request(self, request: Request) -> Response:
         if self._closed:
             raise errors.ClientClosed("the native transport was closed")
-        timeout = _common.timeouts(request)
-        head = _common.head_deadline(timeout)
-        origin, target = self._targets.split(request)
-        proxy = _common.proxy_for(request)
-        tls = _common.tls_of(request, self._contexts.default)
-        key: PoolKey = (origin.scheme, origin.host, origin.port, proxy, tls)
-        outgoing = _native.frame(request, origin, target, proxy)
+        timeout, head, origin, proxy, key, outgoing = self._planner.plan(request)
         if not self._free.acquire(timeout=-1 if timeout.pool is None else timeout.pool):
             raise _native.pool_timeout(request)
         conn: _SyncConnection | None = None

@@ -242,7 +242,7 @@ class NativeTransport(AsyncBaseTransport):
         self._idle: dict[PoolKey, list[_Connection]] = {}
         self._idle_count = 0
         self._conns: set[_Connection] = set()
-        self._targets = _native.Targets()
+        self._planner = _native.Planner(self._contexts.default)
         self._closed = False
 
     # -- one exchange -----------------------------------------------------------------------
@@ -250,12 +250,7 @@ class NativeTransport(AsyncBaseTransport):
     async def handle_async_request(self, request: Request) -> Response:
         if self._closed:
             raise errors.ClientClosed("the native transport was closed")
-        timeout = _common.timeouts(request)
-        head = _common.head_deadline(timeout)
-        origin, target = self._targets.split(request)
-        proxy = _common.proxy_for(request)
-        tls = _common.tls_of(request, self._contexts.default)
-        key: PoolKey = (origin.scheme, origin.host, origin.port, proxy, tls)
+        timeout, head, origin, proxy, key, outgoing = self._planner.plan(request)
         slots = self._slots
         if not slots.try_take():
             try:
@@ -264,7 +259,6 @@ class NativeTransport(AsyncBaseTransport):
                 raise _native.pool_timeout(request) from None
         conn: _Connection | None = None
         try:
-            outgoing = _native.frame(request, origin, target, proxy)
             conn = self._pooled(key)
             if conn is None:
                 conn = await self._connect(key, origin, proxy, request, timeout)
